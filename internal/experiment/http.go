@@ -1,0 +1,370 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Iter8's defaults for the http task, kept so seed experiments send the
+// same load they did there.
+const (
+	DefaultHTTPNumRequests = 100
+	DefaultHTTPQPS         = 8
+	DefaultHTTPConnections = 4
+	// DefaultHTTPTimeout is hey's default per-request timeout.
+	DefaultHTTPTimeout = 20 * time.Second
+)
+
+// DefaultPercentiles are always reported; requested ones are added.
+var DefaultPercentiles = []float64{50, 75, 90, 95, 99, 99.9}
+
+// HTTPEndpoint is one endpoint with every setting resolved: top-level
+// settings merged in, defaults filled.
+type HTTPEndpoint struct {
+	// Name is the endpoint's key, "" without endpoints.
+	Name string
+	// Path is the field path of its settings, for messages.
+	Path        string
+	URL         string
+	Method      string
+	NumRequests int64         // 0 when Duration is set
+	Duration    time.Duration // 0 when NumRequests is set
+	QPS         float64       // total; 0 is unlimited
+	Connections int
+	ContentType string
+	Headers     map[string]string
+	Timeout     time.Duration
+	ErrorRanges []ErrorRange
+	Percentiles []float64
+	// Payload source, at most one; the body itself is filled by LoadPayloads.
+	PayloadStr, PayloadFile, PayloadURL string
+	HasPayload                          bool
+	Payload                             []byte
+
+	WarmupNumRequests int64
+	WarmupDuration    time.Duration
+}
+
+// MetricPrefix is http-<name>, or http without endpoints (Iter8's names).
+func (ep HTTPEndpoint) MetricPrefix() string {
+	if ep.Name == "" {
+		return TaskHTTP
+	}
+	return TaskHTTP + "-" + ep.Name
+}
+
+// IsError reports whether a status code counts as an error.
+func (ep HTTPEndpoint) IsError(code int) bool {
+	for _, r := range ep.ErrorRanges {
+		if r.Contains(code) {
+			return true
+		}
+	}
+	return false
+}
+
+// HTTPEndpoints returns the endpoints of the http task in a stable order
+// (by name). The experiment must have passed Parse.
+func (e *Experiment) HTTPEndpoints() []HTTPEndpoint {
+	var p problems
+	return e.HTTP.endpoints(e.BaseDir, &p)
+}
+
+func (h *HTTP) validate(p *problems) {
+	if len(h.Endpoints) == 0 && h.URL == "" {
+		p.add("http.url", "missing; set http.url, or name endpoints under http.endpoints each with a url")
+		return
+	}
+	h.endpoints("", p)
+}
+
+func (h *HTTP) endpoints(baseDir string, p *problems) []HTTPEndpoint {
+	if len(h.Endpoints) == 0 {
+		return []HTTPEndpoint{resolve("", "http", h.HTTPSettings, HTTPSettings{}, baseDir, p)}
+	}
+	var out []HTTPEndpoint
+	for _, name := range sortedKeys(h.Endpoints) {
+		path := "http.endpoints." + name
+		if strings.ContainsAny(name, "/ ") {
+			p.add(path, fmt.Sprintf("endpoint name %q has a slash or space; metric names are http-<name>/..., so use letters, digits and dashes", name))
+		}
+		out = append(out, resolve(name, path, h.HTTPSettings, h.Endpoints[name], baseDir, p))
+	}
+	return out
+}
+
+// resolve merges an endpoint's settings over the top level's, fills
+// defaults and checks every value. Paired settings (numRequests/duration,
+// the payload sources, the warmup pair) move together: an endpoint that
+// sets one of a pair replaces the whole pair from the top level.
+func resolve(name, path string, top, own HTTPSettings, baseDir string, p *problems) HTTPEndpoint {
+	ep := HTTPEndpoint{Name: name, Path: path}
+	// where reports the path of the level a setting came from.
+	where := func(ownSet bool, key string) string {
+		if ownSet || name == "" {
+			return join(path, key)
+		}
+		return join("http", key)
+	}
+
+	ep.URL = pick(own.URL, top.URL)
+	switch u, err := url.Parse(ep.URL); {
+	case ep.URL == "":
+		p.add(join(path, "url"), "missing; write the endpoint's URL, e.g. http://httpbin.default/get")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p.add(where(own.URL != "", "url"), fmt.Sprintf("%q is not an http(s) URL; write http://host[:port]/path", ep.URL))
+	}
+
+	n, d := top.NumRequests, top.Duration
+	levelOwn := own.NumRequests != nil || own.Duration != nil
+	if levelOwn {
+		n, d = own.NumRequests, own.Duration
+	}
+	switch {
+	case n != nil && d != nil:
+		p.add(where(levelOwn, "numRequests"), "set either numRequests or duration, not both; remove one")
+	case n != nil:
+		ep.NumRequests = *n
+		if *n <= 0 {
+			p.add(where(levelOwn, "numRequests"), fmt.Sprintf("%d must be more than 0; write the number of requests to send, e.g. 100", *n))
+		}
+	case d != nil:
+		ep.Duration = time.Duration(*d)
+		if ep.Duration <= 0 {
+			p.add(where(levelOwn, "duration"), fmt.Sprintf("%q must be more than 0; write e.g. 30s", ep.Duration))
+		}
+	default:
+		ep.NumRequests = DefaultHTTPNumRequests
+	}
+
+	ep.QPS = DefaultHTTPQPS
+	if q := pickPtr(own.QPS, top.QPS); q != nil {
+		ep.QPS = q.PerSecond
+	}
+	ep.Connections = DefaultHTTPConnections
+	if c := pickPtr(own.Connections, top.Connections); c != nil {
+		ep.Connections = *c
+		if *c <= 0 {
+			p.add(where(own.Connections != nil, "connections"), fmt.Sprintf("%d must be more than 0; write the number of parallel connections, e.g. 4", *c))
+		}
+	}
+	if ep.NumRequests > 0 && ep.Connections > 0 && int64(ep.Connections) > ep.NumRequests {
+		// More connections than requests would leave some idle; use fewer.
+		ep.Connections = int(ep.NumRequests)
+	}
+
+	ep.Timeout = DefaultHTTPTimeout
+	if t := pickPtr(own.Timeout, top.Timeout); t != nil {
+		ep.Timeout = time.Duration(*t)
+		key := where(own.Timeout != nil, "timeout")
+		switch {
+		case ep.Timeout <= 0:
+			p.add(key, fmt.Sprintf("%q must be more than 0; write e.g. 10s", ep.Timeout))
+		case ep.Timeout%time.Second != 0:
+			p.add(key, fmt.Sprintf("%q is not a whole number of seconds (the resolution of hey, which sends the load); write 1s or more, and bound latency with an SLO such as latency-max", ep.Timeout))
+		}
+	}
+
+	ep.Method = pick(own.Method, top.Method)
+	if ep.Method != "" && !validMethod(ep.Method) {
+		p.add(where(own.Method != "", "method"), fmt.Sprintf("%q is not an HTTP method; write GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS", ep.Method))
+	}
+	if ct := pickPtr(own.ContentType, top.ContentType); ct != nil {
+		ep.ContentType = *ct
+	}
+	ep.Headers = map[string]string{}
+	for k, v := range top.Headers {
+		ep.Headers[k] = v
+	}
+	for k, v := range own.Headers {
+		ep.Headers[k] = v
+	}
+
+	payloadOwn := own.PayloadStr != nil || own.PayloadFile != nil || own.PayloadURL != nil
+	ps, pf, pu := top.PayloadStr, top.PayloadFile, top.PayloadURL
+	if payloadOwn {
+		ps, pf, pu = own.PayloadStr, own.PayloadFile, own.PayloadURL
+	}
+	set := 0
+	for _, v := range []*string{ps, pf, pu} {
+		if v != nil {
+			set++
+		}
+	}
+	if set > 1 {
+		p.add(where(payloadOwn, "payloadStr"), "set only one of payloadStr, payloadFile and payloadURL; remove the others")
+	}
+	ep.HasPayload = set > 0
+	switch {
+	case ps != nil:
+		ep.PayloadStr = *ps
+		ep.Payload = []byte(*ps)
+	case pf != nil:
+		ep.PayloadFile = *pf
+		if baseDir != "" && !filepath.IsAbs(*pf) {
+			ep.PayloadFile = filepath.Join(baseDir, *pf)
+		}
+	case pu != nil:
+		ep.PayloadURL = *pu
+		if u, err := url.Parse(*pu); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add(where(payloadOwn, "payloadURL"), fmt.Sprintf("%q is not an http(s) URL; write http://host[:port]/path", *pu))
+		}
+	}
+	if ep.Method == "" {
+		ep.Method = http.MethodGet
+		if ep.HasPayload {
+			ep.Method = http.MethodPost
+		}
+	}
+
+	ep.ErrorRanges = []ErrorRange{{Lower: ptr(400)}}
+	ranges, rangesKey := top.ErrorRanges, where(false, "errorRanges")
+	if own.ErrorRanges != nil {
+		ranges, rangesKey = own.ErrorRanges, join(path, "errorRanges")
+	}
+	if ranges != nil {
+		ep.ErrorRanges = ranges
+		for i, r := range ranges {
+			key := fmt.Sprintf("%s[%d]", rangesKey, i)
+			switch {
+			case r.Lower == nil && r.Upper == nil:
+				p.add(key, "empty range; write lower and/or upper status codes, e.g. {lower: 500}")
+			case r.Lower != nil && r.Upper != nil && *r.Lower > *r.Upper:
+				p.add(key, fmt.Sprintf("lower %d is above upper %d; swap them", *r.Lower, *r.Upper))
+			}
+		}
+	}
+
+	ep.Percentiles = slices.Clone(DefaultPercentiles)
+	for _, lvl := range []struct {
+		list []float64
+		key  string
+	}{{top.Percentiles, "http.percentiles"}, {own.Percentiles, join(path, "percentiles")}} {
+		for i, v := range lvl.list {
+			if v <= 0 || v >= 100 {
+				p.add(fmt.Sprintf("%s[%d]", lvl.key, i), fmt.Sprintf("%s is outside (0, 100); write a percentile such as 99.9", strconv.FormatFloat(v, 'g', -1, 64)))
+				continue
+			}
+			if !slices.Contains(ep.Percentiles, v) {
+				ep.Percentiles = append(ep.Percentiles, v)
+			}
+		}
+	}
+	slices.Sort(ep.Percentiles)
+
+	wn, wd := top.WarmupNumRequests, top.WarmupDuration
+	warmOwn := own.WarmupNumRequests != nil || own.WarmupDuration != nil
+	if warmOwn {
+		wn, wd = own.WarmupNumRequests, own.WarmupDuration
+	}
+	switch {
+	case wn != nil && wd != nil:
+		p.add(where(warmOwn, "warmupNumRequests"), "set either warmupNumRequests or warmupDuration, not both; remove one")
+	case wn != nil:
+		ep.WarmupNumRequests = *wn
+		if *wn <= 0 {
+			p.add(where(warmOwn, "warmupNumRequests"), fmt.Sprintf("%d must be more than 0; write the number of warmup requests, or remove the key", *wn))
+		}
+	case wd != nil:
+		ep.WarmupDuration = time.Duration(*wd)
+		if ep.WarmupDuration <= 0 {
+			p.add(where(warmOwn, "warmupDuration"), fmt.Sprintf("%q must be more than 0; write e.g. 5s, or remove the key", ep.WarmupDuration))
+		}
+	}
+	return ep
+}
+
+// LoadPayloads reads each endpoint's payloadFile or fetches its payloadURL.
+// An unreadable file or unreachable URL is bad input.
+func LoadPayloads(ctx context.Context, client *http.Client, eps []HTTPEndpoint) error {
+	var p problems
+	for i := range eps {
+		ep := &eps[i]
+		switch {
+		case ep.PayloadFile != "":
+			b, err := os.ReadFile(ep.PayloadFile)
+			if err != nil {
+				p.add(join(ep.Path, "payloadFile"), fmt.Sprintf("cannot read %q: %v; give a path relative to the experiment file, or an absolute one", ep.PayloadFile, unwrapPathError(err)))
+				continue
+			}
+			ep.Payload = b
+		case ep.PayloadURL != "":
+			b, err := Fetch(ctx, client, ep.PayloadURL)
+			if err != nil {
+				p.add(join(ep.Path, "payloadURL"), err.Error())
+				continue
+			}
+			ep.Payload = b
+		}
+	}
+	return p.err("")
+}
+
+// Fetch gets a small document (a payload, a proto) by URL, with a
+// message that says how to fix a failure.
+func Fetch(ctx context.Context, client *http.Client, rawURL string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a URL: %v", rawURL, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot fetch %q: %v; check the URL is reachable from where the step runs", rawURL, errorsCause(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetching %q returned %s; check the URL", rawURL, resp.Status)
+	}
+	const limit = 64 << 20
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %q: %v; check the URL is reachable from where the step runs", rawURL, err)
+	}
+	if len(b) > limit {
+		return nil, fmt.Errorf("%q is larger than 64 MiB; use a smaller payload", rawURL)
+	}
+	return b, nil
+}
+
+// errorsCause drops url.Error's repetition of method and URL.
+func errorsCause(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+func validMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+func pick(own, top string) string {
+	if own != "" {
+		return own
+	}
+	return top
+}
+
+func pickPtr[T any](own, top *T) *T {
+	if own != nil {
+		return own
+	}
+	return top
+}
+
+func ptr[T any](v T) *T { return &v }

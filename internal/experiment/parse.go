@@ -1,0 +1,134 @@
+package experiment
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Task names.
+const (
+	TaskHTTP   = "http"
+	TaskAssess = "assess"
+)
+
+// KnownTasks are the tasks this version runs, in their usual order.
+var knownTasks = []string{TaskHTTP, TaskAssess}
+
+// Load reads and validates an experiment file. Relative payloadFile
+// paths are taken from the file's folder.
+func Load(path string) (*Experiment, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &InputError{Problems: []FieldError{{
+			Message: fmt.Sprintf("cannot read experiment file %q: %v; pass an existing file with -f", path, unwrapPathError(err)),
+		}}}
+	}
+	e, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	e.BaseDir = filepath.Dir(path)
+	return e, nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Parse reads an experiment from YAML and validates it whole: every
+// problem is reported, each with its field path. source names the input
+// in messages.
+func Parse(data []byte, source string) (*Experiment, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		return nil, &InputError{Source: source, Problems: []FieldError{{
+			Message: "invalid YAML: " + msg + "; fix the syntax at that line",
+		}}}
+	}
+	if len(doc.Content) == 0 {
+		return nil, &InputError{Source: source, Problems: []FieldError{{
+			Message: "the experiment is empty; write at least tasks: [http, assess] and an http section",
+		}}}
+	}
+	var p problems
+	checkShape(doc.Content[0], reflect.TypeFor[Experiment](), "", &p)
+	if len(p) > 0 {
+		return nil, p.err(source)
+	}
+	e := &Experiment{}
+	if err := doc.Content[0].Decode(e); err != nil {
+		// checkShape accepted it, so this is our bug, not the user's.
+		return nil, fmt.Errorf("decoding experiment after validation: %w", err)
+	}
+	e.validate(&p)
+	return e, p.err(source)
+}
+
+func (e *Experiment) validate(p *problems) {
+	if len(e.Tasks) == 0 {
+		p.add("tasks", "missing; list the tasks to run, e.g. tasks: [http, assess]")
+	}
+	for i, t := range e.Tasks {
+		if !contains(knownTasks, t) {
+			p.add(fmt.Sprintf("tasks[%d]", i), fmt.Sprintf("unknown task %q; known tasks are %s", t, strings.Join(knownTasks, ", ")))
+		}
+	}
+	if e.Runner != "" && e.Runner != "job" {
+		p.add("runner", fmt.Sprintf("%q is not supported; autox runs each experiment once per version (runner: job), remove the key", e.Runner))
+	}
+	if contains(e.Tasks, TaskHTTP) {
+		if e.HTTP == nil {
+			p.add("http", "missing; the tasks list names http, so add an http section with url or endpoints")
+		} else {
+			e.HTTP.validate(p)
+		}
+	}
+	if e.Assess != nil && e.Assess.SLOs != nil {
+		e.Assess.SLOs.validate(p)
+	}
+}
+
+func (s *SLOs) validate(p *problems) {
+	for _, b := range []struct {
+		name   string
+		limits map[string]float64
+	}{{"upper", s.Upper}, {"lower", s.Lower}} {
+		for _, m := range sortedKeys(b.limits) {
+			prefix, name, ok := strings.Cut(m, "/")
+			if !ok || prefix == "" || name == "" {
+				p.add("assess.SLOs."+b.name+"."+m, fmt.Sprintf("%q is not a metric name; write <task>[-<endpoint>]/<metric>, e.g. http-get/latency-mean", m))
+			}
+		}
+	}
+}
+
+// HasTask reports whether the tasks list names t.
+func (e *Experiment) HasTask(t string) bool { return contains(e.Tasks, t) }
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,162 @@
+package experiment
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// checkShape walks a YAML node against the Go type it will be decoded into
+// and reports, by path, every unknown key and every value of the wrong
+// kind. yaml's own errors name a line and a Go type; ours name the field
+// and the fix.
+func checkShape(n *yaml.Node, t reflect.Type, path string, p *problems) {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // an empty value is the same as a missing one
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[yaml.Unmarshaler]()) {
+		v := reflect.New(t).Interface().(yaml.Unmarshaler)
+		if err := v.UnmarshalYAML(n); err != nil {
+			p.add(path, err.Error())
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			p.add(path, fmt.Sprintf("%s is not a mapping; write %s as keys under it", describe(n), path))
+			return
+		}
+		fields := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i].Value, n.Content[i+1]
+			ft, ok := fields[key]
+			if !ok {
+				p.add(join(path, key), "unknown key"+suggest(key, fields))
+				continue
+			}
+			checkShape(val, ft, join(path, key), p)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			p.add(path, fmt.Sprintf("%s is not a mapping; write name: value pairs under it", describe(n)))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			checkShape(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), p)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			p.add(path, fmt.Sprintf("%s is not a list; write [a, b] or one '- item' per line", describe(n)))
+			return
+		}
+		for i, item := range n.Content {
+			checkShape(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), p)
+		}
+	default:
+		if n.Kind != yaml.ScalarNode {
+			p.add(path, fmt.Sprintf("%s is not a single value; write %s", describe(n), kindHint(t)))
+			return
+		}
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			p.add(path, fmt.Sprintf("%q is not %s", n.Value, kindHint(t)))
+		}
+	}
+}
+
+// yamlFields maps each yaml key of struct t (inline fields included) to
+// its type.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			for k, v := range yamlFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func kindHint(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return "a whole number; write e.g. 100"
+	case reflect.Float32, reflect.Float64:
+		return "a number; write e.g. 50 or 99.9"
+	case reflect.Bool:
+		return "true or false"
+	default:
+		return "a string; quote it"
+	}
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	default:
+		return fmt.Sprintf("%q", n.Value)
+	}
+}
+
+// suggest names the closest known key, for typos like numRequest.
+func suggest(key string, fields map[string]reflect.Type) string {
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	best, bestDist := "", 4
+	for _, k := range names {
+		if d := distance(strings.ToLower(key), strings.ToLower(k)); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
+	return "; known keys are " + strings.Join(names, ", ")
+}
+
+// distance is the Levenshtein edit distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,161 @@
+// Package experiment parses and validates an autox experiment: the YAML
+// `values` tree of Iter8's AutoX charts (tasks, http, assess ...), and
+// resolves it into the settings each step runs with.
+//
+// The file is what the seed passes as
+// `--set groups.G.specs.S.values.X=Y`, written as the YAML key path `X: Y`.
+package experiment
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Experiment is one experiment file.
+type Experiment struct {
+	// Tasks run in this order. Known: http, assess.
+	Tasks []string `yaml:"tasks" json:"tasks"`
+	// Runner is accepted for Iter8 compatibility; only "job" (one loop) exists.
+	Runner string  `yaml:"runner,omitempty" json:"runner,omitempty"`
+	HTTP   *HTTP   `yaml:"http,omitempty" json:"http,omitempty"`
+	Assess *Assess `yaml:"assess,omitempty" json:"assess,omitempty"`
+
+	// BaseDir is the experiment file's folder; relative payloadFile paths
+	// start there.
+	BaseDir string `yaml:"-" json:"-"`
+}
+
+// HTTP is the http task: settings at top level are defaults for every
+// endpoint; an endpoint's own settings win.
+type HTTP struct {
+	HTTPSettings `yaml:",inline"`
+	// Endpoints by name; the name becomes the metric prefix http-<name>.
+	Endpoints map[string]HTTPSettings `yaml:"endpoints,omitempty" json:"endpoints,omitempty"`
+}
+
+// HTTPSettings are the settings of one endpoint, or the defaults of all.
+type HTTPSettings struct {
+	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+	// Method defaults to GET, or POST when a payload is given.
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	// NumRequests and Duration are exclusive; default 100 requests.
+	NumRequests *int64    `yaml:"numRequests,omitempty" json:"numRequests,omitempty"`
+	Duration    *Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+	// QPS is the total rate across all connections (default 8, as Iter8).
+	QPS *QPS `yaml:"qps,omitempty" json:"qps,omitempty"`
+	// Connections is the number of parallel connections (default 4).
+	Connections *int `yaml:"connections,omitempty" json:"connections,omitempty"`
+	// At most one payload source; a payload makes the default method POST.
+	PayloadStr  *string           `yaml:"payloadStr,omitempty" json:"payloadStr,omitempty"`
+	PayloadFile *string           `yaml:"payloadFile,omitempty" json:"payloadFile,omitempty"`
+	PayloadURL  *string           `yaml:"payloadURL,omitempty" json:"payloadURL,omitempty"`
+	ContentType *string           `yaml:"contentType,omitempty" json:"contentType,omitempty"`
+	Headers     map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// Timeout per request, whole seconds (hey's resolution); default 20s.
+	Timeout *Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// ErrorRanges of status codes that count as errors (default: >= 400).
+	ErrorRanges []ErrorRange `yaml:"errorRanges,omitempty" json:"errorRanges,omitempty"`
+	// Percentiles besides the default 50, 75, 90, 95, 99, 99.9.
+	Percentiles []float64 `yaml:"percentiles,omitempty" json:"percentiles,omitempty"`
+	// Warmup requests are sent first and left out of the metrics.
+	WarmupNumRequests *int64    `yaml:"warmupNumRequests,omitempty" json:"warmupNumRequests,omitempty"`
+	WarmupDuration    *Duration `yaml:"warmupDuration,omitempty" json:"warmupDuration,omitempty"`
+}
+
+// ErrorRange is an inclusive range of status codes; a missing end is open.
+type ErrorRange struct {
+	Lower *int `yaml:"lower,omitempty" json:"lower,omitempty"`
+	Upper *int `yaml:"upper,omitempty" json:"upper,omitempty"`
+}
+
+// Contains reports whether code falls in the range.
+func (r ErrorRange) Contains(code int) bool {
+	if r.Lower != nil && code < *r.Lower {
+		return false
+	}
+	if r.Upper != nil && code > *r.Upper {
+		return false
+	}
+	return true
+}
+
+// Assess is the assess task.
+type Assess struct {
+	SLOs *SLOs `yaml:"SLOs,omitempty" json:"SLOs,omitempty"`
+}
+
+// SLOs maps metric names to limits: upper means value <= limit, lower
+// means value >= limit.
+type SLOs struct {
+	Upper map[string]float64 `yaml:"upper,omitempty" json:"upper,omitempty"`
+	Lower map[string]float64 `yaml:"lower,omitempty" json:"lower,omitempty"`
+}
+
+// Duration is a Go duration string in YAML ("30s", "1m30s").
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("is not a duration; write e.g. 30s or 1m30s")
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration; write e.g. 30s or 1m30s", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration back as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.Quote(time.Duration(d).String())), nil
+}
+
+// QPS is a total request rate, or "unlimited".
+type QPS struct {
+	// PerSecond is the rate; 0 means unlimited.
+	PerSecond float64
+}
+
+// Unlimited is how a file asks for no rate limit.
+const Unlimited = "unlimited"
+
+// UnmarshalYAML takes a number or the word unlimited.
+func (q *QPS) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && n.Value == Unlimited {
+		q.PerSecond = 0
+		return nil
+	}
+	v, err := strconv.ParseFloat(n.Value, 64)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return fmt.Errorf("%q is not a rate; write a number of requests per second such as 50, or %s", n.Value, Unlimited)
+	}
+	if v <= 0 {
+		return fmt.Errorf("%q must be more than 0; write a number of requests per second such as 50, or %s", n.Value, Unlimited)
+	}
+	q.PerSecond = v
+	return nil
+}
+
+// MarshalJSON writes the number, or "unlimited".
+func (q QPS) MarshalJSON() ([]byte, error) {
+	if q.PerSecond == 0 {
+		return []byte(strconv.Quote(Unlimited)), nil
+	}
+	return []byte(strconv.FormatFloat(q.PerSecond, 'g', -1, 64)), nil
+}
+
+// MarshalYAML writes the number, or "unlimited".
+func (q QPS) MarshalYAML() (any, error) {
+	if q.PerSecond == 0 {
+		return Unlimited, nil
+	}
+	return q.PerSecond, nil
+}

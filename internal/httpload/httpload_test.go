@@ -1,0 +1,285 @@
+package httpload
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/test/apps/httpbin/app"
+)
+
+// startApp serves the sample httpbin on loopback.
+func startApp(t *testing.T) (*app.Server, string) {
+	t.Helper()
+	a := app.New()
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	return a, srv.URL
+}
+
+// endpoints parses an experiment's http section the way the steps do.
+func endpoints(t *testing.T, yaml string) []experiment.HTTPEndpoint {
+	t.Helper()
+	e, err := experiment.Parse([]byte(yaml), "test.yaml")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	eps := e.HTTPEndpoints()
+	if err := experiment.LoadPayloads(context.Background(), http.DefaultClient, eps); err != nil {
+		t.Fatalf("LoadPayloads: %v", err)
+	}
+	return eps
+}
+
+func run(t *testing.T, eps []experiment.HTTPEndpoint) *metrics.File {
+	t.Helper()
+	w := &Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), ProgressEvery: time.Second}
+	f, err := w.Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return f
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+func TestRequestCountMatchesServer(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		n, conns    int
+		wantPerPath int64
+	}{
+		{"even split", 200, 4, 200},
+		{"remainder kept: 200 on 3", 200, 3, 200},
+		{"more connections than requests", 5, 8, 5},
+		{"one connection", 17, 1, 17},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, url := startApp(t)
+			eps := endpoints(t, `
+tasks: [http]
+http:
+  qps: unlimited
+  numRequests: `+itoa(tc.n)+`
+  connections: `+itoa(tc.conns)+`
+  endpoints:
+    get: {url: `+url+`/get}
+    post: {url: `+url+`/post, payloadStr: hello}
+`)
+			f := run(t, eps)
+			got := map[string]int64{}
+			for _, e := range f.Endpoints {
+				got[e.Prefix()] = e.RequestCount
+				if e.ErrorCount != 0 {
+					t.Errorf("%s: %d errors: %v", e.Prefix(), e.ErrorCount, e.Errors)
+				}
+				if e.Latency.TotalCount() != e.RequestCount {
+					t.Errorf("%s: histogram holds %d latencies, want %d", e.Prefix(), e.Latency.TotalCount(), e.RequestCount)
+				}
+			}
+			want := map[string]int64{"http-get": tc.wantPerPath, "http-post": tc.wantPerPath}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("request counts (-want +got):\n%s", diff)
+			}
+			server := map[string]int64{"http-get": a.Count("/get"), "http-post": a.Count("/post")}
+			if diff := cmp.Diff(want, server); diff != "" {
+				t.Errorf("server counts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestErrorsCounted(t *testing.T) {
+	_, url := startApp(t)
+	// A port with nothing listening: connections are refused.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	eps := endpoints(t, `
+tasks: [http]
+http:
+  qps: unlimited
+  numRequests: 40
+  connections: 2
+  endpoints:
+    fail: {url: `+url+`/status/500}
+    notFoundOK: {url: `+url+`/status/404, errorRanges: [{lower: 500}]}
+    dead: {url: `+dead+`/get}
+`)
+	f := run(t, eps)
+	type counts struct{ Requests, Errors, Latencies int64 }
+	got := map[string]counts{}
+	for _, e := range f.Endpoints {
+		got[e.Prefix()] = counts{e.RequestCount, e.ErrorCount, e.Latency.TotalCount()}
+	}
+	want := map[string]counts{
+		"http-fail":       {40, 40, 40},
+		"http-notFoundOK": {40, 0, 40},
+		"http-dead":       {40, 40, 0},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// Endpoints run in name order: dead, fail, notFoundOK.
+	if got := f.Endpoints[1].Errors["HTTP 500 Internal Server Error"]; got != 40 {
+		t.Errorf("fail errors = %v, want 40 x HTTP 500", f.Endpoints[1].Errors)
+	}
+	for msg := range f.Endpoints[0].Errors {
+		if !strings.Contains(msg, "connection refused") {
+			t.Errorf("dead endpoint error %q does not say the connection was refused", msg)
+		}
+	}
+}
+
+func TestDelayLatency(t *testing.T) {
+	_, url := startApp(t)
+	eps := endpoints(t, `
+tasks: [http]
+http:
+  url: `+url+`/delay/20
+  qps: unlimited
+  numRequests: 60
+  connections: 3
+`)
+	f := run(t, eps)
+	values, _, _ := f.Endpoints[0].Values()
+	p50 := values["http/latency-p50"]
+	if p50 < 20 || p50 > 25 {
+		t.Errorf("http/latency-p50 = %.3f ms, want within [20, 25]", p50)
+	}
+	if min := values["http/latency-min"]; min < 20 {
+		t.Errorf("http/latency-min = %.3f ms, below the server's 20 ms delay", min)
+	}
+}
+
+func TestRateAndDuration(t *testing.T) {
+	for _, conns := range []int{1, 3, 7, 20} {
+		t.Run("connections "+itoa(conns), func(t *testing.T) {
+			t.Parallel()
+			a, url := startApp(t)
+			eps := endpoints(t, `
+tasks: [http]
+http:
+  url: `+url+`/get
+  qps: 50
+  duration: 4s
+  connections: `+itoa(conns)+`
+`)
+			start := time.Now()
+			f := run(t, eps)
+			took := time.Since(start)
+			got := f.Endpoints[0].RequestCount
+			if got < 195 || got > 205 {
+				t.Errorf("sent %d requests at 50/s for 4s, want 200 +/- 5", got)
+			}
+			if a.Count("/get") != got {
+				t.Errorf("server saw %d, metrics say %d", a.Count("/get"), got)
+			}
+			if took < 3500*time.Millisecond || took > 6*time.Second {
+				t.Errorf("run took %v, want about 4s", took)
+			}
+		})
+	}
+}
+
+func TestWarmupReachesServerNotMetrics(t *testing.T) {
+	for _, tc := range []struct {
+		name, warmup string
+		wantMin      int64
+	}{
+		{"by count", "warmupNumRequests: 30", 30},
+		{"by duration", "warmupDuration: 1s", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, url := startApp(t)
+			eps := endpoints(t, `
+tasks: [http]
+http:
+  url: `+url+`/anything
+  qps: 100
+  numRequests: 50
+  connections: 2
+  `+tc.warmup+`
+`)
+			f := run(t, eps)
+			if got := f.Endpoints[0].RequestCount; got != 50 {
+				t.Errorf("metrics count %d requests, want 50", got)
+			}
+			warm := a.Count("/anything") - 50
+			if warm < tc.wantMin {
+				t.Errorf("server saw %d warmup requests, want at least %d", warm, tc.wantMin)
+			}
+			if tc.name == "by count" && warm != 30 {
+				t.Errorf("server saw %d warmup requests, want 30", warm)
+			}
+		})
+	}
+}
+
+func TestHeadersAndPayloadReachServer(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 64)
+		n, _ := r.Body.Read(b)
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.Header.Get("X-Test")+" "+r.Header.Get("Content-Type")+" "+string(b[:n]))
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	eps := endpoints(t, `
+tasks: [http]
+http:
+  url: `+srv.URL+`/x
+  numRequests: 3
+  connections: 1
+  qps: unlimited
+  headers: {X-Test: yes}
+  contentType: application/json
+  payloadStr: '{"a":1}'
+`)
+	run(t, eps)
+	want := []string{`POST yes application/json {"a":1}`, `POST yes application/json {"a":1}`, `POST yes application/json {"a":1}`}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestCancelStopsLoad(t *testing.T) {
+	_, url := startApp(t)
+	eps := endpoints(t, `
+tasks: [http]
+http: {url: `+url+`/get, duration: 1m, qps: 20}
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := (&Work{Endpoints: eps}).Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "load stopped") {
+		t.Errorf("Run after cancel = %v, want a 'load stopped' error", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("cancelled run took %v", took)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

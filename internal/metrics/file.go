@@ -1,0 +1,87 @@
+package metrics
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/autox-tekton/autox/internal/atomicfile"
+)
+
+// FileVersion names the metrics file format; readers refuse others.
+const FileVersion = "autox.dev/metrics/v1"
+
+// FileSuffix ends the name of every metrics file in an experiment folder:
+// <task>.metrics.json.
+const FileSuffix = ".metrics.json"
+
+// File is what one load step measured.
+type File struct {
+	Version   string      `json:"version"`
+	Task      string      `json:"task"`
+	StartTime time.Time   `json:"startTime"`
+	EndTime   time.Time   `json:"endTime"`
+	Endpoints []*Endpoint `json:"endpoints"`
+}
+
+// PathFor is where task's metrics file lives in dir.
+func PathFor(dir, task string) string {
+	return filepath.Join(dir, task+FileSuffix)
+}
+
+// Write stores f atomically: a reader sees the old file or the whole new one.
+func Write(path string, f *File) error {
+	f.Version = FileVersion
+	for _, e := range f.Endpoints {
+		if err := e.encode(); err != nil {
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding metrics of %s: %w", f.Task, err)
+	}
+	return atomicfile.Write(path, append(b, '\n'))
+}
+
+// Read loads one metrics file.
+func Read(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading metrics: %w", err)
+	}
+	var f File
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s is not a metrics file: %w", path, err)
+	}
+	if f.Version != FileVersion {
+		return nil, fmt.Errorf("%s has version %q, this autox reads %q; run the load step and assess from the same release", path, f.Version, FileVersion)
+	}
+	for _, e := range f.Endpoints {
+		if err := e.decode(); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return &f, nil
+}
+
+// ReadDir loads every metrics file in dir, by task name.
+func ReadDir(dir string) (map[string]*File, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*"+FileSuffix))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	out := map[string]*File{}
+	for _, p := range paths {
+		f, err := Read(p)
+		if err != nil {
+			return nil, err
+		}
+		out[f.Task] = f
+	}
+	return out, nil
+}

@@ -1,0 +1,212 @@
+// Package metrics holds what a load step measured for each endpoint
+// (counts, errors and an HDR latency histogram at microsecond resolution),
+// the versioned metrics file the steps write, and the Iter8 metric names
+// computed from it (http-get/latency-p99, grpc-getFeature/latency/mean).
+package metrics
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram bounds: 1 µs to 1 hour at 3 significant digits.
+const (
+	lowestMicros  = 1
+	highestMicros = int64(time.Hour / time.Microsecond)
+	sigFigs       = 3
+)
+
+// NewHistogram returns an empty latency histogram in microseconds.
+func NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(lowestMicros, highestMicros, sigFigs)
+}
+
+// RecordLatency adds one latency; values outside the bounds are clamped
+// so that no request disappears from the counts.
+func RecordLatency(h *hdrhistogram.Histogram, d time.Duration) {
+	us := d.Microseconds()
+	us = max(lowestMicros, min(us, highestMicros))
+	_ = h.RecordValue(us) // cannot fail within the bounds
+}
+
+// Endpoint is what was measured at one endpoint.
+type Endpoint struct {
+	// Task is http or grpc; it decides the metric name separators.
+	Task string `json:"task"`
+	// Name is the endpoint's key, "" without endpoints.
+	Name string `json:"name,omitempty"`
+	// Target is the URL, or host and call.
+	Target string `json:"target"`
+	// RequestCount includes errors.
+	RequestCount int64 `json:"requestCount"`
+	ErrorCount   int64 `json:"errorCount"`
+	// Errors counts each error by its message (status or transport error).
+	Errors map[string]int64 `json:"errors,omitempty"`
+	// StatusCodes counts responses by status code (HTTP) or gRPC code name.
+	StatusCodes map[string]int64 `json:"statusCodes,omitempty"`
+	// Percentiles reported for this endpoint, sorted.
+	Percentiles []float64 `json:"percentiles"`
+	// DurationSeconds is the wall time of the measured load, warmup excluded.
+	DurationSeconds float64 `json:"durationSeconds"`
+	// Latency holds every response's latency; calls that failed without a
+	// response (transport errors) are counted but have no latency.
+	Latency *hdrhistogram.Histogram `json:"-"`
+	// LatencyEncoded is Latency in HdrHistogram's V2 compressed form, base64.
+	LatencyEncoded string `json:"latency"`
+	// Note explains something a reader should know (e.g. streams).
+	Note string `json:"note,omitempty"`
+}
+
+// Prefix is the metric prefix: http-get, grpc, ...
+func (e *Endpoint) Prefix() string {
+	if e.Name == "" {
+		return e.Task
+	}
+	return e.Task + "-" + e.Name
+}
+
+// sep is "-" for http metrics (latency-mean) and "/" for grpc
+// (latency/mean): the seed's names for each.
+func (e *Endpoint) sep() string {
+	if e.Task == "grpc" {
+		return "/"
+	}
+	return "-"
+}
+
+// Info describes a metric for reports.
+type Info struct {
+	// Units is "msec" for latencies, "" for counts and rates.
+	Units       string `json:"units,omitempty"`
+	Description string `json:"description"`
+}
+
+// Values returns every metric of the endpoint by Iter8 name, their
+// descriptions, and for each metric that cannot be computed, why.
+func (e *Endpoint) Values() (values map[string]float64, info map[string]Info, unavailable map[string]string) {
+	values, info, unavailable = map[string]float64{}, map[string]Info{}, map[string]string{}
+	p := e.Prefix() + "/"
+	unit := "requests"
+	if e.Task == "grpc" {
+		unit = "calls"
+	}
+	set := func(name string, v float64, units, desc string) {
+		values[p+name] = v
+		info[p+name] = Info{Units: units, Description: desc}
+	}
+	set("request-count", float64(e.RequestCount), "", "number of "+unit+" sent, errors included"+noteSuffix(e.Note))
+	set("error-count", float64(e.ErrorCount), "", "number of "+unit+" that were errors")
+	if e.RequestCount > 0 {
+		set("error-rate", float64(e.ErrorCount)/float64(e.RequestCount), "", "fraction of "+unit+" that were errors")
+	} else {
+		unavailable[p+"error-rate"] = "no " + unit + " were sent"
+	}
+	lat := "latency" + e.sep()
+	names := []string{lat + "mean", lat + "stddev", lat + "min", lat + "max"}
+	for _, q := range e.Percentiles {
+		names = append(names, lat+"p"+FormatPercentile(q))
+	}
+	if e.Latency == nil || e.Latency.TotalCount() == 0 {
+		why := "no " + unit + " got a response"
+		if e.RequestCount == 0 {
+			why = "no " + unit + " were sent"
+		}
+		for _, n := range names {
+			unavailable[p+n] = why
+		}
+		return values, info, unavailable
+	}
+	h := e.Latency
+	set(lat+"mean", h.Mean()/1000, "msec", "mean of observed latencies")
+	set(lat+"stddev", h.StdDev()/1000, "msec", "standard deviation of observed latencies")
+	set(lat+"min", float64(h.Min())/1000, "msec", "minimum of observed latencies")
+	set(lat+"max", float64(h.Max())/1000, "msec", "maximum of observed latencies")
+	for _, q := range e.Percentiles {
+		set(lat+"p"+FormatPercentile(q), float64(h.ValueAtQuantile(q))/1000, "msec",
+			FormatPercentile(q)+"th percentile of observed latencies")
+	}
+	return values, info, unavailable
+}
+
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return "; " + note
+}
+
+// FormatPercentile writes 50 as "50" and 99.9 as "99.9", as in the names.
+func FormatPercentile(q float64) string {
+	return strconv.FormatFloat(q, 'f', -1, 64)
+}
+
+// Bucket is one bar of a latency histogram, in milliseconds.
+type Bucket struct {
+	LowMs  float64 `json:"lowMs"`
+	HighMs float64 `json:"highMs"`
+	Count  int64   `json:"count"`
+}
+
+// Buckets regroups the latency histogram into at most n bars of equal
+// width between the smallest and largest latency, for charts.
+func (e *Endpoint) Buckets(n int) []Bucket {
+	h := e.Latency
+	if h == nil || h.TotalCount() == 0 || n <= 0 {
+		return nil
+	}
+	lo, hi := float64(h.Min()), float64(h.Max())
+	width := (hi - lo) / float64(n)
+	if width <= 0 {
+		return []Bucket{{LowMs: lo / 1000, HighMs: hi / 1000, Count: h.TotalCount()}}
+	}
+	out := make([]Bucket, n)
+	for i := range out {
+		out[i].LowMs = (lo + width*float64(i)) / 1000
+		out[i].HighMs = (lo + width*float64(i+1)) / 1000
+	}
+	for _, bar := range h.Distribution() {
+		if bar.Count == 0 {
+			continue
+		}
+		mid := (float64(bar.From) + float64(bar.To)) / 2
+		i := int(math.Floor((mid - lo) / width))
+		i = max(0, min(i, n-1))
+		out[i].Count += bar.Count
+	}
+	return out
+}
+
+// encode fills LatencyEncoded from Latency.
+func (e *Endpoint) encode() error {
+	h := e.Latency
+	if h == nil {
+		h = NewHistogram()
+	}
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return fmt.Errorf("encoding latency histogram of %s: %w", e.Prefix(), err)
+	}
+	e.LatencyEncoded = base64.StdEncoding.EncodeToString(b)
+	return nil
+}
+
+// decode fills Latency from LatencyEncoded.
+func (e *Endpoint) decode() error {
+	b, err := base64.StdEncoding.DecodeString(e.LatencyEncoded)
+	if err != nil {
+		return fmt.Errorf("latency histogram of %s is not base64: %w", e.Prefix(), err)
+	}
+	h, err := hdrhistogram.Decode(b)
+	if err != nil {
+		return fmt.Errorf("latency histogram of %s: %w", e.Prefix(), err)
+	}
+	e.Latency = h
+	slices.Sort(e.Percentiles)
+	return nil
+}

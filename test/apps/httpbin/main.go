@@ -1,0 +1,65 @@
+// Command httpbin serves the sample app autox's tests and demo load.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/autox-tekton/autox/test/apps/httpbin/app"
+)
+
+func main() {
+	fs := flag.NewFlagSet("httpbin", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (env HTTPBIN_ADDR)")
+	fs.Parse(os.Args[1:])
+	if v := os.Getenv("HTTPBIN_ADDR"); v != "" && !isSet(fs, "addr") {
+		*addr = v
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, *addr); err != nil {
+		fmt.Fprintln(os.Stderr, "httpbin:", err)
+		os.Exit(1)
+	}
+}
+
+func serve(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           app.New(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	fmt.Printf("httpbin listening on %s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
