@@ -83,6 +83,9 @@ func (e *Experiment) validate(p *problems) {
 			p.add(fmt.Sprintf("tasks[%d]", i), fmt.Sprintf("unknown task %q; known tasks are %s", t, strings.Join(knownTasks, ", ")))
 		}
 	}
+	if i := indexOf(e.Tasks, TaskAssess); i >= 0 && i != len(e.Tasks)-1 {
+		p.add(fmt.Sprintf("tasks[%d]", i), "assess must be the last task: it reads what the others measured; move it to the end")
+	}
 	if e.Runner != "" && e.Runner != "job" {
 		p.add("runner", fmt.Sprintf("%q is not supported; autox runs each experiment once per version (runner: job), remove the key", e.Runner))
 	}
@@ -115,13 +118,15 @@ func (s *SLOs) validate(p *problems) {
 // HasTask reports whether the tasks list names t.
 func (e *Experiment) HasTask(t string) bool { return contains(e.Tasks, t) }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
+func contains(list []string, s string) bool { return indexOf(list, s) >= 0 }
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
 		if v == s {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/autox-tekton/autox/internal/names"
 )
 
 // checkShape walks a YAML node against the Go type it will be decoded into
@@ -123,40 +125,19 @@ func describe(n *yaml.Node) string {
 
 // suggest names the closest known key, for typos like numRequest.
 func suggest(key string, fields map[string]reflect.Type) string {
-	names := make([]string, 0, len(fields))
+	known := make([]string, 0, len(fields))
+	lower := map[string]string{}
 	for k := range fields {
-		names = append(names, k)
+		known = append(known, strings.ToLower(k))
+		lower[strings.ToLower(k)] = k
 	}
-	sort.Strings(names)
-	best, bestDist := "", 4
-	for _, k := range names {
-		if d := distance(strings.ToLower(key), strings.ToLower(k)); d < bestDist {
-			best, bestDist = k, d
-		}
+	if best, ok := names.Closest(strings.ToLower(key), known, 3); ok {
+		return fmt.Sprintf("; did you mean %q?", lower[best])
 	}
-	if best != "" {
-		return fmt.Sprintf("; did you mean %q?", best)
+	sort.Strings(known)
+	out := make([]string, len(known))
+	for i, k := range known {
+		out[i] = lower[k]
 	}
-	return "; known keys are " + strings.Join(names, ", ")
-}
-
-// distance is the Levenshtein edit distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return "; known keys are " + strings.Join(out, ", ")
 }

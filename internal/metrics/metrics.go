@@ -119,6 +119,7 @@ func (e *Endpoint) Values() (values map[string]float64, info map[string]Info, un
 		}
 		for _, n := range names {
 			unavailable[p+n] = why
+			info[p+n] = Info{Units: "msec", Description: "latency: " + why}
 		}
 		return values, info, unavailable
 	}

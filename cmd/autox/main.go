@@ -1,0 +1,72 @@
+// Command autox is the user's command line: `autox run` runs an
+// experiment's tasks in this process and prints the report.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/autox-tekton/autox/internal/assess"
+	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/logging"
+	"github.com/autox-tekton/autox/internal/run"
+)
+
+const usage = `autox: automatic performance tests with SLO checks
+
+Commands:
+  run   run an experiment's tasks here and print the report
+        autox run -f experiment.yaml [-o text|json|html] [--out DIR]
+
+Exit status: 0 SLOs hold, 1 an SLO does not hold, 2 bad input,
+3 the experiment failed. Run "autox run -h" for its flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Exit("autox", dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv), os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return experiment.Fieldf("", "no command given; use autox run -f experiment.yaml")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "run":
+		return runCmd(ctx, args[1:], stdout, stderr, getenv)
+	}
+	return experiment.Fieldf("", fmt.Sprintf("unknown command %q; the commands are: run", args[0]))
+}
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	runEnv := map[string]string{"f": "AUTOX_EXPERIMENT_FILE", "o": "AUTOX_OUTPUT", "out": "AUTOX_OUT_DIR", "fail-on-violation": "AUTOX_FAIL_ON_VIOLATION"}
+	fs := flag.NewFlagSet("autox run", flag.ContinueOnError)
+	file := fs.String("f", "experiment.yaml", "experiment file")
+	out := fs.String("o", assess.Text, "report printed to stdout: text, json or html")
+	dir := fs.String("out", "", "folder that keeps the metrics, result.json, report.txt and report.html (default: none kept)")
+	fail := fs.Bool("fail-on-violation", true, "exit 1 when an SLO does not hold; false reports it as a warning and exits 0")
+	fs.Usage = func() { cli.Usage(stderr, fs, "autox run: run an experiment here and print its report", runEnv) }
+	if err := cli.Parse(fs, args, runEnv, getenv); err != nil {
+		if err == flag.ErrHelp {
+			fs.Usage()
+		}
+		return err
+	}
+	steps := run.Steps{Log: logging.New(stderr, slog.LevelInfo), Client: &http.Client{}}
+	_, err := steps.Run(ctx, run.Config{ExperimentFile: *file, OutDir: *dir, Output: *out, FailOnViolation: *fail}, stdout, stderr)
+	return err
+}

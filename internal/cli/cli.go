@@ -1,0 +1,81 @@
+// Package cli holds what every autox command does the same way: flags with
+// environment twins (Tekton params arrive as either), and one place that
+// turns an error into a message and an exit status.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/outcome"
+)
+
+// Parse parses args into fs, then fills every flag not given on the
+// command line from its environment twin (env maps flag name to variable).
+// Errors are bad input.
+func Parse(fs *flag.FlagSet, args []string, env map[string]string, getenv func(string) string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return experiment.Fieldf("", err.Error()+"; run with -h for the flags")
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, variable := range env {
+		v := getenv(variable)
+		if set[name] || v == "" {
+			continue
+		}
+		if err := fs.Set(name, v); err != nil {
+			return experiment.Fieldf(variable, fmt.Sprintf("%q: %v", v, err))
+		}
+	}
+	if fs.NArg() > 0 {
+		return experiment.Fieldf("", fmt.Sprintf("unexpected argument %q; run with -h for the flags", fs.Arg(0)))
+	}
+	return nil
+}
+
+// Usage prints fs's flags with their environment twins.
+func Usage(w io.Writer, fs *flag.FlagSet, summary string, env map[string]string) {
+	fmt.Fprintf(w, "%s\n\nFlags (each also read from its environment variable):\n", summary)
+	fs.VisitAll(func(f *flag.Flag) {
+		twin := ""
+		if v, ok := env[f.Name]; ok {
+			twin = " [$" + v + "]"
+		}
+		def := ""
+		if f.DefValue != "" {
+			def = fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "  -%s%s\n      %s%s\n", f.Name, twin, f.Usage, def)
+	})
+}
+
+// Exit prints err (if any) for people on stderr and returns the exit
+// status of the outcome.
+func Exit(program string, err error, stderr io.Writer) int {
+	switch {
+	case err == nil:
+		return outcome.OK
+	case errors.Is(err, flag.ErrHelp):
+		return outcome.OK
+	case errors.Is(err, outcome.ErrSLOsViolated):
+		// The report and its ::error:: lines already said which.
+		return outcome.Violated
+	case errors.Is(err, outcome.ErrExperimentFailed) && err == outcome.ErrExperimentFailed:
+		return outcome.Failed
+	}
+	// One line per problem, each naming the program, so that every line
+	// of a log can be read on its own.
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "%s: %s\n", program, line)
+	}
+	return outcome.Code(err)
+}

@@ -1,0 +1,325 @@
+package experiment
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const seedHTTP = `
+tasks: [http, assess]
+http:
+  numRequests: 200
+  endpoints:
+    get: {url: http://127.0.0.1:8080/get}
+    getAnything: {url: http://127.0.0.1:8080/anything}
+    post: {url: http://127.0.0.1:8080/post, payloadStr: hello}
+assess:
+  SLOs:
+    upper:
+      http-get/error-count: 0
+      http-get/latency-mean: 50
+`
+
+func TestParseSeedExperiment(t *testing.T) {
+	e, err := Parse([]byte(seedHTTP), "seed.yaml")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	type short struct {
+		Prefix, Method, URL string
+		N                   int64
+		QPS                 float64
+		Conns               int
+		Payload             string
+		Timeout             time.Duration
+		Percentiles         []float64
+	}
+	var got []short
+	for _, ep := range e.HTTPEndpoints() {
+		got = append(got, short{ep.MetricPrefix(), ep.Method, ep.URL, ep.NumRequests, ep.QPS, ep.Connections, string(ep.Payload), ep.Timeout, ep.Percentiles})
+	}
+	pct := []float64{50, 75, 90, 95, 99, 99.9}
+	want := []short{
+		{"http-get", "GET", "http://127.0.0.1:8080/get", 200, 8, 4, "", 20 * time.Second, pct},
+		{"http-getAnything", "GET", "http://127.0.0.1:8080/anything", 200, 8, 4, "", 20 * time.Second, pct},
+		{"http-post", "POST", "http://127.0.0.1:8080/post", 200, 8, 4, "hello", 20 * time.Second, pct},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("endpoints (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]float64{"http-get/error-count": 0, "http-get/latency-mean": 50}, e.Assess.SLOs.Upper); diff != "" {
+		t.Errorf("SLOs (-want +got):\n%s", diff)
+	}
+}
+
+func TestMergeTopLevelIntoEndpoints(t *testing.T) {
+	e, err := Parse([]byte(`
+tasks: [http]
+http:
+  url: http://127.0.0.1:1/top
+  duration: 10s
+  qps: 50
+  connections: 2
+  headers: {A: top, B: top}
+  percentiles: [99.99]
+  errorRanges: [{lower: 500}]
+  warmupNumRequests: 10
+  endpoints:
+    inherit: {}
+    own:
+      url: http://127.0.0.1:1/own
+      numRequests: 30
+      qps: unlimited
+      headers: {B: own}
+      percentiles: [12.5]
+      errorRanges: [{lower: 400, upper: 499}]
+      warmupDuration: 2s
+      timeout: 3s
+`), "t.yaml")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	eps := e.HTTPEndpoints()
+	type short struct {
+		URL               string
+		N                 int64
+		D                 time.Duration
+		QPS               float64
+		Conns             int
+		Headers           map[string]string
+		Percentiles       []float64
+		ErrorOn404, On503 bool
+		WarmN             int64
+		WarmD, Timeout    time.Duration
+	}
+	var got []short
+	for _, ep := range eps {
+		got = append(got, short{ep.URL, ep.NumRequests, ep.Duration, ep.QPS, ep.Connections, ep.Headers, ep.Percentiles, ep.IsError(404), ep.IsError(503), ep.WarmupNumRequests, ep.WarmupDuration, ep.Timeout})
+	}
+	want := []short{
+		{"http://127.0.0.1:1/top", 0, 10 * time.Second, 50, 2, map[string]string{"A": "top", "B": "top"}, []float64{50, 75, 90, 95, 99, 99.9, 99.99}, false, true, 10, 0, 20 * time.Second},
+		{"http://127.0.0.1:1/own", 30, 0, 0, 2, map[string]string{"A": "top", "B": "own"}, []float64{12.5, 50, 75, 90, 95, 99, 99.9, 99.99}, true, false, 0, 2 * time.Second, 3 * time.Second},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestParseBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{{
+		name: "invalid YAML",
+		yaml: "tasks: [http\nhttp: {",
+		want: []string{`x.yaml: invalid YAML: line 1: did not find expected ',' or ']'; fix the syntax at that line`},
+	}, {
+		name: "empty file",
+		yaml: "",
+		want: []string{"x.yaml: the experiment is empty; write at least tasks: [http, assess] and an http section"},
+	}, {
+		name: "typo in a key",
+		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  numRequest: 10\n",
+		want: []string{`x.yaml: http.numRequest: unknown key; did you mean "numRequests"?`},
+	}, {
+		name: "typo in an endpoint key",
+		yaml: "tasks: [http]\nhttp:\n  endpoints:\n    get: {url: http://a/, payloadstring: x}\n",
+		want: []string{`x.yaml: http.endpoints.get.payloadstring: unknown key; did you mean "payloadStr"?`},
+	}, {
+		name: "url not http",
+		yaml: "tasks: [http]\nhttp:\n  endpoints:\n    get: {url: htp://x}\n",
+		want: []string{`x.yaml: http.endpoints.get.url: "htp://x" is not an http(s) URL; write http://host[:port]/path`},
+	}, {
+		name: "no url",
+		yaml: "tasks: [http]\nhttp:\n  numRequests: 5\n",
+		want: []string{"x.yaml: http.url: missing; set http.url, or name endpoints under http.endpoints each with a url"},
+	}, {
+		name: "zero and negative numbers",
+		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  numRequests: 0\n  connections: -1\n  qps: 0\n",
+		want: []string{
+			`x.yaml: http.qps: "0" must be more than 0; write a number of requests per second such as 50, or unlimited`,
+		},
+	}, {
+		name: "zero counts after the shape check",
+		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  numRequests: 0\n  connections: -1\n",
+		want: []string{
+			"x.yaml: http.numRequests: 0 must be more than 0; write the number of requests to send, e.g. 100",
+			"x.yaml: http.connections: -1 must be more than 0; write the number of parallel connections, e.g. 4",
+		},
+	}, {
+		name: "negative qps",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, qps: -5}\n",
+		want: []string{`x.yaml: http.qps: "-5" must be more than 0; write a number of requests per second such as 50, or unlimited`},
+	}, {
+		name: "qps not a number",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, qps: fast}\n",
+		want: []string{`x.yaml: http.qps: "fast" is not a rate; write a number of requests per second such as 50, or unlimited`},
+	}, {
+		name: "numRequests not a number",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, numRequests: many}\n",
+		want: []string{`x.yaml: http.numRequests: "many" is not a whole number; write e.g. 100`},
+	}, {
+		name: "bad duration and timeout",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, duration: 10 seconds, timeout: 5}\n",
+		want: []string{
+			`x.yaml: http.duration: "10 seconds" is not a duration; write e.g. 30s or 1m30s`,
+			`x.yaml: http.timeout: "5" is not a duration; write e.g. 30s or 1m30s`,
+		},
+	}, {
+		name: "sub-second timeout",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, timeout: 500ms}\n",
+		want: []string{`x.yaml: http.timeout: "500ms" is not a whole number of seconds (the resolution of hey, which sends the load); write 1s or more, and bound latency with an SLO such as latency-max`},
+	}, {
+		name: "percentile out of range",
+		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  percentiles: [0, 99.99, 100, 150]\n",
+		want: []string{
+			"x.yaml: http.percentiles[0]: 0 is outside (0, 100); write a percentile such as 99.9",
+			"x.yaml: http.percentiles[2]: 100 is outside (0, 100); write a percentile such as 99.9",
+			"x.yaml: http.percentiles[3]: 150 is outside (0, 100); write a percentile such as 99.9",
+		},
+	}, {
+		name: "inherited problem reported once",
+		yaml: "tasks: [http]\nhttp:\n  percentiles: [101]\n  endpoints: {a: {url: http://a/}, b: {url: http://b/}}\n",
+		want: []string{"x.yaml: http.percentiles[0]: 101 is outside (0, 100); write a percentile such as 99.9"},
+	}, {
+		name: "SLO limit not a number",
+		yaml: "tasks: [http, assess]\nhttp: {url: http://a/}\nassess:\n  SLOs:\n    upper:\n      http/latency-mean: fast\n",
+		want: []string{`x.yaml: assess.SLOs.upper.http/latency-mean: "fast" is not a number; write e.g. 50 or 99.9`},
+	}, {
+		name: "SLO key without slash",
+		yaml: "tasks: [http, assess]\nhttp: {url: http://a/}\nassess:\n  SLOs:\n    lower:\n      latency-mean: 5\n",
+		want: []string{`x.yaml: assess.SLOs.lower.latency-mean: "latency-mean" is not a metric name; write <task>[-<endpoint>]/<metric>, e.g. http-get/latency-mean`},
+	}, {
+		name: "unknown task",
+		yaml: "tasks: [htp, assess]\n",
+		want: []string{"x.yaml: tasks[0]: unknown task \"htp\"; known tasks are http, assess"},
+	}, {
+		name: "no tasks",
+		yaml: "http: {url: http://a/}\n",
+		want: []string{"x.yaml: tasks: missing; list the tasks to run, e.g. tasks: [http, assess]"},
+	}, {
+		name: "assess not last",
+		yaml: "tasks: [assess, http]\nhttp: {url: http://a/}\n",
+		want: []string{"x.yaml: tasks[0]: assess must be the last task: it reads what the others measured; move it to the end"},
+	}, {
+		name: "http task without http section",
+		yaml: "tasks: [http]\n",
+		want: []string{"x.yaml: http: missing; the tasks list names http, so add an http section with url or endpoints"},
+	}, {
+		name: "two payloads",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, payloadStr: x, payloadFile: y}\n",
+		want: []string{"x.yaml: http.payloadStr: set only one of payloadStr, payloadFile and payloadURL; remove the others"},
+	}, {
+		name: "numRequests and duration",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, numRequests: 5, duration: 5s}\n",
+		want: []string{"x.yaml: http.numRequests: set either numRequests or duration, not both; remove one"},
+	}, {
+		name: "wrong kinds",
+		yaml: "tasks: http\nhttp: [1]\n",
+		want: []string{
+			`x.yaml: tasks: "http" is not a list; write [a, b] or one '- item' per line`,
+			"x.yaml: http: a list is not a mapping; write http as keys under it",
+		},
+	}, {
+		name: "bad error range",
+		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  errorRanges: [{lower: 500, upper: 400}, {}]\n",
+		want: []string{
+			"x.yaml: http.errorRanges[0]: lower 500 is above upper 400; swap them",
+			"x.yaml: http.errorRanges[1]: empty range; write lower and/or upper status codes, e.g. {lower: 500}",
+		},
+	}, {
+		name: "runner other than job",
+		yaml: "tasks: [http]\nrunner: cronjob\nhttp: {url: http://a/}\n",
+		want: []string{`x.yaml: runner: "cronjob" is not supported; autox runs each experiment once per version (runner: job), remove the key`},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "x.yaml")
+			if err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+			if !IsInput(err) {
+				t.Errorf("error %v is not bad input", err)
+			}
+			if diff := cmp.Diff(tc.want, strings.Split(err.Error(), "\n")); diff != "" {
+				t.Errorf("error lines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadPayloads(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "body.json"), []byte(`{"a":1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/payload" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("from-url"))
+	}))
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/payload"
+	ln.Close()
+
+	write := func(yaml string) string {
+		p := filepath.Join(dir, "exp.yaml")
+		if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	t.Run("file relative to the experiment and URL", func(t *testing.T) {
+		e, err := Load(write("tasks: [http]\nhttp:\n  endpoints:\n    f: {url: http://a/, payloadFile: body.json}\n    u: {url: http://a/, payloadURL: " + srv.URL + "/payload}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps := e.HTTPEndpoints()
+		if err := LoadPayloads(context.Background(), srv.Client(), eps); err != nil {
+			t.Fatal(err)
+		}
+		got := []string{string(eps[0].Payload), string(eps[1].Payload), eps[0].Method}
+		if diff := cmp.Diff([]string{`{"a":1}`, "from-url", "POST"}, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("missing file, unreachable and failing URLs", func(t *testing.T) {
+		e, err := Load(write("tasks: [http]\nhttp:\n  endpoints:\n    f: {url: http://a/, payloadFile: nope.json}\n    u: {url: http://a/, payloadURL: " + dead + "}\n    v: {url: http://a/, payloadURL: " + srv.URL + "/missing}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = LoadPayloads(context.Background(), srv.Client(), e.HTTPEndpoints())
+		if !IsInput(err) {
+			t.Fatalf("LoadPayloads = %v, want bad input", err)
+		}
+		want := []string{
+			`http.endpoints.f.payloadFile: cannot read "` + filepath.Join(dir, "nope.json") + `": no such file or directory; give a path relative to the experiment file, or an absolute one`,
+			`http.endpoints.u.payloadURL: cannot fetch "` + dead + `": dial tcp ` + strings.TrimPrefix(strings.TrimSuffix(dead, "/payload"), "http://") + `: connect: connection refused; check the URL is reachable from where the step runs`,
+			`http.endpoints.v.payloadURL: fetching "` + srv.URL + `/missing" returned 404 Not Found; check the URL`,
+		}
+		if diff := cmp.Diff(want, strings.Split(err.Error(), "\n")); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("missing experiment file", func(t *testing.T) {
+		_, err := Load(filepath.Join(dir, "absent.yaml"))
+		want := `cannot read experiment file "` + filepath.Join(dir, "absent.yaml") + `": no such file or directory; pass an existing file with -f`
+		if err == nil || err.Error() != want || !IsInput(err) {
+			t.Errorf("Load = %v, want bad input %q", err, want)
+		}
+	})
+}

@@ -1,0 +1,186 @@
+// Package report renders a result for people: a text report laid out like
+// Iter8's `iter8 k report` (what `tkn pipelinerun logs` shows), and a
+// self-contained HTML page with inline SVG latency histograms.
+//
+// Units: latencies in milliseconds (msec), counts in requests or calls,
+// rates as fractions, durations in seconds.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/autox-tekton/autox/internal/result"
+	"github.com/autox-tekton/autox/internal/slo"
+)
+
+// Text writes the text report.
+func Text(w io.Writer, r *result.Result) error {
+	var b strings.Builder
+	section(&b, "Experiment summary")
+	completed := 0
+	for _, t := range r.Tasks {
+		if t.Completed {
+			completed++
+		}
+	}
+	fmt.Fprintf(&b, "  Experiment completed: %t\n", r.Completed)
+	fmt.Fprintf(&b, "  No task failures: %t\n", !r.Failure)
+	fmt.Fprintf(&b, "  Total number of tasks: %d\n", len(r.Tasks))
+	fmt.Fprintf(&b, "  Number of completed tasks: %d\n", completed)
+	for _, reason := range r.FailureReasons {
+		fmt.Fprintf(&b, "  Failure: %s\n", reason)
+	}
+	b.WriteString("\n")
+
+	section(&b, "Whether or not service level objectives (SLOs) are satisfied")
+	if len(r.SLOs) == 0 {
+		b.WriteString("  No SLOs were given (set them under assess.SLOs.upper and assess.SLOs.lower).\n")
+	} else {
+		rows := [][]string{{"SLO Conditions", "Satisfied"}, {"--------------", "---------"}}
+		for _, v := range r.SLOs {
+			rows = append(rows, []string{v.Condition(r.Units(v.Metric)), Satisfied(v)})
+		}
+		table(&b, rows)
+	}
+	b.WriteString("\n")
+
+	if len(r.Endpoints) > 0 {
+		section(&b, "Load sent")
+		rows := [][]string{{"Endpoint", "Target", "Requests", "Errors", "Duration (sec)", "Rate (per sec)"}, {"--------", "------", "--------", "------", "--------------", "--------------"}}
+		for _, e := range r.Endpoints {
+			rate := "-"
+			if e.DurationSeconds > 0 {
+				rate = fmt.Sprintf("%.2f", float64(e.RequestCount)/e.DurationSeconds)
+			}
+			rows = append(rows, []string{e.Prefix, e.Target, strconv.FormatInt(e.RequestCount, 10), strconv.FormatInt(e.ErrorCount, 10), fmt.Sprintf("%.2f", e.DurationSeconds), rate})
+		}
+		table(&b, rows)
+		for _, e := range r.Endpoints {
+			if e.Note != "" {
+				fmt.Fprintf(&b, "  Note (%s): %s\n", e.Prefix, e.Note)
+			}
+		}
+		b.WriteString("\n")
+	}
+
+	if errs := errorLines(r); len(errs) > 0 {
+		section(&b, "Errors")
+		for _, l := range errs {
+			b.WriteString("  " + l + "\n")
+		}
+		b.WriteString("\n")
+	}
+
+	section(&b, "Latest observed values for metrics")
+	rows := [][]string{{"Metric", "value"}, {"-------", "-----"}}
+	for _, m := range r.MetricNames() {
+		rows = append(rows, []string{MetricLabel(r, m), fmt.Sprintf("%.2f", r.Metrics[m])})
+	}
+	table(&b, rows)
+	if len(r.Unavailable) > 0 {
+		b.WriteString("\n  Metrics without a value:\n")
+		for _, m := range sortedKeys(r.Unavailable) {
+			fmt.Fprintf(&b, "    %s: %s\n", m, r.Unavailable[m])
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Satisfied is a verdict's cell: true, false, or false with the reason
+// the metric has no value.
+func Satisfied(v slo.Verdict) string {
+	if v.Value == nil {
+		return "false (unavailable: " + v.Unavailable + ")"
+	}
+	return strconv.FormatBool(v.Satisfied)
+}
+
+// MetricLabel is the metric name with its units, as Iter8 wrote it.
+func MetricLabel(r *result.Result, m string) string {
+	if u := r.Units(m); u != "" {
+		return m + " (" + u + ")"
+	}
+	return m
+}
+
+// Breaches are one line per SLO that does not hold, for the ::error:: /
+// ::warning:: annotations the Tekton Dashboard colours.
+func Breaches(r *result.Result) []string {
+	var out []string
+	for _, v := range r.SLOs {
+		if v.Satisfied {
+			continue
+		}
+		if v.Value == nil {
+			out = append(out, fmt.Sprintf("SLO not satisfied: %s: metric unavailable (%s)", v.Condition(r.Units(v.Metric)), v.Unavailable))
+			continue
+		}
+		out = append(out, fmt.Sprintf("SLO not satisfied: %s: observed %.3f", v.Condition(r.Units(v.Metric)), *v.Value))
+	}
+	return out
+}
+
+// errorLines says, per endpoint with errors, how many failed and why.
+func errorLines(r *result.Result) []string {
+	var out []string
+	for _, e := range r.Endpoints {
+		if e.ErrorCount == 0 {
+			continue
+		}
+		unit := "requests"
+		if e.Task == "grpc" {
+			unit = "calls"
+		}
+		out = append(out, fmt.Sprintf("%s: %d of %d %s were errors", e.Prefix, e.ErrorCount, e.RequestCount, unit))
+		msgs := sortedKeys(e.Errors)
+		sort.SliceStable(msgs, func(i, j int) bool { return e.Errors[msgs[i]] > e.Errors[msgs[j]] })
+		for i, m := range msgs {
+			if i == 5 {
+				out = append(out, fmt.Sprintf("  ... and %d other errors", len(msgs)-5))
+				break
+			}
+			out = append(out, fmt.Sprintf("  %d x %s", e.Errors[m], m))
+		}
+	}
+	return out
+}
+
+func section(b *strings.Builder, title string) {
+	b.WriteString(title + ":\n")
+	b.WriteString(strings.Repeat("*", len(title)+1) + "\n\n")
+}
+
+// table pads each column to its widest cell and joins them with " | ".
+func table(b *strings.Builder, rows [][]string) {
+	widths := map[int]int{}
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	for _, row := range rows {
+		cells := make([]string, len(row))
+		for i, c := range row {
+			if i == len(row)-1 {
+				cells[i] = c
+			} else {
+				cells[i] = c + strings.Repeat(" ", widths[i]-len(c))
+			}
+		}
+		b.WriteString("  " + strings.Join(cells, " | ") + "\n")
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

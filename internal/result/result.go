@@ -1,0 +1,184 @@
+// Package result is the full outcome of an experiment, as assess writes
+// it: whether it completed, every metric by Iter8 name, SLO verdicts,
+// each endpoint's load and latency histogram, and the spec it ran.
+package result
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/autox-tekton/autox/internal/atomicfile"
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/internal/slo"
+)
+
+// Version names the result format.
+const Version = "autox.dev/result/v1"
+
+// FileName is the result's name in an experiment folder.
+const FileName = "result.json"
+
+// Result is an experiment's outcome.
+type Result struct {
+	Version string `json:"version"`
+	// Completed is true when every task ran to its end.
+	Completed bool `json:"completed"`
+	// Failure is true when a task failed or did not run.
+	Failure bool `json:"failure"`
+	// FailureReasons say which task failed and why.
+	FailureReasons []string `json:"failureReasons,omitempty"`
+	// SLOsSatisfied is true when every SLO holds (and there is no failure).
+	SLOsSatisfied bool      `json:"slosSatisfied"`
+	StartTime     time.Time `json:"startTime"`
+	EndTime       time.Time `json:"endTime"`
+	Tasks         []Task    `json:"tasks"`
+	// Metrics maps each metric name to its value.
+	Metrics    map[string]float64      `json:"metrics"`
+	MetricInfo map[string]metrics.Info `json:"metricInfo"`
+	// Unavailable maps metrics without a value to the reason.
+	Unavailable map[string]string      `json:"unavailableMetrics,omitempty"`
+	SLOs        []slo.Verdict          `json:"slos"`
+	Endpoints   []Endpoint             `json:"endpoints"`
+	Spec        *experiment.Experiment `json:"spec"`
+}
+
+// Task is one task of the tasks list.
+type Task struct {
+	Name      string `json:"name"`
+	Completed bool   `json:"completed"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// Endpoint is what one endpoint received, for the report.
+type Endpoint struct {
+	Task            string           `json:"task"`
+	Prefix          string           `json:"prefix"`
+	Target          string           `json:"target"`
+	RequestCount    int64            `json:"requestCount"`
+	ErrorCount      int64            `json:"errorCount"`
+	Errors          map[string]int64 `json:"errors,omitempty"`
+	StatusCodes     map[string]int64 `json:"statusCodes,omitempty"`
+	DurationSeconds float64          `json:"durationSeconds"`
+	Note            string           `json:"note,omitempty"`
+	// Histogram is the latency histogram as bars, in milliseconds.
+	Histogram []metrics.Bucket `json:"histogram,omitempty"`
+	// Latency is the full HDR histogram (V2 compressed, base64), mergeable.
+	Latency string `json:"latency"`
+}
+
+// HistogramBars is how many bars each endpoint's chart has.
+const HistogramBars = 30
+
+// Build assembles the result of spec from the metrics files its load
+// tasks wrote. A load task in the tasks list without a metrics file did
+// not complete.
+func Build(spec *experiment.Experiment, files map[string]*metrics.File, now time.Time) *Result {
+	r := &Result{
+		Version:     Version,
+		Metrics:     map[string]float64{},
+		MetricInfo:  map[string]metrics.Info{},
+		Unavailable: map[string]string{},
+		Spec:        spec,
+		EndTime:     now.UTC(),
+		StartTime:   now.UTC(),
+	}
+	for _, name := range spec.Tasks {
+		t := Task{Name: name, Completed: true}
+		if name != experiment.TaskAssess {
+			f, ok := files[name]
+			if !ok {
+				t.Completed = false
+				t.Reason = fmt.Sprintf("no %s metrics file: the %s step did not finish", name, name)
+			} else {
+				r.add(f)
+			}
+		}
+		if !t.Completed {
+			r.FailureReasons = append(r.FailureReasons, name+": "+t.Reason)
+		}
+		r.Tasks = append(r.Tasks, t)
+	}
+	r.Failure = len(r.FailureReasons) > 0
+	r.Completed = !r.Failure
+	var slos *experiment.SLOs
+	if spec.Assess != nil {
+		slos = spec.Assess.SLOs
+	}
+	r.SLOs = slo.Evaluate(slos, r.Metrics, r.Unavailable)
+	r.SLOsSatisfied = !r.Failure && slo.AllSatisfied(r.SLOs)
+	return r
+}
+
+func (r *Result) add(f *metrics.File) {
+	if !f.StartTime.IsZero() && f.StartTime.Before(r.StartTime) {
+		r.StartTime = f.StartTime.UTC()
+	}
+	for _, e := range f.Endpoints {
+		values, info, unavailable := e.Values()
+		for k, v := range values {
+			r.Metrics[k] = v
+		}
+		for k, v := range info {
+			r.MetricInfo[k] = v
+		}
+		for k, v := range unavailable {
+			r.Unavailable[k] = v
+		}
+		r.Endpoints = append(r.Endpoints, Endpoint{
+			Task:            e.Task,
+			Prefix:          e.Prefix(),
+			Target:          e.Target,
+			RequestCount:    e.RequestCount,
+			ErrorCount:      e.ErrorCount,
+			Errors:          e.Errors,
+			StatusCodes:     e.StatusCodes,
+			DurationSeconds: e.DurationSeconds,
+			Note:            e.Note,
+			Histogram:       e.Buckets(HistogramBars),
+			Latency:         e.LatencyEncoded,
+		})
+	}
+	sort.SliceStable(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].Prefix < r.Endpoints[j].Prefix })
+}
+
+// MetricNames lists the metrics with a value, sorted.
+func (r *Result) MetricNames() []string {
+	out := make([]string, 0, len(r.Metrics))
+	for k := range r.Metrics {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Units of a metric ("msec" or "").
+func (r *Result) Units(metric string) string { return r.MetricInfo[metric].Units }
+
+// Write stores the result as JSON, atomically.
+func Write(path string, r *Result) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding result: %w", err)
+	}
+	return atomicfile.Write(path, append(b, '\n'))
+}
+
+// Read loads a result file.
+func Read(path string) (*Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading result: %w", err)
+	}
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s is not a result file: %w", path, err)
+	}
+	if r.Version != Version {
+		return nil, fmt.Errorf("%s has version %q, this autox reads %q", path, r.Version, Version)
+	}
+	return &r, nil
+}

@@ -1,0 +1,117 @@
+// Package run runs an experiment's tasks: each step on its own (what the
+// http step image does) or all of them in order in one process (what
+// `autox run` does on a laptop).
+package run
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/autox-tekton/autox/internal/assess"
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/httpload"
+	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/internal/result"
+)
+
+// Steps carries what every step needs.
+type Steps struct {
+	Log *slog.Logger
+	// Client fetches payloadURL documents.
+	Client *http.Client
+	// ProgressEvery is the interval of progress lines (0: 5s).
+	ProgressEvery time.Duration
+}
+
+// PrepareHTTP resolves the http task's endpoints and loads their payloads.
+// Every failure is bad input, found before any load is sent.
+func (s Steps) PrepareHTTP(ctx context.Context, e *experiment.Experiment) ([]experiment.HTTPEndpoint, error) {
+	if e.HTTP == nil {
+		return nil, experiment.Fieldf("http", "missing; add an http section with url or endpoints")
+	}
+	eps := e.HTTPEndpoints()
+	if err := experiment.LoadPayloads(ctx, s.Client, eps); err != nil {
+		return nil, err
+	}
+	for _, ep := range eps {
+		if strings.HasPrefix(ep.URL, "https:") {
+			s.Log.Warn(fmt.Sprintf("%s: TLS certificates are not verified: hey, which sends the load, always skips verification", ep.MetricPrefix()))
+		}
+	}
+	return eps, nil
+}
+
+// HTTP sends the load and writes dir/http.metrics.json.
+func (s Steps) HTTP(ctx context.Context, eps []experiment.HTTPEndpoint, dir string) error {
+	w := &httpload.Work{Endpoints: eps, Log: s.Log, ProgressEvery: s.ProgressEvery}
+	f, err := w.Run(ctx)
+	if err != nil {
+		return err
+	}
+	return metrics.Write(metrics.PathFor(dir, experiment.TaskHTTP), f)
+}
+
+// Config is one `autox run`.
+type Config struct {
+	ExperimentFile string
+	// OutDir keeps the metrics, result and reports; "" uses a temporary
+	// folder that is removed afterwards.
+	OutDir          string
+	Output          string
+	FailOnViolation bool
+}
+
+// Run validates the whole experiment (payloads included), then runs its
+// tasks in order and prints the report. Bad input is found before any load
+// is sent or any file in OutDir is touched.
+func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*result.Result, error) {
+	e, err := experiment.Load(cfg.ExperimentFile)
+	if err != nil {
+		return nil, err
+	}
+	check := assess.Config{Experiment: e, Dir: "-", Output: cfg.Output}
+	if err := check.Validate(); err != nil {
+		return nil, err
+	}
+	var eps []experiment.HTTPEndpoint
+	if e.HasTask(experiment.TaskHTTP) {
+		if eps, err = s.PrepareHTTP(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+
+	dir := cfg.OutDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "autox-run-"); err != nil {
+			return nil, fmt.Errorf("making a work folder: %w", err)
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("making --out folder: %w", err)
+	}
+	// Metrics of an earlier run must not pass for this run's.
+	for _, t := range e.Tasks {
+		if err := os.Remove(metrics.PathFor(dir, t)); err != nil && !os.IsNotExist(err) {
+			return nil, fmt.Errorf("removing the earlier run's metrics: %w", err)
+		}
+	}
+
+	for _, t := range e.Tasks {
+		switch t {
+		case experiment.TaskHTTP:
+			if err := s.HTTP(ctx, eps, dir); err != nil {
+				// Not fatal: assess reports the task as not completed.
+				s.Log.Error(fmt.Sprintf("http task failed: %v", err))
+			}
+		}
+	}
+	return assess.Run(assess.Config{
+		Experiment: e, Dir: dir, Output: cfg.Output, FailOnViolation: cfg.FailOnViolation,
+	}, stdout, stderr)
+}
