@@ -14,3 +14,5 @@ require (
 	golang.org/x/net v0.48.0 // indirect
 	golang.org/x/text v0.33.0 // indirect
 )
+
+tool github.com/rakyll/hey

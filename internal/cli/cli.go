@@ -33,7 +33,7 @@ func Parse(fs *flag.FlagSet, args []string, env map[string]string, getenv func(s
 			continue
 		}
 		if err := fs.Set(name, v); err != nil {
-			return experiment.Fieldf(variable, fmt.Sprintf("%q: %v", v, err))
+			return experiment.Fieldf(variable, fmt.Sprintf("%q is not a valid value for -%s (%v); run with -h for the flags", v, name, err))
 		}
 	}
 	if fs.NArg() > 0 {

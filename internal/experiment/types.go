@@ -159,3 +159,31 @@ func (q QPS) MarshalYAML() (any, error) {
 	}
 	return q.PerSecond, nil
 }
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %s is not a string", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (q *QPS) UnmarshalJSON(b []byte) error {
+	if string(b) == strconv.Quote(Unlimited) {
+		q.PerSecond = 0
+		return nil
+	}
+	v, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("qps %s is not a number", b)
+	}
+	q.PerSecond = v
+	return nil
+}

@@ -1,0 +1,40 @@
+# autox: the verbs a newcomer uses. README.md names the two that matter:
+# `make demo` and `make test`.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin
+PROGRAMS := $(notdir $(wildcard cmd/*))
+
+.PHONY: help build deps test unit lint bench demo clean
+
+help: ## list the verbs
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+deps: ## install what the tests need: Go modules, Debian chromium
+	@./test/deps.sh
+
+build: ## build every command and the sample apps into bin/
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./cmd/... ./test/apps/httpbin
+	$(GO) build -o $(BIN)/hey github.com/rakyll/hey
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit: ## unit and loopback tests, with the race detector
+	AUTOX_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 ./...
+
+test: ## the README's test command: deps, lint, then every test
+	@./test/timed.sh deps $(MAKE) --no-print-directory deps
+	@./test/timed.sh lint $(MAKE) --no-print-directory lint
+	@./test/timed.sh unit $(MAKE) --no-print-directory unit
+
+bench: build ## our load steps vs their CLIs, same server, same run
+	$(GO) run ./test/bench -bin $(BIN)
+
+demo: build ## the seed's HTTP experiment against the sample app; leaves report.html
+	@./test/demo.sh
+
+clean: ## remove built binaries and demo output
+	rm -rf $(BIN) out report.html

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/result"
+	"github.com/autox-tekton/autox/test/apps/httpbin/app"
+)
+
+// autox runs the command line as main does and returns its exit status
+// and output.
+func autox(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errs bytes.Buffer
+	err := dispatch(context.Background(), args, &out, &errs, func(string) string { return "" })
+	code = cli.Exit("autox", err, &errs)
+	return code, out.String(), errs.String()
+}
+
+func writeExperiment(t *testing.T, dir, yaml string) string {
+	t.Helper()
+	p := filepath.Join(dir, "experiment.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// seed is the seed's HTTP experiment against url, at a rate fit for tests.
+func seed(url string, getLatencyLimit string) string {
+	return `
+tasks: [http, assess]
+http:
+  numRequests: 200
+  qps: 400
+  endpoints:
+    get: {url: ` + url + `/get}
+    getAnything: {url: ` + url + `/anything}
+    post: {url: ` + url + `/post, payloadStr: hello}
+assess:
+  SLOs:
+    upper:
+      http-get/error-count: 0
+      http-get/latency-mean: ` + getLatencyLimit + `
+      http-getAnything/error-count: 0
+      http-getAnything/latency-mean: 75
+      http-post/error-count: 0
+      http-post/latency-mean: 100
+`
+}
+
+func TestRunSeedExperiment(t *testing.T) {
+	a := app.New()
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := autox(t, "run", "-f", writeExperiment(t, dir, seed(srv.URL, "50")), "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"  Experiment completed: true\n",
+		"  http-get/latency-mean (msec) <= 50         | true\n",
+		"  http-post/request-count                | 200.00\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "::error::") {
+		t.Errorf("passing run printed an ::error:: line:\n%s", stdout)
+	}
+	entries, _ := os.ReadDir(out)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	if diff := cmp.Diff([]string{"http.metrics.json", "report.html", "report.txt", "result.json"}, names); diff != "" {
+		t.Errorf("--out files (-want +got):\n%s", diff)
+	}
+	r, err := result.Read(filepath.Join(out, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, p := range []string{"get", "getAnything", "post"} {
+		got[p] = r.Metrics["http-"+p+"/request-count"]
+	}
+	if diff := cmp.Diff(map[string]float64{"get": 200, "getAnything": 200, "post": 200}, got); diff != "" {
+		t.Errorf("request counts (-want +got):\n%s", diff)
+	}
+	server := map[string]float64{"get": float64(a.Count("/get")), "getAnything": float64(a.Count("/anything")), "post": float64(a.Count("/post"))}
+	if diff := cmp.Diff(got, server); diff != "" {
+		t.Errorf("server counts differ from metrics (-metrics +server):\n%s", diff)
+	}
+	if !r.Completed || r.Failure || !r.SLOsSatisfied || len(r.SLOs) != 6 {
+		t.Errorf("result completed=%t failure=%t slosSatisfied=%t slos=%d, want true false true 6", r.Completed, r.Failure, r.SLOsSatisfied, len(r.SLOs))
+	}
+}
+
+func TestRunExitStatuses(t *testing.T) {
+	srv := httptest.NewServer(app.New())
+	defer srv.Close()
+	for _, tc := range []struct {
+		name       string
+		yaml       string
+		args       []string
+		wantCode   int
+		wantStdout []string
+		wantStderr []string
+	}{{
+		name:       "violated SLO exits 1 with an ::error:: line",
+		yaml:       seed(srv.URL, "0.000001"),
+		wantCode:   1,
+		wantStdout: []string{"  http-get/latency-mean (msec) <= 0.000001   | false\n", "::error::SLO not satisfied: http-get/latency-mean (msec) <= 0.000001: observed "},
+	}, {
+		name:       "violations allowed exit 0 with a ::warning:: line",
+		yaml:       seed(srv.URL, "0.000001"),
+		args:       []string{"-fail-on-violation=false"},
+		wantCode:   0,
+		wantStdout: []string{"::warning::SLO not satisfied: http-get/latency-mean (msec) <= 0.000001"},
+	}, {
+		name:       "json output",
+		yaml:       seed(srv.URL, "50"),
+		args:       []string{"-o", "json"},
+		wantCode:   0,
+		wantStdout: []string{`"completed": true`, `"failure": false`, `"http-get/latency-p99.9":`, `"metric": "http-get/error-count"`},
+	}, {
+		name:       "html output",
+		yaml:       seed(srv.URL, "50"),
+		args:       []string{"-o", "html"},
+		wantCode:   0,
+		wantStdout: []string{"<!DOCTYPE html>", "All SLOs satisfied", `aria-label="latency histogram of http-post"`},
+	}, {
+		name: "unreachable endpoint: errors in the report, not bad input",
+		yaml: `
+tasks: [http, assess]
+http: {url: "http://127.0.0.1:1/get", numRequests: 10, qps: unlimited}
+assess: {SLOs: {upper: {http/error-count: 0}}}
+`,
+		wantCode:   1,
+		wantStdout: []string{"  http: 10 of 10 requests were errors\n", "connection refused", "::error::SLO not satisfied: http/error-count <= 0: observed 10.000"},
+	}, {
+		name:       "bad output format",
+		yaml:       seed(srv.URL, "50"),
+		args:       []string{"-o", "pdf"},
+		wantCode:   2,
+		wantStderr: []string{"autox: -o: \"pdf\" is not an output format; write text, json or html\n"},
+	}, {
+		name:       "bad experiment",
+		yaml:       "tasks: [http]\nhttp: {url: http://a/, numRequest: 10, qps: 0}\n",
+		wantCode:   2,
+		wantStderr: []string{`experiment.yaml: http.numRequest: unknown key; did you mean "numRequests"?` + "\n", `experiment.yaml: http.qps: "0" must be more than 0`},
+	}, {
+		name:       "missing payload file",
+		yaml:       "tasks: [http]\nhttp: {url: http://a/, payloadFile: absent.json}\n",
+		wantCode:   2,
+		wantStderr: []string{"autox: http.payloadFile: cannot read ", "absent.json\": no such file or directory; give a path relative to the experiment file, or an absolute one\n"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"run", "-f", writeExperiment(t, dir, tc.yaml)}, tc.args...)
+			code, stdout, stderr := autox(t, args...)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.wantCode, stdout, stderr)
+			}
+			for _, w := range tc.wantStdout {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tc.wantStderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if tc.wantCode == 2 && stdout != "" {
+				t.Errorf("bad input printed a report:\n%s", stdout)
+			}
+			if strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine ") {
+				t.Errorf("stderr shows a panic:\n%s", stderr)
+			}
+			if tc.name == "json output" {
+				var v map[string]any
+				if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+					t.Errorf("-o json is not JSON: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestBadInputLosesNothing: a bad experiment leaves an earlier run's
+// folder exactly as it was.
+func TestBadInputLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	before := map[string]string{"http.metrics.json": "earlier metrics", "result.json": "earlier result", "report.html": "earlier page"}
+	for name, body := range before {
+		os.WriteFile(filepath.Join(out, name), []byte(body), 0o644)
+	}
+	code, _, stderr := autox(t, "run", "-f", writeExperiment(t, dir, "tasks: [http, assess]\nhttp: {url: htp://x}\n"), "--out", out)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	after := map[string]string{}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(out, e.Name()))
+		after[e.Name()] = string(b)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("--out folder changed by a bad run (-before +after):\n%s", diff)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{nil, 2, "autox: no command given; use autox run -f experiment.yaml\n"},
+		{[]string{"launch"}, 2, "autox: unknown command \"launch\"; the commands are: run\n"},
+		{[]string{"run", "-x"}, 2, "autox: flag provided but not defined: -x; run with -h for the flags\n"},
+		{[]string{"run", "-f", "/nonexistent/e.yaml"}, 2, "autox: cannot read experiment file \"/nonexistent/e.yaml\": no such file or directory; pass an existing file with -f\n"},
+	} {
+		code, _, stderr := autox(t, tc.args...)
+		if code != tc.wantCode || !strings.HasSuffix(stderr, tc.want) {
+			t.Errorf("autox %v = exit %d, stderr %q; want exit %d ending %q", tc.args, code, stderr, tc.wantCode, tc.want)
+		}
+	}
+}

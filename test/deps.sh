@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# deps.sh: install what builds and tests need on a fresh Debian machine:
+# the Go modules, and Debian's chromium (the HTML report's screenshot test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go mod download
+if ! command -v chromium >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian chromium (log: /tmp/autox-apt.log)"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium; } >/tmp/autox-apt.log 2>&1; then
+    echo "deps: apt-get install chromium failed; see /tmp/autox-apt.log" >&2
+    exit 1
+  fi
+fi
+echo "deps: go modules and chromium ($(chromium --version 2>/dev/null | head -1)) ready"
