@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/test/apps/httpbin/app"
+)
+
+func TestWritesMetrics(t *testing.T) {
+	a := app.New()
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "e.yaml")
+	os.WriteFile(exp, []byte("tasks: [http]\nhttp: {url: "+srv.URL+"/get, numRequests: 25, qps: unlimited}\n"), 0o644)
+	var errs bytes.Buffer
+	err := runHTTP(context.Background(), nil, &errs, func(k string) string {
+		return map[string]string{"AUTOX_EXPERIMENT_FILE": exp, "AUTOX_DIR": dir}[k]
+	})
+	if code := cli.Exit("http", err, &errs); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errs.String())
+	}
+	f, err := metrics.Read(metrics.PathFor(dir, "http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Endpoints[0].RequestCount; got != 25 || a.Count("/get") != 25 {
+		t.Errorf("metrics count %d, server %d; want 25 and 25", got, a.Count("/get"))
+	}
+	if !strings.Contains(errs.String(), "http: done, 25 requests, 0 errors") {
+		t.Errorf("stderr lacks the done line:\n%s", errs.String())
+	}
+}
+
+func TestBadInputWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "e.yaml")
+	os.WriteFile(exp, []byte("tasks: [http]\nhttp: {url: http://127.0.0.1:1/, payloadURL: http://127.0.0.1:1/p}\n"), 0o644)
+	var errs bytes.Buffer
+	err := runHTTP(context.Background(), []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
+	code := cli.Exit("http", err, &errs)
+	want := `http: http.payloadURL: cannot fetch "http://127.0.0.1:1/p": dial tcp 127.0.0.1:1: connect: connection refused; check the URL is reachable from where the step runs` + "\n"
+	if code != 2 || errs.String() != want {
+		t.Errorf("exit %d, stderr %q; want 2, %q", code, errs.String(), want)
+	}
+	if _, err := os.Stat(metrics.PathFor(dir, "http")); !os.IsNotExist(err) {
+		t.Errorf("bad input left a metrics file (stat: %v)", err)
+	}
+}
