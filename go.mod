@@ -10,6 +10,8 @@ require (
 )
 
 require (
+	github.com/bojand/ghz v0.121.0 // indirect
+	github.com/jhump/protoreflect v1.17.0 // indirect
 	github.com/kr/text v0.2.0 // indirect
 	golang.org/x/net v0.48.0 // indirect
 	golang.org/x/text v0.33.0 // indirect

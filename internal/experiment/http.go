@@ -108,13 +108,7 @@ func (h *HTTP) endpoints(baseDir string, p *problems) []HTTPEndpoint {
 // sets one of a pair replaces the whole pair from the top level.
 func resolve(name, path string, top, own HTTPSettings, baseDir string, p *problems) HTTPEndpoint {
 	ep := HTTPEndpoint{Name: name, Path: path}
-	// where reports the path of the level a setting came from.
-	where := func(ownSet bool, key string) string {
-		if ownSet || name == "" {
-			return join(path, key)
-		}
-		return join("http", key)
-	}
+	where := wherePath(TaskHTTP, name, path)
 
 	ep.URL = pick(own.URL, top.URL)
 	switch u, err := url.Parse(ep.URL); {
@@ -124,27 +118,8 @@ func resolve(name, path string, top, own HTTPSettings, baseDir string, p *proble
 		p.add(where(own.URL != "", "url"), fmt.Sprintf("%q is not an http(s) URL; write http://host[:port]/path", ep.URL))
 	}
 
-	n, d := top.NumRequests, top.Duration
-	levelOwn := own.NumRequests != nil || own.Duration != nil
-	if levelOwn {
-		n, d = own.NumRequests, own.Duration
-	}
-	switch {
-	case n != nil && d != nil:
-		p.add(where(levelOwn, "numRequests"), "set either numRequests or duration, not both; remove one")
-	case n != nil:
-		ep.NumRequests = *n
-		if *n <= 0 {
-			p.add(where(levelOwn, "numRequests"), fmt.Sprintf("%d must be more than 0; write the number of requests to send, e.g. 100", *n))
-		}
-	case d != nil:
-		ep.Duration = time.Duration(*d)
-		if ep.Duration <= 0 {
-			p.add(where(levelOwn, "duration"), fmt.Sprintf("%q must be more than 0; write e.g. 30s", ep.Duration))
-		}
-	default:
-		ep.NumRequests = DefaultHTTPNumRequests
-	}
+	ep.NumRequests, ep.Duration = amountPair(where, "numRequests", DefaultHTTPNumRequests,
+		[2]*int64{top.NumRequests, own.NumRequests}, [2]*Duration{top.Duration, own.Duration}, p)
 
 	ep.QPS = DefaultHTTPQPS
 	if q := pickPtr(own.QPS, top.QPS); q != nil {
@@ -164,13 +139,9 @@ func resolve(name, path string, top, own HTTPSettings, baseDir string, p *proble
 
 	ep.Timeout = DefaultHTTPTimeout
 	if t := pickPtr(own.Timeout, top.Timeout); t != nil {
-		ep.Timeout = time.Duration(*t)
-		key := where(own.Timeout != nil, "timeout")
-		switch {
-		case ep.Timeout <= 0:
-			p.add(key, fmt.Sprintf("%q must be more than 0; write e.g. 10s", ep.Timeout))
-		case ep.Timeout%time.Second != 0:
-			p.add(key, fmt.Sprintf("%q is not a whole number of seconds (the resolution of hey, which sends the load); write 1s or more, and bound latency with an SLO such as latency-max", ep.Timeout))
+		ep.Timeout = positiveDuration(where(own.Timeout != nil, "timeout"), *t, p)
+		if ep.Timeout > 0 && ep.Timeout%time.Second != 0 {
+			p.add(where(own.Timeout != nil, "timeout"), fmt.Sprintf("%q is not a whole number of seconds (the resolution of hey, which sends the load); write 1s or more, and bound latency with an SLO such as latency-max", ep.Timeout))
 		}
 	}
 
@@ -244,42 +215,9 @@ func resolve(name, path string, top, own HTTPSettings, baseDir string, p *proble
 		}
 	}
 
-	ep.Percentiles = slices.Clone(DefaultPercentiles)
-	for _, lvl := range []struct {
-		list []float64
-		key  string
-	}{{top.Percentiles, "http.percentiles"}, {own.Percentiles, join(path, "percentiles")}} {
-		for i, v := range lvl.list {
-			if v <= 0 || v >= 100 {
-				p.add(fmt.Sprintf("%s[%d]", lvl.key, i), fmt.Sprintf("%s is outside (0, 100); write a percentile such as 99.9", strconv.FormatFloat(v, 'g', -1, 64)))
-				continue
-			}
-			if !slices.Contains(ep.Percentiles, v) {
-				ep.Percentiles = append(ep.Percentiles, v)
-			}
-		}
-	}
-	slices.Sort(ep.Percentiles)
-
-	wn, wd := top.WarmupNumRequests, top.WarmupDuration
-	warmOwn := own.WarmupNumRequests != nil || own.WarmupDuration != nil
-	if warmOwn {
-		wn, wd = own.WarmupNumRequests, own.WarmupDuration
-	}
-	switch {
-	case wn != nil && wd != nil:
-		p.add(where(warmOwn, "warmupNumRequests"), "set either warmupNumRequests or warmupDuration, not both; remove one")
-	case wn != nil:
-		ep.WarmupNumRequests = *wn
-		if *wn <= 0 {
-			p.add(where(warmOwn, "warmupNumRequests"), fmt.Sprintf("%d must be more than 0; write the number of warmup requests, or remove the key", *wn))
-		}
-	case wd != nil:
-		ep.WarmupDuration = time.Duration(*wd)
-		if ep.WarmupDuration <= 0 {
-			p.add(where(warmOwn, "warmupDuration"), fmt.Sprintf("%q must be more than 0; write e.g. 5s, or remove the key", ep.WarmupDuration))
-		}
-	}
+	ep.Percentiles = percentiles(path, top.Percentiles, own.Percentiles, p)
+	ep.WarmupNumRequests, ep.WarmupDuration = warmupPair(where,
+		[2]*int64{top.WarmupNumRequests, own.WarmupNumRequests}, [2]*Duration{top.WarmupDuration, own.WarmupDuration}, p)
 	return ep
 }
 
@@ -368,3 +306,87 @@ func pickPtr[T any](own, top *T) *T {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// wherePath returns a function that gives the path of the level a setting
+// came from: the endpoint's own, or the task's top level.
+func wherePath(task, name, path string) func(ownSet bool, key string) string {
+	return func(ownSet bool, key string) string {
+		if ownSet || name == "" {
+			return join(path, key)
+		}
+		return join(task, key)
+	}
+}
+
+// amountPair resolves a count/duration pair (numRequests or total, and
+// duration): the endpoint's pair if it sets either, else the top level's,
+// else the default count.
+func amountPair(where func(bool, string) string, countKey string, def int64, counts [2]*int64, durations [2]*Duration, p *problems) (int64, time.Duration) {
+	n, d := counts[0], durations[0]
+	own := counts[1] != nil || durations[1] != nil
+	if own {
+		n, d = counts[1], durations[1]
+	}
+	switch {
+	case n != nil && d != nil:
+		p.add(where(own, countKey), fmt.Sprintf("set either %s or duration, not both; remove one", countKey))
+	case n != nil:
+		if *n <= 0 {
+			p.add(where(own, countKey), fmt.Sprintf("%d must be more than 0; write the number of requests to send, e.g. 100", *n))
+		}
+		return *n, 0
+	case d != nil:
+		return 0, positiveDuration(where(own, "duration"), *d, p)
+	}
+	return def, 0
+}
+
+// warmupPair resolves warmupNumRequests / warmupDuration the same way.
+func warmupPair(where func(bool, string) string, counts [2]*int64, durations [2]*Duration, p *problems) (int64, time.Duration) {
+	n, d := counts[0], durations[0]
+	own := counts[1] != nil || durations[1] != nil
+	if own {
+		n, d = counts[1], durations[1]
+	}
+	switch {
+	case n != nil && d != nil:
+		p.add(where(own, "warmupNumRequests"), "set either warmupNumRequests or warmupDuration, not both; remove one")
+	case n != nil:
+		if *n <= 0 {
+			p.add(where(own, "warmupNumRequests"), fmt.Sprintf("%d must be more than 0; write the number of warmup requests, or remove the key", *n))
+		}
+		return *n, 0
+	case d != nil:
+		return 0, positiveDuration(where(own, "warmupDuration"), *d, p)
+	}
+	return 0, 0
+}
+
+func positiveDuration(key string, d Duration, p *problems) time.Duration {
+	if d <= 0 {
+		p.add(key, fmt.Sprintf("%q must be more than 0; write e.g. 30s", time.Duration(d)))
+	}
+	return time.Duration(d)
+}
+
+// percentiles are the defaults plus those asked for at either level, sorted.
+func percentiles(path string, top, own []float64, p *problems) []float64 {
+	out := slices.Clone(DefaultPercentiles)
+	task, _, _ := strings.Cut(path, ".")
+	for _, lvl := range []struct {
+		list []float64
+		key  string
+	}{{top, task + ".percentiles"}, {own, join(path, "percentiles")}} {
+		for i, v := range lvl.list {
+			if v <= 0 || v >= 100 {
+				p.add(fmt.Sprintf("%s[%d]", lvl.key, i), fmt.Sprintf("%s is outside (0, 100); write a percentile such as 99.9", strconv.FormatFloat(v, 'g', -1, 64)))
+				continue
+			}
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -14,11 +14,12 @@ import (
 // Task names.
 const (
 	TaskHTTP   = "http"
+	TaskGRPC   = "grpc"
 	TaskAssess = "assess"
 )
 
 // KnownTasks are the tasks this version runs, in their usual order.
-var knownTasks = []string{TaskHTTP, TaskAssess}
+var knownTasks = []string{TaskHTTP, TaskGRPC, TaskAssess}
 
 // Load reads and validates an experiment file. Relative payloadFile
 // paths are taken from the file's folder.
@@ -94,6 +95,13 @@ func (e *Experiment) validate(p *problems) {
 			p.add("http", "missing; the tasks list names http, so add an http section with url or endpoints")
 		} else {
 			e.HTTP.validate(p)
+		}
+	}
+	if contains(e.Tasks, TaskGRPC) {
+		if e.GRPC == nil {
+			p.add("grpc", "missing; the tasks list names grpc, so add a grpc section with host and call or endpoints")
+		} else {
+			e.GRPC.validate(p)
 		}
 	}
 	if e.Assess != nil && e.Assess.SLOs != nil {

@@ -56,6 +56,9 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, p *problems) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			checkShape(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), p)
 		}
+	case reflect.Interface:
+		// Free-form values (gRPC call data) are checked against the
+		// message type once it is known.
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			p.add(path, fmt.Sprintf("%s is not a list; write [a, b] or one '- item' per line", describe(n)))

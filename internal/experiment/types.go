@@ -16,11 +16,12 @@ import (
 
 // Experiment is one experiment file.
 type Experiment struct {
-	// Tasks run in this order. Known: http, assess.
+	// Tasks run in this order. Known: http, grpc, assess.
 	Tasks []string `yaml:"tasks" json:"tasks"`
 	// Runner is accepted for Iter8 compatibility; only "job" (one loop) exists.
 	Runner string  `yaml:"runner,omitempty" json:"runner,omitempty"`
 	HTTP   *HTTP   `yaml:"http,omitempty" json:"http,omitempty"`
+	GRPC   *GRPC   `yaml:"grpc,omitempty" json:"grpc,omitempty"`
 	Assess *Assess `yaml:"assess,omitempty" json:"assess,omitempty"`
 
 	// BaseDir is the experiment file's folder; relative payloadFile paths
