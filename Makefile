@@ -15,8 +15,9 @@ deps: ## install what the tests need: Go modules, Debian chromium
 
 build: ## build every command and the sample apps into bin/
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./cmd/... ./test/apps/httpbin
+	$(GO) build -o $(BIN)/ ./cmd/... ./test/apps/httpbin ./test/apps/routeguide
 	$(GO) build -o $(BIN)/hey github.com/rakyll/hey
+	$(GO) build -o $(BIN)/ghz github.com/bojand/ghz/cmd/ghz
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
@@ -30,11 +31,11 @@ test: ## the README's test command: deps, lint, then every test
 	@./test/timed.sh lint $(MAKE) --no-print-directory lint
 	@./test/timed.sh unit $(MAKE) --no-print-directory unit
 
-bench: build ## our load steps vs their CLIs, same server, same run
+bench: build ## our load steps vs the hey and ghz CLIs, same server, same run
 	$(GO) run ./test/bench -bin $(BIN)
 
-demo: build ## the seed's HTTP experiment against the sample app; leaves report.html
+demo: build ## the seed's HTTP and gRPC experiments against the sample apps; leaves report.html, report-grpc.html
 	@./test/demo.sh
 
 clean: ## remove built binaries and demo output
-	rm -rf $(BIN) out report.html
+	rm -rf $(BIN) out report.html report-grpc.html

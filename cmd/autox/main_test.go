@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/result"
 	"github.com/autox-tekton/autox/test/apps/httpbin/app"
+	routeguide "github.com/autox-tekton/autox/test/apps/routeguide/app"
 )
 
 // autox runs the command line as main does and returns its exit status
@@ -242,6 +244,56 @@ func TestUsageErrors(t *testing.T) {
 		code, _, stderr := autox(t, tc.args...)
 		if code != tc.wantCode || !strings.HasSuffix(stderr, tc.want) {
 			t.Errorf("autox %v = exit %d, stderr %q; want exit %d ending %q", tc.args, code, stderr, tc.wantCode, tc.want)
+		}
+	}
+}
+
+// TestRunSeedGRPCExperiment runs the seed's gRPC experiment file, as
+// `make demo` does, against the sample routeguide on a loopback port.
+func TestRunSeedGRPCExperiment(t *testing.T) {
+	s, err := routeguide.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.GRPC.Serve(ln)
+	defer s.GRPC.Stop()
+	seedFile, err := os.ReadFile("../../test/experiments/routeguide.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	abs, _ := filepath.Abs("../../test/experiments")
+	yaml := strings.ReplaceAll(string(seedFile), "127.0.0.1:50051", ln.Addr().String())
+	yaml = strings.ReplaceAll(yaml, "../", filepath.Dir(abs)+"/")
+	code, stdout, stderr := autox(t, "run", "-f", writeExperiment(t, dir, yaml), "--out", filepath.Join(dir, "out"))
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"  grpc-getFeature/latency/mean (msec) <= 50    | true\n",
+		"  grpc-listFeatures/latency/mean (msec) <= 100 | true\n",
+		"  grpc-getFeature/request-count           | 200.00\n",
+		"  grpc-listFeatures/request-count         | 200.00\n",
+		"  Note (grpc-listFeatures): server streaming: one call per stream, latency of the whole stream\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+	if s.Count("GetFeature") != 200 || s.Count("ListFeatures") != 200 {
+		t.Errorf("server saw %d GetFeature and %d ListFeatures calls, want 200 each", s.Count("GetFeature"), s.Count("ListFeatures"))
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "out", "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"grpc-getFeature", "grpc-listFeatures"} {
+		if !strings.Contains(string(page), `aria-label="latency histogram of `+p+`"`) {
+			t.Errorf("report.html has no histogram of %s", p)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/autox-tekton/autox/internal/assess"
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/grpcload"
 	"github.com/autox-tekton/autox/internal/httpload"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/result"
@@ -57,6 +58,25 @@ func (s Steps) HTTP(ctx context.Context, eps []experiment.HTTPEndpoint, dir stri
 	return metrics.Write(metrics.PathFor(dir, experiment.TaskHTTP), f)
 }
 
+// PrepareGRPC resolves the grpc task's endpoints: payloads, protos and
+// methods. Every failure is bad input, found before any load is sent.
+func (s Steps) PrepareGRPC(ctx context.Context, e *experiment.Experiment) ([]grpcload.Endpoint, error) {
+	if e.GRPC == nil {
+		return nil, experiment.Fieldf("grpc", "missing; add a grpc section with host and call or endpoints")
+	}
+	return grpcload.Prepare(ctx, s.Client, e.GRPCEndpoints())
+}
+
+// GRPC sends the load and writes dir/grpc.metrics.json.
+func (s Steps) GRPC(ctx context.Context, eps []grpcload.Endpoint, dir string) error {
+	w := &grpcload.Work{Endpoints: eps, Log: s.Log, ProgressEvery: s.ProgressEvery}
+	f, err := w.Run(ctx)
+	if err != nil {
+		return err
+	}
+	return metrics.Write(metrics.PathFor(dir, experiment.TaskGRPC), f)
+}
+
 // Config is one `autox run`.
 type Config struct {
 	ExperimentFile string
@@ -79,9 +99,15 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 	if err := check.Validate(); err != nil {
 		return nil, err
 	}
-	var eps []experiment.HTTPEndpoint
+	var httpEPs []experiment.HTTPEndpoint
 	if e.HasTask(experiment.TaskHTTP) {
-		if eps, err = s.PrepareHTTP(ctx, e); err != nil {
+		if httpEPs, err = s.PrepareHTTP(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	var grpcEPs []grpcload.Endpoint
+	if e.HasTask(experiment.TaskGRPC) {
+		if grpcEPs, err = s.PrepareGRPC(ctx, e); err != nil {
 			return nil, err
 		}
 	}
@@ -103,12 +129,16 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 	}
 
 	for _, t := range e.Tasks {
+		var err error
 		switch t {
 		case experiment.TaskHTTP:
-			if err := s.HTTP(ctx, eps, dir); err != nil {
-				// Not fatal: assess reports the task as not completed.
-				s.Log.Error(fmt.Sprintf("http task failed: %v", err))
-			}
+			err = s.HTTP(ctx, httpEPs, dir)
+		case experiment.TaskGRPC:
+			err = s.GRPC(ctx, grpcEPs, dir)
+		}
+		if err != nil {
+			// Not fatal: assess reports the task as not completed.
+			s.Log.Error(fmt.Sprintf("%s task failed: %v", t, err))
 		}
 	}
 	return assess.Run(assess.Config{

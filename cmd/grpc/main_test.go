@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/internal/run"
+	"github.com/autox-tekton/autox/test/apps/routeguide/app"
+)
+
+func TestGRPCStep(t *testing.T) {
+	s, err := app.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.GRPC.Serve(ln)
+	defer s.GRPC.Stop()
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "e.yaml")
+	step := func(yaml string) (int, string) {
+		os.WriteFile(exp, []byte(yaml), 0o644)
+		var errs bytes.Buffer
+		err := run.LoadStep(context.Background(), "grpc", []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
+		return cli.Exit("grpc", err, &errs), errs.String()
+	}
+
+	code, stderr := step("tasks: [grpc]\ngrpc: {host: " + ln.Addr().String() + ", call: routeguide.RouteGuide.GetFeature, total: 30}\n")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	f, err := metrics.Read(metrics.PathFor(dir, "grpc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Endpoints[0].RequestCount; got != 30 || s.Count("GetFeature") != 30 {
+		t.Errorf("metrics count %d calls, server %d; want 30 and 30", got, s.Count("GetFeature"))
+	}
+
+	os.Remove(metrics.PathFor(dir, "grpc"))
+	code, stderr = step("tasks: [grpc]\ngrpc: {host: " + ln.Addr().String() + ", call: routeguide.RouteGuide.GetFeature, data: {lattitude: 1}}\n")
+	want := "grpc: grpc.data: does not match message routeguide.Point: message type routeguide.Point has no known field named lattitude; use the field names of the proto\n"
+	if code != 2 || stderr != want {
+		t.Errorf("exit %d, stderr %q; want 2, %q", code, stderr, want)
+	}
+	if _, err := os.Stat(metrics.PathFor(dir, "grpc")); !os.IsNotExist(err) {
+		t.Errorf("bad input left a metrics file (stat: %v)", err)
+	}
+}

@@ -1,0 +1,319 @@
+package grpcload
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/grpc"
+
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/test/apps/routeguide/app"
+)
+
+// repo is the repository's root, for the proto and the seed's payloads.
+func repo(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// startRouteGuide serves the sample routeguide on loopback.
+func startRouteGuide(t *testing.T) (*app.Server, string) {
+	t.Helper()
+	s, err := app.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.GRPC.Serve(ln)
+	t.Cleanup(s.GRPC.Stop)
+	return s, ln.Addr().String()
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// prepare parses an experiment's grpc section and resolves it, the way the
+// grpc step does. yaml may use $REPO for the repository root.
+func prepare(t *testing.T, yaml string) ([]Endpoint, error) {
+	t.Helper()
+	e, err := experiment.Parse([]byte(strings.ReplaceAll(yaml, "$REPO", repo(t))), "test.yaml")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return Prepare(context.Background(), http.DefaultClient, e.GRPCEndpoints())
+}
+
+func run(t *testing.T, yaml string) *metrics.File {
+	t.Helper()
+	eps, err := prepare(t, yaml)
+	if err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	w := &Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), ProgressEvery: time.Second}
+	f, err := w.Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return f
+}
+
+func byPrefix(f *metrics.File) map[string]*metrics.Endpoint {
+	out := map[string]*metrics.Endpoint{}
+	for _, e := range f.Endpoints {
+		out[e.Prefix()] = e
+	}
+	return out
+}
+
+func TestSeedExperimentCountsMatchServer(t *testing.T) {
+	for _, source := range []struct{ name, proto string }{
+		{"reflection", ""},
+		{"proto file", "  protoFile: $REPO/test/apps/routeguide/app/route_guide.proto\n"},
+	} {
+		t.Run(source.name, func(t *testing.T) {
+			s, host := startRouteGuide(t)
+			f := run(t, `
+tasks: [grpc]
+grpc:
+  host: `+host+`
+  total: 200
+  concurrency: 8
+`+source.proto+`  endpoints:
+    getFeature:
+      call: routeguide.RouteGuide.GetFeature
+      dataFile: $REPO/test/data/grpc/unary.json
+    listFeatures:
+      call: routeguide.RouteGuide.ListFeatures
+      dataFile: $REPO/test/data/grpc/server.json
+`)
+			eps := byPrefix(f)
+			type counts struct{ Requests, Errors, Server int64 }
+			got := map[string]counts{
+				"grpc-getFeature":   {eps["grpc-getFeature"].RequestCount, eps["grpc-getFeature"].ErrorCount, s.Count("GetFeature")},
+				"grpc-listFeatures": {eps["grpc-listFeatures"].RequestCount, eps["grpc-listFeatures"].ErrorCount, s.Count("ListFeatures")},
+			}
+			want := map[string]counts{"grpc-getFeature": {200, 0, 200}, "grpc-listFeatures": {200, 0, 200}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			var names []string
+			for _, e := range f.Endpoints {
+				values, _, _ := e.Values()
+				for k := range values {
+					names = append(names, k)
+				}
+			}
+			if !strings.Contains(eps["grpc-listFeatures"].Note, "one call per stream") {
+				t.Errorf("listFeatures note = %q, want it to say streams count once", eps["grpc-listFeatures"].Note)
+			}
+			if len(names) != 2*13 {
+				t.Errorf("%d metrics, want 13 per endpoint: %v", len(names), names)
+			}
+		})
+	}
+}
+
+func TestReflectionAndProtoGiveSameNames(t *testing.T) {
+	_, host := startRouteGuide(t)
+	names := func(proto string) []string {
+		f := run(t, "tasks: [grpc]\ngrpc: {host: "+host+", call: routeguide.RouteGuide.GetFeature, total: 10"+proto+"}\n")
+		values, _, _ := f.Endpoints[0].Values()
+		var out []string
+		for k := range values {
+			out = append(out, k)
+		}
+		return out
+	}
+	if diff := cmp.Diff(names(""), names(", protoFile: $REPO/test/apps/routeguide/app/route_guide.proto"), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("reflection vs proto (-reflection +proto):\n%s", diff)
+	}
+}
+
+func TestErrorStatusAndDelay(t *testing.T) {
+	s, host := startRouteGuide(t)
+	f := run(t, `
+tasks: [grpc]
+grpc:
+  host: `+host+`
+  call: routeguide.RouteGuide.GetFeature
+  data: {latitude: 1, longitude: 2}
+  total: 60
+  concurrency: 4
+  endpoints:
+    failing: {metadata: {x-fail-code: "13"}}
+    slow: {metadata: {x-delay-ms: "20"}}
+`)
+	eps := byPrefix(f)
+	failing := eps["grpc-failing"]
+	if failing.RequestCount != 60 || failing.ErrorCount != 60 || s.Count("GetFeature") != 120 {
+		t.Errorf("failing: %d calls, %d errors, server saw %d in all; want 60, 60, 120", failing.RequestCount, failing.ErrorCount, s.Count("GetFeature"))
+	}
+	if got := failing.StatusCodes["Internal"]; got != 60 {
+		t.Errorf("failing status codes = %v, want 60 Internal", failing.StatusCodes)
+	}
+	values, _, _ := eps["grpc-slow"].Values()
+	if p50 := values["grpc-slow/latency/p50"]; p50 < 20 || p50 > 25 {
+		t.Errorf("grpc-slow/latency/p50 = %.3f ms, want within [20, 25]", p50)
+	}
+	if eps["grpc-slow"].ErrorCount != 0 {
+		t.Errorf("slow endpoint errors: %v", eps["grpc-slow"].Errors)
+	}
+}
+
+func TestRateAndSkipFirstAndWarmup(t *testing.T) {
+	s, host := startRouteGuide(t)
+	start := time.Now()
+	f := run(t, `
+tasks: [grpc]
+grpc:
+  host: `+host+`
+  call: routeguide.RouteGuide.GetFeature
+  endpoints:
+    rated: {rps: 50, duration: 2s, concurrency: 5}
+    skipped: {total: 30, skipFirst: 10, concurrency: 2}
+    warmed: {total: 20, warmupNumRequests: 15, concurrency: 2}
+`)
+	eps := byPrefix(f)
+	if got := eps["grpc-rated"].RequestCount; got < 95 || got > 105 {
+		t.Errorf("rated: %d calls at 50/s for 2s, want 100 +/- 5", got)
+	}
+	if took := time.Since(start); took < 1800*time.Millisecond {
+		t.Errorf("run took %v, want the 2s the rated endpoint asks", took)
+	}
+	if got := eps["grpc-skipped"].RequestCount; got != 20 {
+		t.Errorf("skipped: %d calls in the metrics, want 30 - 10", got)
+	}
+	if got := eps["grpc-warmed"].RequestCount; got != 20 {
+		t.Errorf("warmed: %d calls in the metrics, want 20", got)
+	}
+	wantServer := eps["grpc-rated"].RequestCount + 30 + 20 + 15 // skipped calls are part of the total
+	if got := s.Count("GetFeature"); got != wantServer {
+		t.Errorf("server saw %d calls, want %d (warmup and skipped calls included)", got, wantServer)
+	}
+}
+
+func TestUnreachableHostIsErrorsNotBadInput(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := ln.Addr().String()
+	ln.Close()
+	for _, proto := range []string{"", ", protoFile: $REPO/test/apps/routeguide/app/route_guide.proto"} {
+		f := run(t, "tasks: [grpc]\ngrpc: {host: "+dead+", call: routeguide.RouteGuide.GetFeature, total: 20, concurrency: 2"+proto+"}\n")
+		e := f.Endpoints[0]
+		if e.RequestCount != 20 || e.ErrorCount != 20 || e.Latency.TotalCount() != 0 {
+			t.Errorf("proto %q: %d calls, %d errors, %d latencies; want 20, 20, 0", proto, e.RequestCount, e.ErrorCount, e.Latency.TotalCount())
+		}
+		if e.StatusCodes["Unavailable"] != 20 {
+			t.Errorf("status codes %v, want 20 Unavailable", e.StatusCodes)
+		}
+	}
+}
+
+func TestPrepareBadInput(t *testing.T) {
+	_, host := startRouteGuide(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "broken.proto"), []byte("syntax = \"proto3\";\nmessage P {\n  int32 x = 1\n}\n"), 0o644)
+	noReflection := grpcServerWithoutReflection(t)
+	files := httptest.NewServer(http.FileServer(http.Dir(filepath.Join(repo(t), "test"))))
+	defer files.Close()
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadURL := "http://" + ln.Addr().String() + "/x.json"
+	ln.Close()
+	for _, tc := range []struct{ name, yaml, want string }{{
+		name: "proto does not parse",
+		yaml: "grpc: {host: " + host + ", call: a.B.C, protoFile: " + dir + "/broken.proto}",
+		want: `grpc.protoFile: the proto does not compile: broken.proto:4:1: syntax error: expecting ';'; fix it, or check it with protoc`,
+	}, {
+		name: "call not in the proto",
+		yaml: "grpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeatures, protoFile: $REPO/test/apps/routeguide/app/route_guide.proto}",
+		want: `grpc.call: "routeguide.RouteGuide.GetFeatures": service routeguide.RouteGuide has no method GetFeatures; it has GetFeature, ListFeatures, RecordRoute, RouteChat`,
+	}, {
+		name: "service not on the server",
+		yaml: "grpc: {host: " + host + ", call: routeguide.RouteGuid.GetFeature}",
+		want: `grpc.call: "routeguide.RouteGuid.GetFeature": the server at ` + host + ` has no service routeguide.RouteGuid; it has grpc.reflection.v1.ServerReflection, grpc.reflection.v1alpha.ServerReflection, routeguide.RouteGuide`,
+	}, {
+		name: "data does not match the message",
+		yaml: "grpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeature, data: {lat: 1}}",
+		want: `grpc.data: does not match message routeguide.Point: message type routeguide.Point has no known field named lat; use the field names of the proto`,
+	}, {
+		name: "TLS CA file missing",
+		yaml: "grpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeature, insecure: false, cacert: " + dir + "/ca.pem}",
+		want: `grpc.cacert: cannot read "` + dir + `/ca.pem": no such file or directory; give the CA certificate's PEM file`,
+	}, {
+		name: "no reflection and no proto",
+		yaml: "grpc: {host: " + noReflection + ", call: routeguide.RouteGuide.GetFeature}",
+		want: `grpc.host: the server at ` + noReflection + ` does not serve reflection; give protoFile or protoURL`,
+	}, {
+		name: "dataURL unreachable",
+		yaml: "grpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeature, dataURL: " + deadURL + "}",
+		want: `grpc.dataURL: cannot fetch "` + deadURL + `": dial tcp ` + strings.TrimSuffix(strings.TrimPrefix(deadURL, "http://"), "/x.json") + `: connect: connection refused; check the URL is reachable from where the step runs`,
+	}, {
+		name: "protoURL and dataURL that work",
+		yaml: "grpc: {host: " + host + ", call: routeguide.RouteGuide.ListFeatures, protoURL: " + files.URL + "/apps/routeguide/app/route_guide.proto, dataURL: " + files.URL + "/data/grpc/server.json}",
+		want: "",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			eps, err := prepare(t, "tasks: [grpc]\n"+tc.yaml+"\n")
+			if tc.want == "" {
+				if err != nil || len(eps) != 1 || !eps[0].ServerStreaming || !strings.Contains(string(eps[0].Data), "latitude") {
+					t.Errorf("Prepare = %v, %v; want one server-streaming endpoint with the seed's data", eps, err)
+				}
+				return
+			}
+			if !experiment.IsInput(err) {
+				t.Fatalf("Prepare = %v, want bad input", err)
+			}
+			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseBadGRPCInput(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"host without port", "grpc: {host: routeguide.default, call: a.B.C}", `x.yaml: grpc.host: "routeguide.default" has no port; write host:port, e.g. routeguide.default:50051`},
+		{"call without service", "grpc: {host: h:1, call: GetFeature}", `x.yaml: grpc.call: "GetFeature" is not a method name; write package.Service.Method, e.g. routeguide.RouteGuide.GetFeature`},
+		{"CA file without TLS", "grpc: {host: h:1, call: a.B.C, cacert: ca.pem}", `x.yaml: grpc.cacert: a CA file means TLS, but insecure is true (the default); add insecure: false`},
+		{"fractional rps", "grpc: {host: h:1, call: a.B.C, rps: 2.5}", `x.yaml: grpc.rps: 2.5 is not a whole number; ghz paces whole calls per second, write e.g. 50`},
+		{"total and numRequests", "grpc: {host: h:1, call: a.B.C, total: 5, numRequests: 5}", `x.yaml: grpc.numRequests: numRequests and total are the same setting; remove one`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := experiment.Parse([]byte("tasks: [grpc]\n"+tc.yaml+"\n"), "x.yaml")
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("Parse = %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// grpcServerWithoutReflection serves no services at all on loopback.
+func grpcServerWithoutReflection(t *testing.T) string {
+	t.Helper()
+	s := grpc.NewServer()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	t.Cleanup(s.Stop)
+	return ln.Addr().String()
+}
