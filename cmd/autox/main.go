@@ -59,6 +59,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	out := fs.String("o", assess.Text, "report printed to stdout: text, json or html")
 	dir := fs.String("out", "", "folder that keeps the metrics, result.json, report.txt and report.html (default: none kept)")
 	fail := fs.Bool("fail-on-violation", true, "exit 1 when an SLO does not hold; false reports it as a warning and exits 0")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for the ready task (default: as kubectl finds it)")
 	fs.Usage = func() { cli.Usage(stderr, fs, "autox run: run an experiment here and print its report", runEnv) }
 	if err := cli.Parse(fs, args, runEnv, getenv); err != nil {
 		if err == flag.ErrHelp {
@@ -67,6 +68,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		return err
 	}
 	steps := run.Steps{Log: logging.New(stderr, slog.LevelInfo), Client: &http.Client{}}
-	_, err := steps.Run(ctx, run.Config{ExperimentFile: *file, OutDir: *dir, Output: *out, FailOnViolation: *fail}, stdout, stderr)
+	_, err := steps.Run(ctx, run.Config{ExperimentFile: *file, OutDir: *dir, Output: *out, FailOnViolation: *fail, Kubeconfig: *kubeconfig}, stdout, stderr)
 	return err
 }

@@ -13,13 +13,14 @@ import (
 
 // Task names.
 const (
+	TaskReady  = "ready"
 	TaskHTTP   = "http"
 	TaskGRPC   = "grpc"
 	TaskAssess = "assess"
 )
 
 // KnownTasks are the tasks this version runs, in their usual order.
-var knownTasks = []string{TaskHTTP, TaskGRPC, TaskAssess}
+var knownTasks = []string{TaskReady, TaskHTTP, TaskGRPC, TaskAssess}
 
 // Load reads and validates an experiment file. Relative payloadFile
 // paths are taken from the file's folder.
@@ -89,6 +90,13 @@ func (e *Experiment) validate(p *problems) {
 	}
 	if e.Runner != "" && e.Runner != "job" {
 		p.add("runner", fmt.Sprintf("%q is not supported; autox runs each experiment once per version (runner: job), remove the key", e.Runner))
+	}
+	if contains(e.Tasks, TaskReady) {
+		if e.Ready == nil {
+			p.add("ready", "missing; the tasks list names ready, so add a ready section, e.g. ready: {deploy: httpbin, service: httpbin}")
+		} else {
+			e.Ready.validate(p)
+		}
 	}
 	if contains(e.Tasks, TaskHTTP) {
 		if e.HTTP == nil {

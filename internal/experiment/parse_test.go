@@ -201,7 +201,7 @@ func TestParseBadInput(t *testing.T) {
 	}, {
 		name: "unknown task",
 		yaml: "tasks: [htp, assess]\n",
-		want: []string{"x.yaml: tasks[0]: unknown task \"htp\"; known tasks are http, grpc, assess"},
+		want: []string{"x.yaml: tasks[0]: unknown task \"htp\"; known tasks are ready, http, grpc, assess"},
 	}, {
 		name: "no tasks",
 		yaml: "http: {url: http://a/}\n",

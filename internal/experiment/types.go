@@ -16,10 +16,11 @@ import (
 
 // Experiment is one experiment file.
 type Experiment struct {
-	// Tasks run in this order. Known: http, grpc, assess.
+	// Tasks run in this order. Known: ready, http, grpc, assess.
 	Tasks []string `yaml:"tasks" json:"tasks"`
 	// Runner is accepted for Iter8 compatibility; only "job" (one loop) exists.
 	Runner string  `yaml:"runner,omitempty" json:"runner,omitempty"`
+	Ready  *Ready  `yaml:"ready,omitempty" json:"ready,omitempty"`
 	HTTP   *HTTP   `yaml:"http,omitempty" json:"http,omitempty"`
 	GRPC   *GRPC   `yaml:"grpc,omitempty" json:"grpc,omitempty"`
 	Assess *Assess `yaml:"assess,omitempty" json:"assess,omitempty"`

@@ -17,7 +17,9 @@ import (
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/grpcload"
 	"github.com/autox-tekton/autox/internal/httpload"
+	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/internal/ready"
 	"github.com/autox-tekton/autox/internal/result"
 )
 
@@ -58,6 +60,28 @@ func (s Steps) HTTP(ctx context.Context, eps []experiment.HTTPEndpoint, dir stri
 	return metrics.Write(metrics.PathFor(dir, experiment.TaskHTTP), f)
 }
 
+// Ready waits for the objects of the ready task, then writes
+// dir/ready.metrics.json, which says to assess that the task completed.
+func (s Steps) Ready(ctx context.Context, e *experiment.Experiment, kubeconfig, dir string) error {
+	if e.Ready == nil {
+		return experiment.Fieldf("ready", "missing; add a ready section, e.g. ready: {deploy: httpbin, service: httpbin}")
+	}
+	clients, err := kube.Connect(kubeconfig)
+	if err != nil {
+		return err
+	}
+	ns := e.Ready.Namespace
+	if ns == "" {
+		ns = clients.Namespace
+	}
+	c := &ready.Checker{Dynamic: clients.Dynamic, Kube: clients.Kube, Mapper: clients.Mapper, Log: s.Log}
+	start := time.Now().UTC()
+	if err := c.Wait(ctx, ns, e.Ready.Waits(), e.Ready.TimeoutOrDefault()); err != nil {
+		return err
+	}
+	return metrics.Write(metrics.PathFor(dir, experiment.TaskReady), &metrics.File{Task: experiment.TaskReady, StartTime: start, EndTime: time.Now().UTC()})
+}
+
 // PrepareGRPC resolves the grpc task's endpoints: payloads, protos and
 // methods. Every failure is bad input, found before any load is sent.
 func (s Steps) PrepareGRPC(ctx context.Context, e *experiment.Experiment) ([]grpcload.Endpoint, error) {
@@ -85,6 +109,8 @@ type Config struct {
 	OutDir          string
 	Output          string
 	FailOnViolation bool
+	// Kubeconfig for the ready task; "" finds it as kubectl does.
+	Kubeconfig string
 }
 
 // Run validates the whole experiment (payloads included), then runs its
@@ -131,6 +157,16 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 	for _, t := range e.Tasks {
 		var err error
 		switch t {
+		case experiment.TaskReady:
+			if err = s.Ready(ctx, e, cfg.Kubeconfig, dir); err != nil {
+				if experiment.IsInput(err) {
+					return nil, err
+				}
+				// Load against what is not ready measures nothing: skip to
+				// assess, which reports the failure.
+				s.Log.Error(fmt.Sprintf("ready task failed: %v", err))
+				return assess.Run(assess.Config{Experiment: e, Dir: dir, Output: cfg.Output, FailOnViolation: cfg.FailOnViolation}, stdout, stderr)
+			}
 		case experiment.TaskHTTP:
 			err = s.HTTP(ctx, httpEPs, dir)
 		case experiment.TaskGRPC:
