@@ -5,10 +5,10 @@ GO    ?= go
 BIN   := bin
 PROGRAMS := $(notdir $(wildcard cmd/*))
 
-.PHONY: help build deps test unit lint bench demo clean
+.PHONY: help build deps test unit lint bench demo clean images cluster-up cluster-down e2e
 
 help: ## list the verbs
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 deps: ## install what the tests need: Go modules, Debian chromium
 	@./test/deps.sh
@@ -26,10 +26,23 @@ lint: ## gofmt and go vet
 unit: ## unit and loopback tests, with the race detector
 	AUTOX_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 ./...
 
-test: ## the README's test command: deps, lint, then every test
+test: ## the README's test command: deps, lint, unit tests, then the cluster's e2e tests
 	@./test/timed.sh deps $(MAKE) --no-print-directory deps
 	@./test/timed.sh lint $(MAKE) --no-print-directory lint
 	@./test/timed.sh unit $(MAKE) --no-print-directory unit
+	@./test/timed.sh e2e $(MAKE) --no-print-directory e2e
+
+images: ## an OCI image per program (no Docker) into bin/images; REGISTRY=host:port also pushes
+	$(GO) run ./images -out $(BIN)/images $(if $(REGISTRY),-registry $(REGISTRY))
+
+cluster-up: ## a real single-node Kubernetes + Tekton under .cluster/ (prints export KUBECONFIG=...)
+	@./test/cluster/up.sh
+
+cluster-down: ## stop the cluster and remove what it left on the machine
+	@./test/cluster/down.sh
+
+e2e: ## bring the cluster up if it is not, run test/e2e against it, print a summary
+	@./test/e2e.sh
 
 bench: build ## our load steps vs the hey and ghz CLIs, same server, same run
 	$(GO) run ./test/bench -bin $(BIN)
