@@ -89,7 +89,9 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		specs[name] = images.Binary(name, b, ca)
+		// The program keeps its own file name: Tekton runs /ko-app/entrypoint
+		// from the image it names tekton-entrypoint.
+		specs[name] = images.Binary(filepath.Base(file), b, ca)
 	}
 	if *busybox {
 		s, err := images.Busybox("/bin/busybox")

@@ -6,7 +6,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/go-logr/logr"
 	"io"
+	"k8s.io/klog/v2"
 	"log/slog"
 	"net/http"
 	"os"
@@ -31,6 +33,9 @@ Exit status: 0 SLOs hold, 1 an SLO does not hold, 2 bad input,
 `
 
 func main() {
+	// client-go reports a watch cut short by the timeout through klog; the
+	// step says what was not ready in its own words.
+	klog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Exit("autox", dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv), os.Stderr)
 	stop()

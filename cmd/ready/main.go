@@ -6,7 +6,9 @@ package main
 import (
 	"context"
 	"flag"
+	"github.com/go-logr/logr"
 	"io"
+	"k8s.io/klog/v2"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -19,6 +21,9 @@ import (
 )
 
 func main() {
+	// client-go reports a watch cut short by the timeout through klog; the
+	// step says what was not ready in its own words.
+	klog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Exit("ready", runReady(ctx, os.Args[1:], os.Stderr, os.Getenv), os.Stderr)
 	stop()

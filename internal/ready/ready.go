@@ -233,13 +233,20 @@ func (c *Checker) until(ctx context.Context, namespace string, gvr schema.GroupV
 			return client.Watch(ctx, o)
 		},
 	}
-	_, err := watchtools.UntilWithSync(ctx, lw, &unstructured.Unstructured{}, func(store cache.Store) (bool, error) {
+	// The precondition sees the informer's store once it has synced; each
+	// later event is judged against the same store.
+	var store cache.Store
+	current := func() bool {
 		var list []*unstructured.Unstructured
 		for _, o := range store.List() {
 			list = append(list, o.(*unstructured.Unstructured))
 		}
-		return ready(list), nil
-	}, func(watch.Event) (bool, error) { return false, nil })
+		return ready(list)
+	}
+	_, err := watchtools.UntilWithSync(ctx, lw, &unstructured.Unstructured{}, func(s cache.Store) (bool, error) {
+		store = s
+		return current(), nil
+	}, func(watch.Event) (bool, error) { return current(), nil })
 	return err
 }
 

@@ -182,6 +182,7 @@ start_kubernetes() {
     --authorization-mode Node,RBAC \
     --client-ca-file "$PKI/ca.crt" --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
     --kubelet-client-certificate "$PKI/admin.crt" --kubelet-client-key "$PKI/admin.key" \
+    --kubelet-preferred-address-types InternalIP \
     --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$PKI/sa.pub" \
     --service-account-signing-key-file "$PKI/sa.key"
   wait_for kube-apiserver 90 "$LOGS/kube-apiserver.log" kc get --raw /readyz
@@ -210,7 +211,7 @@ start_tekton() {
   {
     kc apply -f "$cfg/100-namespace/"
     kc apply --server-side -f "$cfg/300-crds/"
-    kc apply --server-side -f "$tcfg/300-crds/"
+    for f in "$tcfg"/300-*.yaml; do kc apply --server-side -f "$f"; done
     for f in "$cfg"/200-*.yaml "$cfg"/201-*.yaml "$cfg"/config-*.yaml "$cfg"/clusterrole-aggregate-*.yaml; do
       kc apply -f "$f"
     done
