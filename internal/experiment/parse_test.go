@@ -323,3 +323,28 @@ func TestLoadPayloads(t *testing.T) {
 		}
 	})
 }
+
+func TestParseReady(t *testing.T) {
+	e, err := Parse([]byte("tasks: [ready, http, assess]\nready: {deploy: httpbin, service: httpbin, timeout: 60s}\nhttp: {url: http://httpbin.default/get}\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range e.Ready.Waits() {
+		got = append(got, w.Kind+" "+w.Group+"/"+w.Version+"/"+w.Resource+" "+w.Name+" "+w.Condition)
+	}
+	want := []string{"deployment apps/v1/deployments httpbin Available", "service /v1/services httpbin "}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"tasks: [ready]\nready: {namespace: x}\n", "x.yaml: ready: names no object; set deploy, service, ksvc, isvc, or objects: [{group, version, resource, name}]"},
+		{"tasks: [ready]\nready: {deploy: a, timeout: soon}\n", `x.yaml: ready.timeout: "soon" is not a duration; write e.g. 30s or 1m30s`},
+		{"tasks: [ready]\nready: {objects: [{group: apps, resource: statefulsets}]}\n", "x.yaml: ready.objects[0].version: missing; write e.g. {group: apps, version: v1, resource: statefulsets, name: web}\nx.yaml: ready.objects[0].name: missing; write e.g. {group: apps, version: v1, resource: statefulsets, name: web}"},
+		{"tasks: [ready]\n", "x.yaml: ready: missing; the tasks list names ready, so add a ready section, e.g. ready: {deploy: httpbin, service: httpbin}"},
+	} {
+		if _, err := Parse([]byte(tc.yaml), "x.yaml"); err == nil || err.Error() != tc.want {
+			t.Errorf("Parse(%q) = %v\nwant %s", tc.yaml, err, tc.want)
+		}
+	}
+}

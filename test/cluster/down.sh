@@ -24,9 +24,12 @@ if [ -S "$RUN/containerd/containerd.sock" ] && [ -f "$PIDS/containerd.pid" ] && 
 fi
 stop_pid containerd
 
-# Leftovers of a killed cluster: shims that name our state folder, and any
+# Leftovers of a killed cluster, this checkout's or another's (CI starts in
+# a fresh clone): daemons and shims that name a .cluster folder, and any
 # process still in the kubelet's pod cgroups.
-for pid in $(pgrep -f "$RUN/containerd" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+for pid in $(pgrep -f '/\.cluster/(run|cache)/' 2>/dev/null); do
+  [ "$pid" = "$$" ] || kill -9 "$pid" 2>/dev/null
+done
 for procs in $(find /sys/fs/cgroup/*/kubepods* -name cgroup.procs 2>/dev/null); do
   for pid in $(cat "$procs" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
 done
@@ -36,12 +39,11 @@ for sub in /sys/fs/cgroup/*/; do
   find "$sub"kubepods* -depth -type d -exec rmdir {} \; 2>/dev/null
 done
 
-# Mounts under the state folder (kubelet volumes, containerd snapshots, shm).
-if [ -d "$RUN" ]; then
-  for m in $(awk -v run="$RUN" 'index($2, run) == 1 {print $2}' /proc/self/mounts | sort -r); do
-    umount -l "$m" 2>/dev/null
-  done
-fi
+# Mounts under any .cluster/run folder (kubelet volumes, containerd
+# snapshots, shm), deepest first.
+for m in $(awk '$2 ~ /\/\.cluster\/run\// {print $2}' /proc/self/mounts | sort -r); do
+  umount -l "$m" 2>/dev/null
+done
 
 # Network: the kube-proxy rules, the bridge, our guard, ip_forward.
 if [ -x "$CACHE/k8s-v1.34.4/bin/kube-proxy" ]; then
@@ -58,10 +60,15 @@ for table in filter nat mangle; do
     iptables -t "$table" -X "$chain" 2>/dev/null
   done
 done
-ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE" 2>/dev/null
-for veth in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
-  if ip -o link show "$veth" | grep -q "master $BRIDGE"; then ip link delete "$veth" 2>/dev/null; fi
+# Pod network namespaces (containerd names them cni-<uuid>) hold the far
+# end of each veth; deleting them deletes the pairs. Then the bridge.
+for veth in $(ip -o link show master "$BRIDGE" type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+  ip link delete "$veth" 2>/dev/null
 done
+for netns in $(ip netns list 2>/dev/null | awk '/^cni-/ {print $1}'); do
+  ip netns delete "$netns" 2>/dev/null
+done
+ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE" 2>/dev/null
 if [ -f "$RUN/ip_forward.saved" ]; then
   cat "$RUN/ip_forward.saved" >/proc/sys/net/ipv4/ip_forward 2>/dev/null
 fi

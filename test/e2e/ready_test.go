@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -336,5 +337,45 @@ func TestReadyWithoutRBACFailsFast(t *testing.T) {
 	}
 	if took > 90*time.Second {
 		t.Errorf("failing took %v: it waited instead of failing fast (timeout 120s)", took)
+	}
+}
+
+// TestAutoxRunReadyHTTPAssess is the seed's HTTP experiment with its ready
+// task, run by `autox run` from the host against the httpbin Service's
+// cluster IP.
+func TestAutoxRunReadyHTTPAssess(t *testing.T) {
+	c, ns := cluster(t)
+	sampleApps(t, c, ns)
+	svc, err := c.Kube.CoreV1().Services(ns).Get(context.Background(), "httpbin", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + svc.Spec.ClusterIP + ":80"
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "experiment.yaml")
+	os.WriteFile(exp, []byte(`tasks: [ready, http, assess]
+ready: {deploy: httpbin, service: httpbin, namespace: `+ns+`, timeout: 120s}
+http:
+  numRequests: 50
+  qps: unlimited
+  endpoints:
+    get: {url: `+base+`/get}
+    post: {url: `+base+`/post, payloadStr: hello}
+assess:
+  SLOs:
+    upper: {http-get/error-count: 0, http-post/error-count: 0, http-get/latency-mean: 500}
+`), 0o644)
+	step(t, "autox run -f experiment.yaml (ready, http, assess) against %s", base)
+	var out, errs bytes.Buffer
+	r, err := steps(t).Run(context.Background(), run.Config{ExperimentFile: exp, OutDir: filepath.Join(dir, "out"), Output: "text", FailOnViolation: true}, &out, &errs)
+	if err != nil {
+		t.Fatalf("autox run: %v\n%s", err, out.String())
+	}
+	if !r.Completed || !r.SLOsSatisfied || r.Metrics["http-get/request-count"] != 50 || r.Metrics["http-post/request-count"] != 50 {
+		t.Errorf("result completed=%t slos=%t get=%v post=%v; want true true 50 50\n%s", r.Completed, r.SLOsSatisfied,
+			r.Metrics["http-get/request-count"], r.Metrics["http-post/request-count"], out.String())
+	}
+	if !strings.Contains(out.String(), "  Total number of tasks: 3\n  Number of completed tasks: 3\n") {
+		t.Errorf("report does not count 3 completed tasks:\n%s", out.String())
 	}
 }
