@@ -26,9 +26,6 @@ func runAssess(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fail := fs.Bool("fail-on-violation", true, "exit 1 when an SLO does not hold; false reports it as a warning and exits 0")
 	fs.Usage = func() { cli.Usage(stderr, fs, "assess: check an experiment's SLOs and write its reports", env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
-		if err == flag.ErrHelp {
-			fs.Usage()
-		}
 		return err
 	}
 	e, err := experiment.Load(*file)

@@ -67,9 +67,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for the ready task (default: as kubectl finds it)")
 	fs.Usage = func() { cli.Usage(stderr, fs, "autox run: run an experiment here and print its report", runEnv) }
 	if err := cli.Parse(fs, args, runEnv, getenv); err != nil {
-		if err == flag.ErrHelp {
-			fs.Usage()
-		}
 		return err
 	}
 	steps := run.Steps{Log: logging.New(stderr, slog.LevelInfo), Client: &http.Client{}}

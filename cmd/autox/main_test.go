@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -251,15 +250,10 @@ func TestUsageErrors(t *testing.T) {
 // TestRunSeedGRPCExperiment runs the seed's gRPC experiment file, as
 // `make demo` does, against the sample routeguide on a loopback port.
 func TestRunSeedGRPCExperiment(t *testing.T) {
-	s, err := routeguide.New()
+	s, host, err := routeguide.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.GRPC.Serve(ln)
 	defer s.GRPC.Stop()
 	seedFile, err := os.ReadFile("../../test/experiments/routeguide.yaml")
 	if err != nil {
@@ -267,7 +261,7 @@ func TestRunSeedGRPCExperiment(t *testing.T) {
 	}
 	dir := t.TempDir()
 	abs, _ := filepath.Abs("../../test/experiments")
-	yaml := strings.ReplaceAll(string(seedFile), "127.0.0.1:50051", ln.Addr().String())
+	yaml := strings.ReplaceAll(string(seedFile), "127.0.0.1:50051", host)
 	yaml = strings.ReplaceAll(yaml, "../", filepath.Dir(abs)+"/")
 	code, stdout, stderr := autox(t, "run", "-f", writeExperiment(t, dir, yaml), "--out", filepath.Join(dir, "out"))
 	if code != 0 {

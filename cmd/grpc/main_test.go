@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,15 +14,10 @@ import (
 )
 
 func TestGRPCStep(t *testing.T) {
-	s, err := app.New()
+	s, host, err := app.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.GRPC.Serve(ln)
 	defer s.GRPC.Stop()
 	dir := t.TempDir()
 	exp := filepath.Join(dir, "e.yaml")
@@ -34,7 +28,7 @@ func TestGRPCStep(t *testing.T) {
 		return cli.Exit("grpc", err, &errs), errs.String()
 	}
 
-	code, stderr := step("tasks: [grpc]\ngrpc: {host: " + ln.Addr().String() + ", call: routeguide.RouteGuide.GetFeature, total: 30}\n")
+	code, stderr := step("tasks: [grpc]\ngrpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeature, total: 30}\n")
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
@@ -47,7 +41,7 @@ func TestGRPCStep(t *testing.T) {
 	}
 
 	os.Remove(metrics.PathFor(dir, "grpc"))
-	code, stderr = step("tasks: [grpc]\ngrpc: {host: " + ln.Addr().String() + ", call: routeguide.RouteGuide.GetFeature, data: {lattitude: 1}}\n")
+	code, stderr = step("tasks: [grpc]\ngrpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeature, data: {lattitude: 1}}\n")
 	want := "grpc: grpc.data: does not match message routeguide.Point: message type routeguide.Point has no known field named lattitude; use the field names of the proto\n"
 	if code != 2 || stderr != want {
 		t.Errorf("exit %d, stderr %q; want 2, %q", code, stderr, want)

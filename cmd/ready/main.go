@@ -38,9 +38,6 @@ func runReady(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file; in a pod, the pod's service account is used")
 	fs.Usage = func() { cli.Usage(stderr, fs, "ready: wait until the experiment's objects are ready", env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
-		if err == flag.ErrHelp {
-			fs.Usage()
-		}
 		return err
 	}
 	e, err := experiment.Load(*file)

@@ -16,11 +16,12 @@ import (
 
 // Parse parses args into fs, then fills every flag not given on the
 // command line from its environment twin (env maps flag name to variable).
-// Errors are bad input.
+// Errors are bad input; -h prints fs.Usage and returns flag.ErrHelp.
 func Parse(fs *flag.FlagSet, args []string, env map[string]string, getenv func(string) string) error {
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
 			return err
 		}
 		return experiment.Fieldf("", err.Error()+"; run with -h for the flags")

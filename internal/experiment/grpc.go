@@ -113,15 +113,9 @@ func (g *GRPC) endpoints(baseDir string, p *problems) []GRPCEndpoint {
 	if len(g.Endpoints) == 0 {
 		return []GRPCEndpoint{resolveGRPC("", "grpc", g.GRPCSettings, GRPCSettings{}, baseDir, p)}
 	}
-	var out []GRPCEndpoint
-	for _, name := range sortedKeys(g.Endpoints) {
-		path := "grpc.endpoints." + name
-		if strings.ContainsAny(name, "/ ") {
-			p.add(path, fmt.Sprintf("endpoint name %q has a slash or space; metric names are grpc-<name>/..., so use letters, digits and dashes", name))
-		}
-		out = append(out, resolveGRPC(name, path, g.GRPCSettings, g.Endpoints[name], baseDir, p))
-	}
-	return out
+	return eachEndpoint(TaskGRPC, g.Endpoints, p, func(name, path string, own GRPCSettings) GRPCEndpoint {
+		return resolveGRPC(name, path, g.GRPCSettings, own, baseDir, p)
+	})
 }
 
 func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *problems) GRPCEndpoint {

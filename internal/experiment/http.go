@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -91,13 +92,21 @@ func (h *HTTP) endpoints(baseDir string, p *problems) []HTTPEndpoint {
 	if len(h.Endpoints) == 0 {
 		return []HTTPEndpoint{resolve("", "http", h.HTTPSettings, HTTPSettings{}, baseDir, p)}
 	}
-	var out []HTTPEndpoint
-	for _, name := range sortedKeys(h.Endpoints) {
-		path := "http.endpoints." + name
+	return eachEndpoint(TaskHTTP, h.Endpoints, p, func(name, path string, own HTTPSettings) HTTPEndpoint {
+		return resolve(name, path, h.HTTPSettings, own, baseDir, p)
+	})
+}
+
+// eachEndpoint resolves a task's endpoints in name order, checking that
+// each name can stand in a metric name.
+func eachEndpoint[S, E any](task string, endpoints map[string]S, p *problems, resolve func(name, path string, own S) E) []E {
+	var out []E
+	for _, name := range slices.Sorted(maps.Keys(endpoints)) {
+		path := task + ".endpoints." + name
 		if strings.ContainsAny(name, "/ ") {
-			p.add(path, fmt.Sprintf("endpoint name %q has a slash or space; metric names are http-<name>/..., so use letters, digits and dashes", name))
+			p.add(path, fmt.Sprintf("endpoint name %q has a slash or space; metric names are %s-<name>/..., so use letters, digits and dashes", name, task))
 		}
-		out = append(out, resolve(name, path, h.HTTPSettings, h.Endpoints[name], baseDir, p))
+		out = append(out, resolve(name, path, endpoints[name]))
 	}
 	return out
 }
@@ -322,27 +331,23 @@ func wherePath(task, name, path string) func(ownSet bool, key string) string {
 // duration): the endpoint's pair if it sets either, else the top level's,
 // else the default count.
 func amountPair(where func(bool, string) string, countKey string, def int64, counts [2]*int64, durations [2]*Duration, p *problems) (int64, time.Duration) {
-	n, d := counts[0], durations[0]
-	own := counts[1] != nil || durations[1] != nil
-	if own {
-		n, d = counts[1], durations[1]
+	n, d := pair(where, countKey, "duration", "the number of requests to send, e.g. 100", counts, durations, p)
+	if n == 0 && d == 0 {
+		return def, 0
 	}
-	switch {
-	case n != nil && d != nil:
-		p.add(where(own, countKey), fmt.Sprintf("set either %s or duration, not both; remove one", countKey))
-	case n != nil:
-		if *n <= 0 {
-			p.add(where(own, countKey), fmt.Sprintf("%d must be more than 0; write the number of requests to send, e.g. 100", *n))
-		}
-		return *n, 0
-	case d != nil:
-		return 0, positiveDuration(where(own, "duration"), *d, p)
-	}
-	return def, 0
+	return n, d
 }
 
-// warmupPair resolves warmupNumRequests / warmupDuration the same way.
+// warmupPair resolves warmupNumRequests / warmupDuration the same way;
+// neither set means no warmup.
 func warmupPair(where func(bool, string) string, counts [2]*int64, durations [2]*Duration, p *problems) (int64, time.Duration) {
+	return pair(where, "warmupNumRequests", "warmupDuration", "the number of warmup requests, or remove the key", counts, durations, p)
+}
+
+// pair takes a count and a duration from the same level (the endpoint's
+// own if it sets either), checks that at most one is set and that it is
+// positive, and returns it; zero values when neither is set.
+func pair(where func(bool, string) string, countKey, durationKey, countFix string, counts [2]*int64, durations [2]*Duration, p *problems) (int64, time.Duration) {
 	n, d := counts[0], durations[0]
 	own := counts[1] != nil || durations[1] != nil
 	if own {
@@ -350,14 +355,14 @@ func warmupPair(where func(bool, string) string, counts [2]*int64, durations [2]
 	}
 	switch {
 	case n != nil && d != nil:
-		p.add(where(own, "warmupNumRequests"), "set either warmupNumRequests or warmupDuration, not both; remove one")
+		p.add(where(own, countKey), fmt.Sprintf("set either %s or %s, not both; remove one", countKey, durationKey))
 	case n != nil:
 		if *n <= 0 {
-			p.add(where(own, "warmupNumRequests"), fmt.Sprintf("%d must be more than 0; write the number of warmup requests, or remove the key", *n))
+			p.add(where(own, countKey), fmt.Sprintf("%d must be more than 0; write %s", *n, countFix))
 		}
 		return *n, 0
 	case d != nil:
-		return 0, positiveDuration(where(own, "warmupDuration"), *d, p)
+		return 0, positiveDuration(where(own, durationKey), *d, p)
 	}
 	return 0, 0
 }

@@ -2,10 +2,11 @@ package experiment
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -122,7 +123,7 @@ func (s *SLOs) validate(p *problems) {
 		name   string
 		limits map[string]float64
 	}{{"upper", s.Upper}, {"lower", s.Lower}} {
-		for _, m := range sortedKeys(b.limits) {
+		for _, m := range slices.Sorted(maps.Keys(b.limits)) {
 			prefix, name, ok := strings.Cut(m, "/")
 			if !ok || prefix == "" || name == "" {
 				p.add("assess.SLOs."+b.name+"."+m, fmt.Sprintf("%q is not a metric name; write <task>[-<endpoint>]/<metric>, e.g. http-get/latency-mean", m))
@@ -143,13 +144,4 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -31,17 +31,12 @@ func repo(t *testing.T) string {
 // startRouteGuide serves the sample routeguide on loopback.
 func startRouteGuide(t *testing.T) (*app.Server, string) {
 	t.Helper()
-	s, err := app.New()
+	s, addr, err := app.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.GRPC.Serve(ln)
 	t.Cleanup(s.GRPC.Stop)
-	return s, ln.Addr().String()
+	return s, addr
 }
 
 type testWriter struct{ t *testing.T }

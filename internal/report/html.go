@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -99,7 +101,7 @@ func view(r *result.Result) htmlView {
 	for _, m := range r.MetricNames() {
 		v.Metrics = append(v.Metrics, htmlMetric{Name: MetricLabel(r, m), Value: fmt.Sprintf("%.2f", r.Metrics[m]), Description: r.MetricInfo[m].Description})
 	}
-	for _, m := range sortedKeys(r.Unavailable) {
+	for _, m := range slices.Sorted(maps.Keys(r.Unavailable)) {
 		v.Unavailable = append(v.Unavailable, [2]string{m, r.Unavailable[m]})
 	}
 	return v

@@ -9,6 +9,8 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,7 +85,7 @@ func Text(w io.Writer, r *result.Result) error {
 	table(&b, rows)
 	if len(r.Unavailable) > 0 {
 		b.WriteString("\n  Metrics without a value:\n")
-		for _, m := range sortedKeys(r.Unavailable) {
+		for _, m := range slices.Sorted(maps.Keys(r.Unavailable)) {
 			fmt.Fprintf(&b, "    %s: %s\n", m, r.Unavailable[m])
 		}
 	}
@@ -137,7 +139,7 @@ func errorLines(r *result.Result) []string {
 			unit = "calls"
 		}
 		out = append(out, fmt.Sprintf("%s: %d of %d %s were errors", e.Prefix, e.ErrorCount, e.RequestCount, unit))
-		msgs := sortedKeys(e.Errors)
+		msgs := slices.Sorted(maps.Keys(e.Errors))
 		sort.SliceStable(msgs, func(i, j int) bool { return e.Errors[msgs[i]] > e.Errors[msgs[j]] })
 		for i, m := range msgs {
 			if i == 5 {
@@ -174,13 +176,4 @@ func table(b *strings.Builder, rows [][]string) {
 		}
 		b.WriteString("  " + strings.Join(cells, " | ") + "\n")
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -27,9 +27,6 @@ func LoadStep(ctx context.Context, task string, args []string, stderr io.Writer,
 		cli.Usage(stderr, fs, fmt.Sprintf("%s: send an experiment's %s load and write its metrics", task, task), env)
 	}
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
-		if err == flag.ErrHelp {
-			fs.Usage()
-		}
 		return err
 	}
 	e, err := experiment.Load(*file)

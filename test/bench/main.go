@@ -100,17 +100,11 @@ func runHTTP(bin string, n, c, rounds int) error {
 }
 
 func runGRPC(bin string, n, c, rounds int) error {
-	s, err := routeguide.New()
+	s, host, err := routeguide.Start("127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go s.GRPC.Serve(ln)
 	defer s.GRPC.Stop()
-	host := ln.Addr().String()
 	work, err := os.MkdirTemp("", "autox-bench-")
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -242,4 +243,19 @@ func (s *Server) feature(f feature) *dynamicpb.Message {
 	out.Set(s.feat.Fields().ByName("name"), protoreflect.ValueOfString(f.name))
 	out.Set(s.feat.Fields().ByName("location"), protoreflect.ValueOfMessage(p))
 	return out
+}
+
+// Start serves a new Server on addr ("127.0.0.1:0" picks a free port)
+// and returns it with the address it listens on. Stop it with GRPC.Stop.
+func Start(addr string) (*Server, string, error) {
+	s, err := New()
+	if err != nil {
+		return nil, "", err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	go s.GRPC.Serve(ln)
+	return s, ln.Addr().String(), nil
 }
