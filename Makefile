@@ -32,8 +32,8 @@ test: ## the README's test command: deps, lint, unit tests, then the cluster's e
 	@./test/timed.sh unit $(MAKE) --no-print-directory unit
 	@./test/timed.sh e2e $(MAKE) --no-print-directory e2e
 
-images: ## an OCI image per program (no Docker) into bin/images; REGISTRY=host:port also pushes
-	$(GO) run ./images -out $(BIN)/images $(if $(REGISTRY),-registry $(REGISTRY))
+images: ## an OCI image per program (no Docker) into bin/images; REGISTRY=host:port pushes (INSECURE=1: plain HTTP)
+	$(GO) run ./images -out $(BIN)/images $(if $(REGISTRY),-registry $(REGISTRY)) $(if $(INSECURE),-insecure)
 
 cluster-up: ## a real single-node Kubernetes + Tekton under .cluster/ (prints export KUBECONFIG=...)
 	@./test/cluster/up.sh
