@@ -50,7 +50,7 @@ if [ -x "$CACHE/k8s-v1.34.4/bin/kube-proxy" ]; then
   "$CACHE/k8s-v1.34.4/bin/kube-proxy" --cleanup >/dev/null 2>&1
 fi
 for table in filter nat mangle; do
-  iptables -t "$table" -S 2>/dev/null | grep -E -- '-A [A-Z]+ .*(KUBE-|autox-pod-traffic|CNI-)' | sed 's/^-A /-D /' | while read -r rule; do
+  iptables -t "$table" -S 2>/dev/null | grep -E -- '-A [A-Z]+ .*(KUBE-|autox-|CNI-)' | sed 's/^-A /-D /' | while read -r rule; do
     eval iptables -t "$table" "$rule" 2>/dev/null
   done
   for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ {print $2}'); do

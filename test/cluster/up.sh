@@ -133,15 +133,28 @@ conntrack: {maxPerCore: 0, min: 0}
 EOF
 }
 
-# guard_pod_traffic keeps pods from reaching anything off this machine:
-# whatever leaves the pod network through another interface than the
-# bridge is dropped. Checked by reading the rule and the kubelet config
-# back, never by sending traffic out.
+# guard_pod_traffic keeps pod and service traffic on this machine. Three
+# rules, first in mangle POSTROUTING (after kube-proxy's DNAT, before any
+# interface): what leaves the pod network through another interface than
+# the bridge is dropped; so is traffic to a pod address that would leave
+# through another interface (before the bridge exists, say); and so is
+# traffic still addressed to a service IP, which kube-proxy did not (yet)
+# translate and the default route would send off the machine. Checked by
+# reading the rules and the kubelet config back, never by sending traffic.
 guard_pod_traffic() {
   cat /proc/sys/net/ipv4/ip_forward >"$RUN/ip_forward.saved"
-  local rule=(-s "$POD_CIDR" ! -o "$BRIDGE" -j DROP -m comment --comment autox-pod-traffic-stays-local)
-  iptables -t mangle -C POSTROUTING "${rule[@]}" 2>/dev/null || iptables -t mangle -I POSTROUTING 1 "${rule[@]}"
-  iptables -t mangle -C POSTROUTING "${rule[@]}" || die "the pod traffic guard (iptables mangle POSTROUTING) is not in place"
+  local rules=(
+    "-s $POD_CIDR ! -o $BRIDGE -j DROP -m comment --comment autox-pod-traffic-stays-local"
+    "-d $POD_CIDR ! -o $BRIDGE -j DROP -m comment --comment autox-pod-addresses-are-local"
+    "-d $SERVICE_CIDR -j DROP -m comment --comment autox-untranslated-service-traffic"
+  )
+  local r
+  for r in "${rules[@]}"; do
+    # shellcheck disable=SC2086
+    iptables -t mangle -C POSTROUTING $r 2>/dev/null || iptables -t mangle -I POSTROUTING 1 $r
+    # shellcheck disable=SC2086
+    iptables -t mangle -C POSTROUTING $r || die "the traffic guard is not in place: iptables -t mangle $r"
+  done
   grep -qx 'resolvConf: ""' "$RUN/kubelet-config.yaml" || die "kubelet config lacks resolvConf: \"\""
 }
 
