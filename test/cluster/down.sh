@@ -72,7 +72,8 @@ ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE" 2>/dev/null
 if [ -f "$RUN/ip_forward.saved" ]; then
   cat "$RUN/ip_forward.saved" >/proc/sys/net/ipv4/ip_forward 2>/dev/null
 fi
-rm -rf /var/lib/cni/networks/autox 2>/dev/null
+# libcni's result cache lives outside our folder; only our network's files.
+rm -rf /var/lib/cni/networks/autox /var/lib/cni/results/autox-* 2>/dev/null
 
 rm -rf "$RUN" "$PIDS"
 $quiet || say "down: processes stopped, mounts, bridge, iptables rules and state removed (cache kept in $CACHE)"
