@@ -102,17 +102,20 @@ func (s *shard) Stop() { s.stop.Do(s.work.Stop) }
 // load runs n requests (or for d) at one endpoint and returns hey's
 // merged report and the wall time of the load.
 func (w *Work) load(ctx context.Context, log *slog.Logger, ep experiment.HTTPEndpoint, n int64, d time.Duration, phase string) (*heyReport, time.Duration, error) {
-	// Only hooks hey does not set itself: composing a hook both set costs
-	// httptrace a reflect.MakeFunc per request (about 10% of throughput).
-	// hey's report is written at the end, so progress shows what these
-	// hooks see: requests sent and connections that failed.
-	var sent, connErrors atomic.Int64
+	// hey's report comes only at the end; progress comes from trace hooks
+	// that hey does not set itself (composing a hook both set costs
+	// httptrace a reflect.MakeFunc per request, about 10% of throughput).
+	// A response is done when its connection goes back to the idle pool
+	// (PutIdleConn, after hey has read the body); a request that could not
+	// connect is done as an error. Error statuses are counted at the end.
+	var sent, completed, connErrors atomic.Int64
 	trace := &httptrace.ClientTrace{
 		ConnectDone: func(_, _ string, err error) {
 			if err != nil {
 				connErrors.Add(1)
 			}
 		},
+		PutIdleConn: func(error) { completed.Add(1) },
 	}
 	// One traced context for every request: hey adds its own trace per
 	// request on top of it.
@@ -220,8 +223,8 @@ func (w *Work) load(ctx context.Context, log *slog.Logger, ep experiment.HTTPEnd
 				if total > 0 {
 					of = "/" + strconv.FormatInt(total, 10)
 				}
-				log.Info(fmt.Sprintf("%s: %d%s requests sent, %d connection errors so far, %.0fs",
-					label, sent.Load(), of, connErrors.Load(), time.Since(start).Seconds()))
+				log.Info(fmt.Sprintf("%s: %d%s requests done, %d connection errors so far, %.0fs",
+					label, min(completed.Load()+connErrors.Load(), sent.Load()), of, connErrors.Load(), time.Since(start).Seconds()))
 			}
 		}
 	}()

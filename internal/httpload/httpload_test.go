@@ -2,6 +2,7 @@ package httpload
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -199,6 +200,54 @@ http:
 			}
 		})
 	}
+}
+
+func TestProgressLines(t *testing.T) {
+	_, url := startApp(t)
+	eps := endpoints(t, `
+tasks: [http]
+http: {url: `+url+`/get, numRequests: 60, qps: 40, connections: 2}
+`)
+	var buf syncBuffer
+	w := &Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(&buf, nil)), ProgressEvery: 500 * time.Millisecond}
+	if _, err := w.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	var progress []string
+	for _, l := range lines {
+		if strings.Contains(l, "requests done") {
+			progress = append(progress, l)
+		}
+	}
+	// 60 requests at 40/s take 1.5s: two or three lines, each with a count
+	// between 1 and 60.
+	if len(progress) < 2 {
+		t.Fatalf("%d progress lines in a 1.5s run with a 0.5s interval, want 2 or more:\n%s", len(progress), buf.String())
+	}
+	for _, l := range progress {
+		var n int
+		if _, err := fmt.Sscanf(l[strings.Index(l, "http: ")+len("http: "):], "%d/60 requests done", &n); err != nil || n < 1 || n > 60 {
+			t.Errorf("progress line %q: count %d (%v), want 1..60", l, n, err)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestWarmupReachesServerNotMetrics(t *testing.T) {
