@@ -9,12 +9,12 @@ import (
 	"syscall"
 
 	"github.com/autox-tekton/autox/internal/cli"
-	"github.com/autox-tekton/autox/internal/run"
+	"github.com/autox-tekton/autox/internal/loadstep"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Exit("grpc", run.LoadStep(ctx, "grpc", os.Args[1:], os.Stderr, os.Getenv), os.Stderr)
+	code := cli.Exit("grpc", loadstep.Main(ctx, "grpc", os.Args[1:], os.Stderr, os.Getenv), os.Stderr)
 	stop()
 	os.Exit(code)
 }

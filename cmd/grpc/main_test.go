@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/loadstep"
 	"github.com/autox-tekton/autox/internal/metrics"
-	"github.com/autox-tekton/autox/internal/run"
 	"github.com/autox-tekton/autox/test/apps/routeguide/app"
 )
 
@@ -24,7 +24,7 @@ func TestGRPCStep(t *testing.T) {
 	step := func(yaml string) (int, string) {
 		os.WriteFile(exp, []byte(yaml), 0o644)
 		var errs bytes.Buffer
-		err := run.LoadStep(context.Background(), "grpc", []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
+		err := loadstep.Main(context.Background(), "grpc", []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
 		return cli.Exit("grpc", err, &errs), errs.String()
 	}
 

@@ -9,12 +9,12 @@ import (
 	"syscall"
 
 	"github.com/autox-tekton/autox/internal/cli"
-	"github.com/autox-tekton/autox/internal/run"
+	"github.com/autox-tekton/autox/internal/loadstep"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Exit("http", run.LoadStep(ctx, "http", os.Args[1:], os.Stderr, os.Getenv), os.Stderr)
+	code := cli.Exit("http", loadstep.Main(ctx, "http", os.Args[1:], os.Stderr, os.Getenv), os.Stderr)
 	stop()
 	os.Exit(code)
 }

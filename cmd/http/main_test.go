@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/loadstep"
 	"github.com/autox-tekton/autox/internal/metrics"
-	"github.com/autox-tekton/autox/internal/run"
 	"github.com/autox-tekton/autox/test/apps/httpbin/app"
 )
 
@@ -23,7 +23,7 @@ func TestWritesMetrics(t *testing.T) {
 	exp := filepath.Join(dir, "e.yaml")
 	os.WriteFile(exp, []byte("tasks: [http]\nhttp: {url: "+srv.URL+"/get, numRequests: 25, qps: unlimited}\n"), 0o644)
 	var errs bytes.Buffer
-	err := run.LoadStep(context.Background(), "http", nil, &errs, func(k string) string {
+	err := loadstep.Main(context.Background(), "http", nil, &errs, func(k string) string {
 		return map[string]string{"AUTOX_EXPERIMENT_FILE": exp, "AUTOX_DIR": dir}[k]
 	})
 	if code := cli.Exit("http", err, &errs); code != 0 {
@@ -46,7 +46,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 	exp := filepath.Join(dir, "e.yaml")
 	os.WriteFile(exp, []byte("tasks: [http]\nhttp: {url: http://127.0.0.1:1/, payloadURL: http://127.0.0.1:1/p}\n"), 0o644)
 	var errs bytes.Buffer
-	err := run.LoadStep(context.Background(), "http", []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
+	err := loadstep.Main(context.Background(), "http", []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
 	code := cli.Exit("http", err, &errs)
 	want := `http: http.payloadURL: cannot fetch "http://127.0.0.1:1/p": dial tcp 127.0.0.1:1: connect: connection refused; check the URL is reachable from where the step runs` + "\n"
 	if code != 2 || errs.String() != want {

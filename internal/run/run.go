@@ -1,6 +1,5 @@
-// Package run runs an experiment's tasks: each step on its own (what the
-// http step image does) or all of them in order in one process (what
-// `autox run` does on a laptop).
+// Package run runs an experiment's tasks in order in one process (what
+// `autox run` does on a laptop), and the ready step.
 package run
 
 import (
@@ -10,14 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/autox-tekton/autox/internal/assess"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/grpcload"
-	"github.com/autox-tekton/autox/internal/httpload"
 	"github.com/autox-tekton/autox/internal/kube"
+	"github.com/autox-tekton/autox/internal/loadstep"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/ready"
 	"github.com/autox-tekton/autox/internal/result"
@@ -26,38 +24,14 @@ import (
 // Steps carries what every step needs.
 type Steps struct {
 	Log *slog.Logger
-	// Client fetches payloadURL documents.
+	// Client fetches payloads and protos by URL.
 	Client *http.Client
 	// ProgressEvery is the interval of progress lines (0: 5s).
 	ProgressEvery time.Duration
 }
 
-// PrepareHTTP resolves the http task's endpoints and loads their payloads.
-// Every failure is bad input, found before any load is sent.
-func (s Steps) PrepareHTTP(ctx context.Context, e *experiment.Experiment) ([]experiment.HTTPEndpoint, error) {
-	if e.HTTP == nil {
-		return nil, experiment.Fieldf("http", "missing; add an http section with url or endpoints")
-	}
-	eps := e.HTTPEndpoints()
-	if err := experiment.LoadPayloads(ctx, s.Client, eps); err != nil {
-		return nil, err
-	}
-	for _, ep := range eps {
-		if strings.HasPrefix(ep.URL, "https:") {
-			s.Log.Warn(fmt.Sprintf("%s: TLS certificates are not verified: hey, which sends the load, always skips verification", ep.MetricPrefix()))
-		}
-	}
-	return eps, nil
-}
-
-// HTTP sends the load and writes dir/http.metrics.json.
-func (s Steps) HTTP(ctx context.Context, eps []experiment.HTTPEndpoint, dir string) error {
-	w := &httpload.Work{Endpoints: eps, Log: s.Log, ProgressEvery: s.ProgressEvery}
-	f, err := w.Run(ctx)
-	if err != nil {
-		return err
-	}
-	return metrics.Write(metrics.PathFor(dir, experiment.TaskHTTP), f)
+func (s Steps) load() loadstep.Steps {
+	return loadstep.Steps{Log: s.Log, Client: s.Client, ProgressEvery: s.ProgressEvery}
 }
 
 // Ready waits for the objects of the ready task, then writes
@@ -80,25 +54,6 @@ func (s Steps) Ready(ctx context.Context, e *experiment.Experiment, kubeconfig, 
 		return err
 	}
 	return metrics.Write(metrics.PathFor(dir, experiment.TaskReady), &metrics.File{Task: experiment.TaskReady, StartTime: start, EndTime: time.Now().UTC()})
-}
-
-// PrepareGRPC resolves the grpc task's endpoints: payloads, protos and
-// methods. Every failure is bad input, found before any load is sent.
-func (s Steps) PrepareGRPC(ctx context.Context, e *experiment.Experiment) ([]grpcload.Endpoint, error) {
-	if e.GRPC == nil {
-		return nil, experiment.Fieldf("grpc", "missing; add a grpc section with host and call or endpoints")
-	}
-	return grpcload.Prepare(ctx, s.Client, e.GRPCEndpoints())
-}
-
-// GRPC sends the load and writes dir/grpc.metrics.json.
-func (s Steps) GRPC(ctx context.Context, eps []grpcload.Endpoint, dir string) error {
-	w := &grpcload.Work{Endpoints: eps, Log: s.Log, ProgressEvery: s.ProgressEvery}
-	f, err := w.Run(ctx)
-	if err != nil {
-		return err
-	}
-	return metrics.Write(metrics.PathFor(dir, experiment.TaskGRPC), f)
 }
 
 // Config is one `autox run`.
@@ -127,13 +82,13 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 	}
 	var httpEPs []experiment.HTTPEndpoint
 	if e.HasTask(experiment.TaskHTTP) {
-		if httpEPs, err = s.PrepareHTTP(ctx, e); err != nil {
+		if httpEPs, err = s.load().PrepareHTTP(ctx, e); err != nil {
 			return nil, err
 		}
 	}
 	var grpcEPs []grpcload.Endpoint
 	if e.HasTask(experiment.TaskGRPC) {
-		if grpcEPs, err = s.PrepareGRPC(ctx, e); err != nil {
+		if grpcEPs, err = s.load().PrepareGRPC(ctx, e); err != nil {
 			return nil, err
 		}
 	}
@@ -168,9 +123,9 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 				return assess.Run(assess.Config{Experiment: e, Dir: dir, Output: cfg.Output, FailOnViolation: cfg.FailOnViolation}, stdout, stderr)
 			}
 		case experiment.TaskHTTP:
-			err = s.HTTP(ctx, httpEPs, dir)
+			err = s.load().HTTP(ctx, httpEPs, dir)
 		case experiment.TaskGRPC:
-			err = s.GRPC(ctx, grpcEPs, dir)
+			err = s.load().GRPC(ctx, grpcEPs, dir)
 		}
 		if err != nil {
 			// Not fatal: assess reports the task as not completed.
