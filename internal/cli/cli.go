@@ -70,7 +70,9 @@ func Exit(program string, err error, stderr io.Writer) int {
 	case errors.Is(err, outcome.ErrSLOsViolated):
 		// The report and its ::error:: lines already said which.
 		return outcome.Violated
-	case errors.Is(err, outcome.ErrExperimentFailed) && err == outcome.ErrExperimentFailed:
+	case err == outcome.ErrExperimentFailed:
+		// Bare: the report's ::error:: lines already said which task.
+		// Wrapped, it carries a cause of its own, printed below.
 		return outcome.Failed
 	}
 	// One line per problem, each naming the program, so that every line
