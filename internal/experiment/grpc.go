@@ -63,9 +63,11 @@ type GRPCSettings struct {
 	Percentiles       []float64 `yaml:"percentiles,omitempty" json:"percentiles,omitempty"`
 }
 
-// GRPCEndpoint is one endpoint with every setting resolved.
+// GRPCEndpoint is one endpoint with every setting resolved. Its Traffic's
+// Workers are ghz's concurrency.
 type GRPCEndpoint struct {
 	Name, Path string
+	Traffic
 	Host, Call string
 	// ProtoFile (absolute or relative to the experiment) or ProtoURL; both
 	// empty means reflection.
@@ -76,18 +78,12 @@ type GRPCEndpoint struct {
 	DataJSON          []byte
 	DataFile, DataURL string
 	Metadata          map[string]string
-	Total             int64
-	Duration          time.Duration
-	RPS               int // 0 is unlimited
-	Concurrency       int
-	Connections       int
-	Timeout           time.Duration
-	Insecure          bool
-	CACert            string
-	SkipFirst         int64
-	WarmupNumRequests int64
-	WarmupDuration    time.Duration
-	Percentiles       []float64
+	// Connections the workers share.
+	Connections int
+	Insecure    bool
+	CACert      string
+	// SkipFirst calls are sent but left out of the metrics (ghz's).
+	SkipFirst int64
 }
 
 // MetricPrefix is grpc-<name>, or grpc without endpoints.
@@ -213,18 +209,18 @@ func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *pr
 			countKey = "numRequests"
 		}
 	}
-	ep.Total, ep.Duration = amountPair(where, countKey, DefaultGRPCTotal,
+	ep.Count, ep.Duration = amountPair(where, countKey, DefaultGRPCTotal,
 		[2]*int64{topCount, ownCount}, [2]*Duration{top.Duration, own.Duration}, p)
 
 	if r := pickPtr(own.RPS, top.RPS); r != nil {
 		if r.PerSecond != math.Trunc(r.PerSecond) {
 			p.add(where(own.RPS != nil, "rps"), fmt.Sprintf("%g is not a whole number; ghz paces whole calls per second, write e.g. 50", r.PerSecond))
 		}
-		ep.RPS = int(r.PerSecond)
+		ep.Rate = r.PerSecond
 	}
-	ep.Concurrency = DefaultGRPCConcurrency
+	ep.Workers = DefaultGRPCConcurrency
 	if c := pickPtr(own.Concurrency, top.Concurrency); c != nil {
-		ep.Concurrency = *c
+		ep.Workers = *c
 		if *c <= 0 {
 			p.add(where(own.Concurrency != nil, "concurrency"), fmt.Sprintf("%d must be more than 0; write the number of concurrent workers, e.g. 50", *c))
 		}
@@ -236,11 +232,11 @@ func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *pr
 			p.add(where(own.Connections != nil, "connections"), fmt.Sprintf("%d must be more than 0; write the number of connections, e.g. 1", *c))
 		}
 	}
-	if ep.Total > 0 && int64(ep.Concurrency) > ep.Total {
-		ep.Concurrency = int(ep.Total)
+	if ep.Count > 0 && int64(ep.Workers) > ep.Count {
+		ep.Workers = int(ep.Count)
 	}
 	// ghz cannot use more connections than workers.
-	ep.Connections = min(ep.Connections, max(ep.Concurrency, 1))
+	ep.Connections = min(ep.Connections, max(ep.Workers, 1))
 	ep.Timeout = DefaultGRPCTimeout
 	if t := pickPtr(own.Timeout, top.Timeout); t != nil {
 		ep.Timeout = positiveDuration(where(own.Timeout != nil, "timeout"), *t, p)
@@ -262,12 +258,12 @@ func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *pr
 		switch {
 		case *s < 0:
 			p.add(key, fmt.Sprintf("%d is negative; write the number of first calls to leave out, or remove the key", *s))
-		case ep.Total > 0 && *s >= ep.Total:
-			p.add(key, fmt.Sprintf("%d leaves none of the %d calls; skip fewer, or send more", *s, ep.Total))
+		case ep.Count > 0 && *s >= ep.Count:
+			p.add(key, fmt.Sprintf("%d leaves none of the %d calls; skip fewer, or send more", *s, ep.Count))
 		}
 	}
 	ep.Percentiles = percentiles(path, top.Percentiles, own.Percentiles, p)
-	ep.WarmupNumRequests, ep.WarmupDuration = warmupPair(where,
+	ep.WarmupCount, ep.WarmupDuration = warmupPair(where,
 		[2]*int64{top.WarmupNumRequests, own.WarmupNumRequests}, [2]*Duration{top.WarmupDuration, own.WarmupDuration}, p)
 	return ep
 }

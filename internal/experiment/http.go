@@ -28,31 +28,45 @@ const (
 // DefaultPercentiles are always reported; requested ones are added.
 var DefaultPercentiles = []float64{50, 75, 90, 95, 99, 99.9}
 
+// Traffic is how one endpoint is loaded, resolved: the part the http and
+// grpc tasks share, and all that the load loop needs to know.
+type Traffic struct {
+	// Count of requests (calls) to send; 0 when Duration is set.
+	Count int64
+	// Duration of the load; 0 when Count is set.
+	Duration time.Duration
+	// Rate is the total requests (calls) per second over all workers;
+	// 0 is unlimited.
+	Rate float64
+	// Workers send at once: connections (http) or concurrency (grpc).
+	Workers int
+	// Timeout of one request (call).
+	Timeout time.Duration
+	// WarmupCount or WarmupDuration (at most one set) are sent first and
+	// left out of the metrics; both 0 means no warmup.
+	WarmupCount    int64
+	WarmupDuration time.Duration
+	// Percentiles reported, the defaults included, sorted.
+	Percentiles []float64
+}
+
 // HTTPEndpoint is one endpoint with every setting resolved: top-level
 // settings merged in, defaults filled.
 type HTTPEndpoint struct {
 	// Name is the endpoint's key, "" without endpoints.
 	Name string
 	// Path is the field path of its settings, for messages.
-	Path        string
+	Path string
+	Traffic
 	URL         string
 	Method      string
-	NumRequests int64         // 0 when Duration is set
-	Duration    time.Duration // 0 when NumRequests is set
-	QPS         float64       // total; 0 is unlimited
-	Connections int
 	ContentType string
 	Headers     map[string]string
-	Timeout     time.Duration
 	ErrorRanges []ErrorRange
-	Percentiles []float64
 	// Payload source, at most one; the body itself is filled by LoadPayloads.
 	PayloadStr, PayloadFile, PayloadURL string
 	HasPayload                          bool
 	Payload                             []byte
-
-	WarmupNumRequests int64
-	WarmupDuration    time.Duration
 }
 
 // MetricPrefix is http-<name>, or http without endpoints (Iter8's names).
@@ -127,23 +141,23 @@ func resolve(name, path string, top, own HTTPSettings, baseDir string, p *proble
 		p.add(where(own.URL != "", "url"), fmt.Sprintf("%q is not an http(s) URL; write http://host[:port]/path", ep.URL))
 	}
 
-	ep.NumRequests, ep.Duration = amountPair(where, "numRequests", DefaultHTTPNumRequests,
+	ep.Count, ep.Duration = amountPair(where, "numRequests", DefaultHTTPNumRequests,
 		[2]*int64{top.NumRequests, own.NumRequests}, [2]*Duration{top.Duration, own.Duration}, p)
 
-	ep.QPS = DefaultHTTPQPS
+	ep.Rate = DefaultHTTPQPS
 	if q := pickPtr(own.QPS, top.QPS); q != nil {
-		ep.QPS = q.PerSecond
+		ep.Rate = q.PerSecond
 	}
-	ep.Connections = DefaultHTTPConnections
+	ep.Workers = DefaultHTTPConnections
 	if c := pickPtr(own.Connections, top.Connections); c != nil {
-		ep.Connections = *c
+		ep.Workers = *c
 		if *c <= 0 {
 			p.add(where(own.Connections != nil, "connections"), fmt.Sprintf("%d must be more than 0; write the number of parallel connections, e.g. 4", *c))
 		}
 	}
-	if ep.NumRequests > 0 && ep.Connections > 0 && int64(ep.Connections) > ep.NumRequests {
+	if ep.Count > 0 && ep.Workers > 0 && int64(ep.Workers) > ep.Count {
 		// More connections than requests would leave some idle; use fewer.
-		ep.Connections = int(ep.NumRequests)
+		ep.Workers = int(ep.Count)
 	}
 
 	ep.Timeout = DefaultHTTPTimeout
@@ -225,7 +239,7 @@ func resolve(name, path string, top, own HTTPSettings, baseDir string, p *proble
 	}
 
 	ep.Percentiles = percentiles(path, top.Percentiles, own.Percentiles, p)
-	ep.WarmupNumRequests, ep.WarmupDuration = warmupPair(where,
+	ep.WarmupCount, ep.WarmupDuration = warmupPair(where,
 		[2]*int64{top.WarmupNumRequests, own.WarmupNumRequests}, [2]*Duration{top.WarmupDuration, own.WarmupDuration}, p)
 	return ep
 }

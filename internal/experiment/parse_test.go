@@ -45,7 +45,7 @@ func TestParseSeedExperiment(t *testing.T) {
 	}
 	var got []short
 	for _, ep := range e.HTTPEndpoints() {
-		got = append(got, short{ep.MetricPrefix(), ep.Method, ep.URL, ep.NumRequests, ep.QPS, ep.Connections, string(ep.Payload), ep.Timeout, ep.Percentiles})
+		got = append(got, short{ep.MetricPrefix(), ep.Method, ep.URL, ep.Count, ep.Rate, ep.Workers, string(ep.Payload), ep.Timeout, ep.Percentiles})
 	}
 	pct := []float64{50, 75, 90, 95, 99, 99.9}
 	want := []short{
@@ -103,7 +103,7 @@ http:
 	}
 	var got []short
 	for _, ep := range eps {
-		got = append(got, short{ep.URL, ep.NumRequests, ep.Duration, ep.QPS, ep.Connections, ep.Headers, ep.Percentiles, ep.IsError(404), ep.IsError(503), ep.WarmupNumRequests, ep.WarmupDuration, ep.Timeout})
+		got = append(got, short{ep.URL, ep.Count, ep.Duration, ep.Rate, ep.Workers, ep.Headers, ep.Percentiles, ep.IsError(404), ep.IsError(503), ep.WarmupCount, ep.WarmupDuration, ep.Timeout})
 	}
 	want := []short{
 		{"http://127.0.0.1:1/top", 0, 10 * time.Second, 50, 2, map[string]string{"A": "top", "B": "top"}, []float64{50, 75, 90, 95, 99, 99.9, 99.99}, false, true, 10, 0, 20 * time.Second},

@@ -44,15 +44,15 @@ func (w *Work) Run(ctx context.Context) (*metrics.File, error) {
 		if ep.Unresolved != "" {
 			log.Warn(prefix + ": " + ep.Unresolved)
 		}
-		if ep.WarmupNumRequests > 0 || ep.WarmupDuration > 0 {
-			log.Info(fmt.Sprintf("%s: warmup %s", prefix, amount(ep.WarmupNumRequests, ep.WarmupDuration)))
-			if _, err := w.load(ctx, log, ep, ep.WarmupNumRequests, ep.WarmupDuration, 0, prefix+" warmup"); err != nil {
+		if ep.WarmupCount > 0 || ep.WarmupDuration > 0 {
+			log.Info(fmt.Sprintf("%s: warmup %s", prefix, amount(ep.WarmupCount, ep.WarmupDuration)))
+			if _, err := w.load(ctx, log, ep, ep.WarmupCount, ep.WarmupDuration, 0, prefix+" warmup"); err != nil {
 				return nil, err
 			}
 		}
 		log.Info(fmt.Sprintf("%s: %s at %s, %s, concurrency %d, %d connections, %s", prefix, ep.Call, ep.Host,
-			amount(ep.Total, ep.Duration), ep.Concurrency, ep.Connections, rate(ep.RPS)))
-		rep, err := w.load(ctx, log, ep, ep.Total, ep.Duration, ep.SkipFirst, prefix)
+			amount(ep.Count, ep.Duration), ep.Workers, ep.Connections, rate(int(ep.Rate))))
+		rep, err := w.load(ctx, log, ep, ep.Count, ep.Duration, ep.SkipFirst, prefix)
 		if err != nil {
 			return nil, err
 		}
@@ -75,10 +75,10 @@ func (w *Work) load(ctx context.Context, log *slog.Logger, ep Endpoint, n int64,
 	})
 	stopAfter := time.Duration(0)
 	switch {
-	case d > 0 && ep.RPS > 0:
+	case d > 0 && ep.Rate > 0:
 		// A rated duration run sends exactly rate x duration calls; the
 		// timer only guards against a server too slow to keep up.
-		n = max(1, int64(math.Round(float64(ep.RPS)*d.Seconds())))
+		n = max(1, int64(math.Round(ep.Rate*d.Seconds())))
 		stopAfter = d + time.Second
 	case d > 0:
 		n = math.MaxInt32
@@ -89,9 +89,9 @@ func (w *Work) load(ctx context.Context, log *slog.Logger, ep Endpoint, n int64,
 	opts := []runner.Option{
 		runner.WithProtosetBinary(ep.Protoset),
 		runner.WithTotalRequests(uint(min(total, math.MaxInt32))),
-		runner.WithConcurrency(uint(ep.Concurrency)),
+		runner.WithConcurrency(uint(ep.Workers)),
 		runner.WithConnections(uint(ep.Connections)),
-		runner.WithRPS(uint(ep.RPS)),
+		runner.WithRPS(uint(ep.Rate)),
 		runner.WithTimeout(ep.Timeout),
 		runner.WithDialTimeout(dialTimeout),
 		runner.WithInsecure(ep.Insecure),
@@ -185,7 +185,7 @@ func (w *Work) load(ctx context.Context, log *slog.Logger, ep Endpoint, n int64,
 			timeout = nil
 		case <-tick.C:
 			of := ""
-			if stopAfter == 0 || ep.RPS > 0 {
+			if stopAfter == 0 || ep.Rate > 0 {
 				of = "/" + strconv.FormatInt(total, 10)
 			}
 			log.Info(fmt.Sprintf("%s: %d%s calls done, %d errors so far, %.0fs", label, done.Load(), of, failed.Load(), time.Since(start).Seconds()))

@@ -67,15 +67,15 @@ func (w *Work) Run(ctx context.Context) (*metrics.File, error) {
 	}
 	f := &metrics.File{Task: experiment.TaskHTTP, StartTime: time.Now().UTC()}
 	for _, ep := range w.Endpoints {
-		if ep.WarmupNumRequests > 0 || ep.WarmupDuration > 0 {
-			log.Info(fmt.Sprintf("%s: warmup %s", ep.MetricPrefix(), amount(ep.WarmupNumRequests, ep.WarmupDuration)))
-			if _, _, err := w.load(ctx, log, ep, ep.WarmupNumRequests, ep.WarmupDuration, "warmup"); err != nil {
+		if ep.WarmupCount > 0 || ep.WarmupDuration > 0 {
+			log.Info(fmt.Sprintf("%s: warmup %s", ep.MetricPrefix(), amount(ep.WarmupCount, ep.WarmupDuration)))
+			if _, _, err := w.load(ctx, log, ep, ep.WarmupCount, ep.WarmupDuration, "warmup"); err != nil {
 				return nil, err
 			}
 		}
 		log.Info(fmt.Sprintf("%s: %s %s, %s, %d connections, %s", ep.MetricPrefix(), ep.Method, ep.URL,
-			amount(ep.NumRequests, ep.Duration), ep.Connections, rate(ep.QPS)))
-		rep, took, err := w.load(ctx, log, ep, ep.NumRequests, ep.Duration, "")
+			amount(ep.Count, ep.Duration), ep.Workers, rate(ep.Rate)))
+		rep, took, err := w.load(ctx, log, ep, ep.Count, ep.Duration, "")
 		if err != nil {
 			return nil, err
 		}
@@ -145,21 +145,21 @@ func (w *Work) load(ctx context.Context, log *slog.Logger, ep experiment.HTTPEnd
 		return r
 	}
 
-	conns := ep.Connections
+	conns := ep.Workers
 	stopAfter := d
-	if d > 0 && ep.QPS > 0 {
+	if d > 0 && ep.Rate > 0 {
 		// A rated duration run sends exactly rate x duration requests;
 		// Stop only guards against a server too slow to keep up.
-		n = max(1, int64(math.Round(ep.QPS*d.Seconds())))
-		stopAfter = d + time.Duration(float64(conns)/ep.QPS*float64(time.Second))
+		n = max(1, int64(math.Round(ep.Rate*d.Seconds())))
+		stopAfter = d + time.Duration(float64(conns)/ep.Rate*float64(time.Second))
 	}
 	conns = int(min(int64(conns), max(n, 1)))
 	if n == 0 {
 		n = int64(conns) * unboundedPerWorker
 	}
 	perWorkerQPS := 0.0
-	if ep.QPS > 0 {
-		perWorkerQPS = ep.QPS / float64(conns)
+	if ep.Rate > 0 {
+		perWorkerQPS = ep.Rate / float64(conns)
 	}
 	q, r := n/int64(conns), n%int64(conns)
 	var shards []*shard
@@ -186,7 +186,7 @@ func (w *Work) load(ctx context.Context, log *slog.Logger, ep experiment.HTTPEnd
 	add(int(r), q+1)
 
 	total := n
-	if d > 0 && ep.QPS == 0 {
+	if d > 0 && ep.Rate == 0 {
 		total = 0
 	}
 	label := ep.MetricPrefix()
