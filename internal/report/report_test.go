@@ -2,12 +2,14 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -131,7 +133,9 @@ func TestBreaches(t *testing.T) {
 
 // TestHTMLRendersInChromium renders the HTML report offline in headless
 // Chromium and checks the screenshot: histogram bars drawn in their colour,
-// the violated SLO rows in red, the satisfied ones in green.
+// and, from the top of the page down, the verdict and then each SLO row in
+// red or green as the result says, in the report's order (so swapped
+// colours fail, not only missing ones).
 func TestHTMLRendersInChromium(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -141,8 +145,9 @@ func TestHTMLRendersInChromium(t *testing.T) {
 		t.Skip("chromium not installed; make test installs it")
 	}
 	dir := t.TempDir()
+	res := fixture(t)
 	var page bytes.Buffer
-	if err := HTML(&page, fixture(t)); err != nil {
+	if err := HTML(&page, res); err != nil {
 		t.Fatal(err)
 	}
 	html := page.String()
@@ -159,12 +164,7 @@ func TestHTMLRendersInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	shot := filepath.Join(dir, "shot.png")
-	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--window-size=1000,2600", "--screenshot="+shot, "file://"+in)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, out)
-	}
+	screenshot(t, chromium, dir, in, shot)
 	f, err := os.Open(shot)
 	if err != nil {
 		t.Fatal(err)
@@ -175,25 +175,83 @@ func TestHTMLRendersInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	if keep := os.Getenv("AUTOX_KEEP_SCREENSHOT"); keep != "" {
-		b, _ := os.ReadFile(shot)
-		os.WriteFile(keep, b, 0o644)
+		b, err := os.ReadFile(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(keep, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	counts := map[string]int{}
-	colours := map[string][3]uint8{"bar": {0x2f, 0x6f, 0xb0}, "red row": {0xfb, 0xe0, 0xdd}, "green row": {0xdc, 0xf5, 0xe3}}
-	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
-		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
-			for name, c := range colours {
-				if near(img, x, y, c) {
-					counts[name]++
-				}
+
+	bar := [3]uint8{0x2f, 0x6f, 0xb0}
+	barPixels := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if near(img, x, y, bar) {
+				barPixels++
 			}
 		}
 	}
-	for name, minPixels := range map[string]int{"bar": 2000, "red row": 2000, "green row": 2000} {
-		if counts[name] < minPixels {
-			t.Errorf("screenshot has %d %s pixels, want at least %d (counts %v)", counts[name], name, minPixels, counts)
-		}
+	if barPixels < 2000 {
+		t.Errorf("screenshot has %d histogram bar pixels, want at least 2000", barPixels)
 	}
+
+	colour := map[bool]string{true: "green", false: "red"}
+	want := []string{colour[res.SLOsSatisfied]}
+	for _, s := range res.SLOs {
+		want = append(want, colour[s.Satisfied])
+	}
+	if diff := cmp.Diff(want, colourBands(img)); diff != "" {
+		t.Errorf("red and green bands from the top (verdict, then each SLO row), (-want +got):\n%s", diff)
+	}
+}
+
+// screenshot has Chromium write shot from the page in, killing it (and
+// what it started) if it hangs.
+func screenshot(t *testing.T, chromium, dir, in, shot string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--window-size=1000,2600", "--screenshot="+shot, "file://"+in)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium: %v (context: %v)\n%s", err, ctx.Err(), out)
+	}
+}
+
+// colourBands reads the screenshot from the top down and names each band
+// of lines that is mostly the report's red or green background; a table
+// row is its own band, since rows are parted by a grey border line.
+func colourBands(img image.Image) []string {
+	colours := map[string][3]uint8{"red": {0xfb, 0xe0, 0xdd}, "green": {0xdc, 0xf5, 0xe3}}
+	var bands []string
+	last := ""
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		line := ""
+		for name, c := range colours {
+			n := 0
+			for x := b.Min.X; x < b.Max.X; x++ {
+				if near(img, x, y, c) {
+					n++
+				}
+			}
+			if n >= 60 {
+				line = name
+			}
+		}
+		if line != "" && line != last {
+			bands = append(bands, line)
+		}
+		last = line
+	}
+	return bands
 }
 
 func near(img image.Image, x, y int, c [3]uint8) bool {
