@@ -403,7 +403,9 @@ func TestLoadPayloads(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
-		w.Write([]byte("from-url"))
+		if _, err := w.Write([]byte("from-url")); err != nil {
+			t.Errorf("payload server: %v", err)
+		}
 	}))
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -411,7 +413,9 @@ func TestLoadPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	dead := "http://" + ln.Addr().String() + "/payload"
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	write := func(yaml string) string {
 		p := filepath.Join(dir, "exp.yaml")
