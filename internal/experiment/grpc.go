@@ -132,14 +132,16 @@ func grpcRules() rules {
 // resolve resolves the grpc task's endpoints, with relative paths
 // (protoFile, importPaths, dataFile, cacert) taken from baseDir.
 func (g *GRPC) resolve(baseDir string, p *problems) []GRPCEndpoint {
-	return endpoints(TaskGRPC, g.GRPCSettings, g.Endpoints, p, func(name, path string, top, own GRPCSettings) GRPCEndpoint {
-		return resolveGRPC(name, path, top, own, baseDir, p)
-	})
+	return endpoints(TaskGRPC, g.GRPCSettings, g.Endpoints, p,
+		func(base string, s GRPCSettings) { checkGRPC(base, s, p) },
+		func(name, path string, top, own GRPCSettings) GRPCEndpoint {
+			return resolveGRPC(name, path, top, own, baseDir, p)
+		})
 }
 
 // shared takes total, or numRequests (the same setting by Iter8's http
 // name), as the count.
-func (s GRPCSettings) shared(w where, own bool, p *problems) shared {
+func (s GRPCSettings) shared() shared {
 	sh := shared{
 		countKey: "total", count: s.Total, duration: s.Duration,
 		rate: s.RPS, workers: s.Concurrency, timeout: s.Timeout,
@@ -147,16 +149,52 @@ func (s GRPCSettings) shared(w where, own bool, p *problems) shared {
 		percentiles: s.Percentiles,
 	}
 	if s.NumRequests != nil {
-		if s.Total != nil {
-			p.add(w(own, "numRequests"), "numRequests and total are the same setting; remove one")
-		}
 		sh.countKey, sh.count = "numRequests", s.NumRequests
 	}
 	return sh
 }
 
+func (s GRPCSettings) protos() []bool { return []bool{s.ProtoFile != nil, s.ProtoURL != nil} }
+
+func (s GRPCSettings) data() []bool {
+	return []bool{s.Data != nil, s.DataFile != nil, s.DataURL != nil}
+}
+
+// checkGRPC reports what is bad in one level's settings on its own.
+func checkGRPC(base string, s GRPCSettings, p *problems) {
+	if s.Host != "" {
+		if _, port, err := net.SplitHostPort(s.Host); err != nil || port == "" {
+			p.add(join(base, "host"), fmt.Sprintf("%q has no port; write host:port, e.g. routeguide.default:50051", s.Host))
+		}
+	}
+	if s.Call != "" && !validCall(s.Call) {
+		p.add(join(base, "call"), fmt.Sprintf("%q is not a method name; write package.Service.Method, e.g. routeguide.RouteGuide.GetFeature", s.Call))
+	}
+	exclusive(join(base, "protoFile"), []string{"protoFile", "protoURL"}, s.protos(), p)
+	if s.ProtoURL != nil {
+		checkURL(join(base, "protoURL"), *s.ProtoURL, p)
+	}
+	exclusive(join(base, "data"), []string{"data", "dataFile", "dataURL"}, s.data(), p)
+	if s.DataURL != nil {
+		checkURL(join(base, "dataURL"), *s.DataURL, p)
+	}
+	if s.Total != nil && s.NumRequests != nil {
+		p.add(join(base, "numRequests"), "numRequests and total are the same setting; remove one")
+	}
+	grpcRules().check(base, s.shared(), p)
+	if s.Connections != nil {
+		checkInt(join(base, "connections"), int64(*s.Connections), 1, MaxGRPCConnections, "write the number of connections, e.g. 1", p)
+	}
+	if s.SkipFirst != nil {
+		checkInt(join(base, "skipFirst"), *s.SkipFirst, 0, MaxCount-1, skipFirstFix, p)
+	}
+}
+
+const skipFirstFix = "write how many of the first calls to leave out of the metrics, fewer than the calls sent"
+
 // resolveGRPC merges an endpoint's settings over the top level's, fills
-// defaults and checks every value. It only reads top and own.
+// defaults and checks what only the merge shows. It only reads top and
+// own.
 func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *problems) GRPCEndpoint {
 	ep := GRPCEndpoint{Name: name, Path: path}
 	w := wherePath(TaskGRPC, name, path)
@@ -164,19 +202,13 @@ func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *pr
 	ep.Host = pick(own.Host, top.Host)
 	if ep.Host == "" {
 		p.add(join(path, "host"), "missing; write the server's host:port, e.g. routeguide.default:50051")
-	} else if _, port, err := net.SplitHostPort(ep.Host); err != nil || port == "" {
-		p.add(w(own.Host != "", "host"), fmt.Sprintf("%q has no port; write host:port, e.g. routeguide.default:50051", ep.Host))
 	}
 	ep.Call = pick(own.Call, top.Call)
 	if ep.Call == "" {
 		p.add(join(path, "call"), "missing; write the method as package.Service.Method, e.g. routeguide.RouteGuide.GetFeature")
-	} else if !validCall(ep.Call) {
-		p.add(w(own.Call != "", "call"), fmt.Sprintf("%q is not a method name; write package.Service.Method, e.g. routeguide.RouteGuide.GetFeature", ep.Call))
 	}
 
-	fromOwn, which := oneOf(w, []string{"protoFile", "protoURL"},
-		[]bool{top.ProtoFile != nil, top.ProtoURL != nil},
-		[]bool{own.ProtoFile != nil, own.ProtoURL != nil}, p)
+	fromOwn, which := source(top.protos(), own.protos())
 	lvl := top
 	if fromOwn {
 		lvl = own
@@ -186,9 +218,8 @@ func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *pr
 		ep.ProtoFile = relTo(baseDir, *lvl.ProtoFile)
 	case 1:
 		ep.ProtoURL = *lvl.ProtoURL
-		checkURL(w(fromOwn, "protoURL"), ep.ProtoURL, p)
 	}
-	// A new slice: the settings are the spec result.json records.
+	// A new slice: the settings are the spec that result.json records.
 	imports := top.ImportPaths
 	if own.ImportPaths != nil {
 		imports = own.ImportPaths
@@ -197,9 +228,7 @@ func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *pr
 		ep.ImportPaths = append(ep.ImportPaths, relTo(baseDir, dir))
 	}
 
-	fromOwn, which = oneOf(w, []string{"data", "dataFile", "dataURL"},
-		[]bool{top.Data != nil, top.DataFile != nil, top.DataURL != nil},
-		[]bool{own.Data != nil, own.DataFile != nil, own.DataURL != nil}, p)
+	fromOwn, which = source(top.data(), own.data())
 	lvl = top
 	if fromOwn {
 		lvl = own
@@ -215,11 +244,10 @@ func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *pr
 		ep.DataFile = relTo(baseDir, *lvl.DataFile)
 	case 2:
 		ep.DataURL = *lvl.DataURL
-		checkURL(w(fromOwn, "dataURL"), ep.DataURL, p)
 	}
 	ep.Metadata = mergeMaps(top.Metadata, own.Metadata)
 
-	ep.Traffic = grpcRules().traffic(w, path, top.shared(w, false, p), own.shared(w, true, p), p)
+	ep.Traffic = grpcRules().traffic(top.shared(), own.shared())
 	concurrency := DefaultGRPCConcurrency
 	if c := pickPtr(own.Concurrency, top.Concurrency); c != nil {
 		concurrency = *c
@@ -227,10 +255,8 @@ func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *pr
 	ep.Connections = DefaultGRPCConnections
 	if c := pickPtr(own.Connections, top.Connections); c != nil {
 		ep.Connections = *c
-		key := w(own.Connections != nil, "connections")
-		if checkInt(key, int64(*c), 1, MaxGRPCConnections, "write the number of connections, e.g. 1", p) &&
-			concurrency >= 1 && *c > concurrency {
-			p.add(key, fmt.Sprintf("%q is more than concurrency %d, and each connection needs a worker; lower connections or raise concurrency", strconv.Itoa(*c), concurrency))
+		if *c <= MaxGRPCConnections && concurrency >= 1 && *c > concurrency {
+			p.add(w(own.Connections != nil, "connections"), fmt.Sprintf("%q is more than concurrency %d, and each connection needs a worker; lower connections or raise concurrency", strconv.Itoa(*c), concurrency))
 		}
 	}
 	// A count below concurrency lowers the workers (see traffic); the
@@ -249,11 +275,9 @@ func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *pr
 	}
 	if s := pickPtr(own.SkipFirst, top.SkipFirst); s != nil {
 		ep.SkipFirst = *s
-		most := int64(MaxCount - 1)
-		if ep.Count > 0 {
-			most = ep.Count - 1
+		if *s >= 0 && ep.Count > 0 && *s >= ep.Count {
+			p.add(w(own.SkipFirst != nil, "skipFirst"), outside(strconv.FormatInt(*s, 10), "0", strconv.FormatInt(ep.Count-1, 10), skipFirstFix))
 		}
-		checkInt(w(own.SkipFirst != nil, "skipFirst"), *s, 0, most, "write how many of the first calls to leave out of the metrics, fewer than the calls sent", p)
 	}
 	return ep
 }

@@ -144,13 +144,11 @@ func httpRules() rules {
 // resolve resolves the http task's endpoints, with relative payloadFile
 // paths taken from baseDir.
 func (h *HTTP) resolve(baseDir string, p *problems) []HTTPEndpoint {
-	if len(h.Endpoints) == 0 && h.URL == "" {
-		p.add("http.url", "missing; set http.url, or name endpoints under http.endpoints each with a url")
-		return nil
-	}
-	return endpoints(TaskHTTP, h.HTTPSettings, h.Endpoints, p, func(name, path string, top, own HTTPSettings) HTTPEndpoint {
-		return resolveHTTP(name, path, top, own, baseDir, p)
-	})
+	return endpoints(TaskHTTP, h.HTTPSettings, h.Endpoints, p,
+		func(base string, s HTTPSettings) { checkHTTP(base, s, p) },
+		func(name, path string, top, own HTTPSettings) HTTPEndpoint {
+			return resolveHTTP(name, path, top, own, baseDir, p)
+		})
 }
 
 func (s HTTPSettings) shared() shared {
@@ -162,37 +160,73 @@ func (s HTTPSettings) shared() shared {
 	}
 }
 
-// resolveHTTP merges an endpoint's settings over the top level's, fills
-// defaults and checks every value. It only reads top and own.
+// payloadKeys are the payload sources, of which one may be set.
+func payloadKeys() []string { return []string{"payloadStr", "payloadFile", "payloadURL"} }
+
+func (s HTTPSettings) payloads() []bool {
+	return []bool{s.PayloadStr != nil, s.PayloadFile != nil, s.PayloadURL != nil}
+}
+
+// checkHTTP reports what is bad in one level's settings on its own.
+func checkHTTP(base string, s HTTPSettings, p *problems) {
+	if s.URL != "" {
+		checkURL(join(base, "url"), s.URL, p)
+	}
+	httpRules().check(base, s.shared(), p)
+	if s.Timeout != nil {
+		if d := time.Duration(*s.Timeout); d >= MinHTTPTimeout && d <= MaxTimeout && d%time.Second != 0 {
+			p.add(join(base, "timeout"), fmt.Sprintf("%q is not a whole number of seconds (the resolution of hey, which sends the load); round it to whole seconds, e.g. 2s, and bound latency with an SLO such as latency-max", fmtDuration(d)))
+		}
+	}
+	if s.Method != "" && !validMethod(s.Method) {
+		p.add(join(base, "method"), fmt.Sprintf("%q is not an HTTP method; write GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS", s.Method))
+	}
+	exclusive(join(base, "payloadStr"), payloadKeys(), s.payloads(), p)
+	if s.PayloadURL != nil {
+		checkURL(join(base, "payloadURL"), *s.PayloadURL, p)
+	}
+	for i, r := range s.ErrorRanges {
+		key := fmt.Sprintf("%s[%d]", join(base, "errorRanges"), i)
+		ok := true
+		for _, end := range []struct {
+			name string
+			code *int
+		}{{"lower", r.Lower}, {"upper", r.Upper}} {
+			if end.code != nil {
+				ok = checkInt(key+"."+end.name, int64(*end.code), MinStatus, MaxStatus, "write an HTTP status code, e.g. 500", p) && ok
+			}
+		}
+		switch {
+		case r.Lower == nil && r.Upper == nil:
+			p.add(key, "empty range; write lower and/or upper status codes, e.g. {lower: 500}")
+		case ok && r.Lower != nil && r.Upper != nil && *r.Lower > *r.Upper:
+			p.add(key, fmt.Sprintf("lower %d is above upper %d; swap them", *r.Lower, *r.Upper))
+		}
+	}
+}
+
+// resolveHTTP merges an endpoint's settings over the top level's and
+// fills defaults. It only reads top and own.
 func resolveHTTP(name, path string, top, own HTTPSettings, baseDir string, p *problems) HTTPEndpoint {
 	ep := HTTPEndpoint{Name: name, Path: path}
-	w := wherePath(TaskHTTP, name, path)
 
 	ep.URL = pick(own.URL, top.URL)
-	if ep.URL == "" {
+	switch {
+	case ep.URL == "" && name == "":
+		p.add("http.url", "missing; set http.url, or name endpoints under http.endpoints each with a url")
+	case ep.URL == "":
 		p.add(join(path, "url"), "missing; write the endpoint's URL, e.g. http://httpbin.default/get")
-	} else {
-		checkURL(w(own.URL != "", "url"), ep.URL, p)
 	}
 
-	ep.Traffic = httpRules().traffic(w, path, top.shared(), own.shared(), p)
-	if pickPtr(own.Timeout, top.Timeout) != nil && ep.Timeout >= MinHTTPTimeout && ep.Timeout <= MaxTimeout && ep.Timeout%time.Second != 0 {
-		p.add(w(own.Timeout != nil, "timeout"), fmt.Sprintf("%q is not a whole number of seconds (the resolution of hey, which sends the load); round it to whole seconds, e.g. 2s, and bound latency with an SLO such as latency-max", fmtDuration(ep.Timeout)))
-	}
+	ep.Traffic = httpRules().traffic(top.shared(), own.shared())
 
 	ep.Method = pick(own.Method, top.Method)
-	if ep.Method != "" && !validMethod(ep.Method) {
-		p.add(w(own.Method != "", "method"), fmt.Sprintf("%q is not an HTTP method; write GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS", ep.Method))
-	}
 	if ct := pickPtr(own.ContentType, top.ContentType); ct != nil {
 		ep.ContentType = *ct
 	}
 	ep.Headers = mergeMaps(top.Headers, own.Headers)
 
-	keys := []string{"payloadStr", "payloadFile", "payloadURL"}
-	fromOwn, which := oneOf(w, keys,
-		[]bool{top.PayloadStr != nil, top.PayloadFile != nil, top.PayloadURL != nil},
-		[]bool{own.PayloadStr != nil, own.PayloadFile != nil, own.PayloadURL != nil}, p)
+	fromOwn, which := source(top.payloads(), own.payloads())
 	lvl := top
 	if fromOwn {
 		lvl = own
@@ -206,7 +240,6 @@ func resolveHTTP(name, path string, top, own HTTPSettings, baseDir string, p *pr
 		ep.PayloadFile = relTo(baseDir, *lvl.PayloadFile)
 	case 2:
 		ep.PayloadURL = *lvl.PayloadURL
-		checkURL(w(fromOwn, "payloadURL"), ep.PayloadURL, p)
 	}
 	if ep.Method == "" {
 		ep.Method = http.MethodGet
@@ -216,30 +249,10 @@ func resolveHTTP(name, path string, top, own HTTPSettings, baseDir string, p *pr
 	}
 
 	ep.ErrorRanges = []ErrorRange{{Lower: ptr(400)}}
-	ranges, rangesKey := top.ErrorRanges, w(false, "errorRanges")
-	if own.ErrorRanges != nil {
-		ranges, rangesKey = own.ErrorRanges, join(path, "errorRanges")
-	}
-	if ranges != nil {
-		ep.ErrorRanges = cloneRanges(ranges)
-		for i, r := range ranges {
-			key := fmt.Sprintf("%s[%d]", rangesKey, i)
-			ok := true
-			for _, end := range []struct {
-				name string
-				code *int
-			}{{"lower", r.Lower}, {"upper", r.Upper}} {
-				if end.code != nil {
-					ok = checkInt(key+"."+end.name, int64(*end.code), MinStatus, MaxStatus, "write an HTTP status code, e.g. 500", p) && ok
-				}
-			}
-			switch {
-			case r.Lower == nil && r.Upper == nil:
-				p.add(key, "empty range; write lower and/or upper status codes, e.g. {lower: 500}")
-			case ok && r.Lower != nil && r.Upper != nil && *r.Lower > *r.Upper:
-				p.add(key, fmt.Sprintf("lower %d is above upper %d; swap them", *r.Lower, *r.Upper))
-			}
-		}
+	if r := own.ErrorRanges; r != nil {
+		ep.ErrorRanges = cloneRanges(r)
+	} else if r := top.ErrorRanges; r != nil {
+		ep.ErrorRanges = cloneRanges(r)
 	}
 	return ep
 }

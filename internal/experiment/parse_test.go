@@ -374,6 +374,15 @@ grpc:
 		yaml: "tasks: [grpc]\ngrpc:\n  host: h:1\n  call: a.B.C\n  connections: 51\n  endpoints: {a: {}, b: {concurrency: 60}}\n",
 		want: []string{`x.yaml: grpc.connections: "51" is more than concurrency 50, and each connection needs a worker; lower connections or raise concurrency`},
 	}, {
+		name: "a top-level value every endpoint overrides is checked too",
+		yaml: "tasks: [http, grpc]\nhttp:\n  connections: 0\n  numRequests: 5\n  duration: 5s\n  endpoints: {a: {url: http://a/, connections: 2, numRequests: 3}}\ngrpc:\n  host: h:1\n  call: a.B.C\n  skipFirst: -1\n  protoFile: x.proto\n  protoURL: http://a/x.proto\n  endpoints: {a: {skipFirst: 0, protoFile: y.proto}}\n",
+		want: []string{
+			"x.yaml: http.numRequests: set either numRequests or duration, not both; remove one",
+			`x.yaml: http.connections: "0" is outside 1..10000; write the number of parallel connections, e.g. 4`,
+			"x.yaml: grpc.protoFile: set either protoFile or protoURL, not both; remove one",
+			`x.yaml: grpc.skipFirst: "-1" is outside 0..999999999; write how many of the first calls to leave out of the metrics, fewer than the calls sent`,
+		},
+	}, {
 		name: "a section the tasks list does not name is checked too",
 		yaml: "tasks: [assess]\nhttp: {url: http://a/, connections: 20000}\n",
 		want: []string{`x.yaml: http.connections: "20000" is outside 1..10000; write the number of parallel connections, e.g. 4`},

@@ -72,9 +72,13 @@ func wherePath(task, name, path string) where {
 }
 
 // endpoints resolves a task's endpoints in name order, or its top level
-// alone when it names none, checking that each name can stand in a
-// metric name.
-func endpoints[S, E any](task string, top S, named map[string]S, p *problems, resolve func(name, path string, top, own S) E) []E {
+// alone when it names none. check reports the values one level writes
+// that are bad on their own, at the path where they are written (base:
+// the task, or the endpoint's path), so each is reported once and even
+// when every endpoint overrides it; resolve merges the two levels and
+// checks what only the merge shows.
+func endpoints[S, E any](task string, top S, named map[string]S, p *problems, check func(base string, s S), resolve func(name, path string, top, own S) E) []E {
+	check(task, top)
 	if len(named) == 0 {
 		var none S
 		return []E{resolve("", task, top, none)}
@@ -85,108 +89,127 @@ func endpoints[S, E any](task string, top S, named map[string]S, p *problems, re
 		if strings.ContainsAny(name, "/ ") {
 			p.add(path, fmt.Sprintf("endpoint name %q has a slash or space; metric names are %s-<name>/..., so use letters, digits and dashes", name, task))
 		}
+		check(path, named[name])
 		out = append(out, resolve(name, path, top, named[name]))
 	}
 	return out
 }
 
-// traffic resolves the shared settings into the endpoint's Traffic:
-// defaults filled, every value checked against its limits. The count and
-// duration move as a pair, and so do the warmup count and duration: an
-// endpoint that sets one of a pair replaces the whole pair of the top
-// level.
-func (r rules) traffic(w where, path string, top, own shared, p *problems) Traffic {
+// check reports each shared setting that one level writes outside its
+// limits, and pairs of which it sets both.
+func (r rules) check(base string, s shared, p *problems) {
+	exclusive(join(base, s.countKey), []string{s.countKey, "duration"}, []bool{s.count != nil, s.duration != nil}, p)
+	if s.count != nil {
+		checkInt(join(base, s.countKey), *s.count, MinCount, MaxCount, r.countFix, p)
+	}
+	if s.duration != nil {
+		checkDuration(join(base, "duration"), time.Duration(*s.duration), MinDuration, MaxDuration, durationFix, p)
+	}
+	// s.rate was checked when read: see QPS.UnmarshalYAML.
+	if s.workers != nil {
+		checkInt(join(base, r.workersKey), int64(*s.workers), 1, int64(r.maxWorkers), r.workersFix, p)
+	}
+	if s.timeout != nil {
+		checkDuration(join(base, "timeout"), time.Duration(*s.timeout), r.minTimeout, MaxTimeout, timeoutFix, p)
+	}
+	exclusive(join(base, "warmupNumRequests"), []string{"warmupNumRequests", "warmupDuration"}, []bool{s.warmupCount != nil, s.warmupDuration != nil}, p)
+	if s.warmupCount != nil {
+		checkInt(join(base, "warmupNumRequests"), *s.warmupCount, MinCount, MaxCount, "write the number of warmup requests, or remove the key", p)
+	}
+	if s.warmupDuration != nil {
+		checkDuration(join(base, "warmupDuration"), time.Duration(*s.warmupDuration), MinDuration, MaxDuration, durationFix, p)
+	}
+	for i, v := range s.percentiles {
+		if !(v > 0 && v < 100) { // NaN too
+			p.add(fmt.Sprintf("%s[%d]", join(base, "percentiles"), i), fmt.Sprintf("%q is outside (0, 100); write a percentile such as 99.9", fmtFloat(v)))
+		}
+	}
+}
+
+// traffic merges the shared settings into the endpoint's Traffic, with
+// defaults filled. The count and duration move as a pair, and so do the
+// warmup count and duration: an endpoint that sets one of a pair replaces
+// the whole pair of the top level.
+func (r rules) traffic(top, own shared) Traffic {
 	var t Traffic
-	var set bool
-	t.Count, t.Duration, set = pair(w, [2]string{top.countKey, own.countKey}, "duration",
-		[2]*int64{top.count, own.count}, [2]*Duration{top.duration, own.duration}, r.countFix, p)
-	if !set {
+	lvl := top
+	if own.count != nil || own.duration != nil {
+		lvl = own
+	}
+	switch {
+	case lvl.count != nil:
+		t.Count = *lvl.count
+	case lvl.duration != nil:
+		t.Duration = time.Duration(*lvl.duration)
+	default:
 		t.Count = r.defaultCount
 	}
 
 	t.Rate = r.defaultRate
 	if q := pickPtr(own.rate, top.rate); q != nil {
-		t.Rate = q.PerSecond // checked when read: see QPS.UnmarshalYAML
+		t.Rate = q.PerSecond
 	}
-
 	t.Workers = r.defaultWorkers
 	if c := pickPtr(own.workers, top.workers); c != nil {
 		t.Workers = *c
-		checkInt(w(own.workers != nil, r.workersKey), int64(*c), 1, int64(r.maxWorkers), r.workersFix, p)
 	}
 	if t.Count > 0 && int64(t.Workers) > t.Count {
 		// More workers than requests would leave some idle; use fewer.
 		t.Workers = int(t.Count)
 	}
-
 	t.Timeout = r.defaultTimeout
 	if d := pickPtr(own.timeout, top.timeout); d != nil {
 		t.Timeout = time.Duration(*d)
-		checkDuration(w(own.timeout != nil, "timeout"), t.Timeout, r.minTimeout, MaxTimeout, timeoutFix, p)
 	}
 
-	t.Percentiles = percentiles(r.task, path, top.percentiles, own.percentiles, p)
-	t.WarmupCount, t.WarmupDuration, _ = pair(w, [2]string{"warmupNumRequests", "warmupNumRequests"}, "warmupDuration",
-		[2]*int64{top.warmupCount, own.warmupCount}, [2]*Duration{top.warmupDuration, own.warmupDuration},
-		"write the number of warmup requests, or remove the key", p)
+	t.Percentiles = slices.Clone(DefaultPercentiles)
+	for _, v := range slices.Concat(top.percentiles, own.percentiles) {
+		if v > 0 && v < 100 && !slices.Contains(t.Percentiles, v) {
+			t.Percentiles = append(t.Percentiles, v)
+		}
+	}
+	slices.Sort(t.Percentiles)
+
+	lvl = top
+	if own.warmupCount != nil || own.warmupDuration != nil {
+		lvl = own
+	}
+	switch {
+	case lvl.warmupCount != nil:
+		t.WarmupCount = *lvl.warmupCount
+	case lvl.warmupDuration != nil:
+		t.WarmupDuration = time.Duration(*lvl.warmupDuration)
+	}
 	return t
 }
 
-// pair takes a count and a duration from one level (the endpoint's own if
-// it sets either, else the top level's), checks that at most one is set
-// and that it is within its limits, and returns it; set is false when
-// neither level sets either.
-func pair(w where, countKeys [2]string, durationKey string, counts [2]*int64, durations [2]*Duration, countFix string, p *problems) (n int64, d time.Duration, set bool) {
-	own := counts[1] != nil || durations[1] != nil
-	i := 0
-	if own {
-		i = 1
-	}
-	switch which := exclusive(w(own, countKeys[i]), []string{countKeys[i], durationKey}, []bool{counts[i] != nil, durations[i] != nil}, p); which {
-	case 0:
-		n = *counts[i]
-		checkInt(w(own, countKeys[i]), n, MinCount, MaxCount, countFix, p)
-	case 1:
-		d = time.Duration(*durations[i])
-		checkDuration(w(own, durationKey), d, MinDuration, MaxDuration, durationFix, p)
-	case -1:
-		return 0, 0, false
-	}
-	return n, d, true
-}
-
-// oneOf picks, of a group of settings of which at most one may be set
-// (the payload sources ...), the level that sets any (the endpoint's own
-// if it does), and which one is set there: -1 for none.
-func oneOf(w where, keys []string, top, own []bool, p *problems) (fromOwn bool, which int) {
+// source picks, of a group of settings of which at most one may be set
+// (the payload sources ...; see exclusive), the level that sets any (the
+// endpoint's own if it does) and which one is set there: -1 for none.
+func source(top, own []bool) (fromOwn bool, which int) {
 	fromOwn = slices.Contains(own, true)
-	set := top
 	if fromOwn {
-		set = own
+		return true, slices.Index(own, true)
 	}
-	return fromOwn, exclusive(w(fromOwn, keys[0]), keys, set, p)
+	return false, slices.Index(top, true)
 }
 
-// exclusive returns which of keys is set (the first, if several are, which
-// is a problem reported at path), or -1.
-func exclusive(path string, keys []string, set []bool, p *problems) int {
-	which, n := -1, 0
-	for i, s := range set {
+// exclusive reports at path that more than one of keys is set.
+func exclusive(path string, keys []string, set []bool, p *problems) {
+	n := 0
+	for _, s := range set {
 		if s {
 			n++
-			if which < 0 {
-				which = i
-			}
 		}
 	}
-	if n > 1 {
-		if len(keys) == 2 {
-			p.add(path, fmt.Sprintf("set either %s or %s, not both; remove one", keys[0], keys[1]))
-		} else {
-			p.add(path, fmt.Sprintf("set only one of %s and %s; remove the others", strings.Join(keys[:len(keys)-1], ", "), keys[len(keys)-1]))
-		}
+	if n < 2 {
+		return
 	}
-	return which
+	if len(keys) == 2 {
+		p.add(path, fmt.Sprintf("set either %s or %s, not both; remove one", keys[0], keys[1]))
+		return
+	}
+	p.add(path, fmt.Sprintf("set only one of %s and %s; remove the others", strings.Join(keys[:len(keys)-1], ", "), keys[len(keys)-1]))
 }
 
 // mergeMaps is top overlaid with own (headers, metadata), a new map.
@@ -210,27 +233,6 @@ func relTo(baseDir, f string) string {
 		return filepath.Join(baseDir, f)
 	}
 	return f
-}
-
-// percentiles are the defaults plus those asked for at either level, sorted.
-func percentiles(task, path string, top, own []float64, p *problems) []float64 {
-	out := slices.Clone(DefaultPercentiles)
-	for _, lvl := range []struct {
-		list []float64
-		key  string
-	}{{top, task + ".percentiles"}, {own, join(path, "percentiles")}} {
-		for i, v := range lvl.list {
-			if !(v > 0 && v < 100) { // NaN too
-				p.add(fmt.Sprintf("%s[%d]", lvl.key, i), fmt.Sprintf("%q is outside (0, 100); write a percentile such as 99.9", fmtFloat(v)))
-				continue
-			}
-			if !slices.Contains(out, v) {
-				out = append(out, v)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // checkFinite reports a limit that is NaN or infinite.
