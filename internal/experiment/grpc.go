@@ -116,7 +116,6 @@ func (ep GRPCEndpoint) clone() GRPCEndpoint {
 // settings it shares with http.
 func grpcRules() rules {
 	return rules{
-		task:           TaskGRPC,
 		countFix:       "write the number of calls to send, e.g. 200",
 		defaultCount:   DefaultGRPCTotal,
 		defaultRate:    0, // unlimited, as ghz

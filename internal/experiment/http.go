@@ -128,7 +128,6 @@ func cloneRanges(in []ErrorRange) []ErrorRange {
 // settings it shares with grpc.
 func httpRules() rules {
 	return rules{
-		task:           TaskHTTP,
 		countFix:       "write the number of requests to send, e.g. 100",
 		defaultCount:   DefaultHTTPNumRequests,
 		defaultRate:    DefaultHTTPQPS,

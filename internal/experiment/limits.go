@@ -11,7 +11,8 @@ import (
 // Limits of the numeric settings: the ranges the load engines can honour.
 // A value outside them is bad input, so the load loops may rely on them
 // (a rate of at most MaxRate over at least one worker never asks hey for
-// a ticker interval below 1µs; MaxWorkers bounds the goroutines).
+// a ticker interval below 1µs; MaxHTTPConnections and MaxGRPCConcurrency
+// bound the goroutines and their buffers).
 const (
 	// MinCount and MaxCount bound numRequests, total and warmupNumRequests.
 	MinCount = 1

@@ -39,7 +39,6 @@ type shared struct {
 
 // rules are how one task names, defaults and bounds the shared settings.
 type rules struct {
-	task string
 	// countFix ends the message about a bad count, e.g. "write the number
 	// of requests to send, e.g. 100".
 	countFix       string
