@@ -164,7 +164,7 @@ assess: {SLOs: {upper: {http/error-count: 0}}}
 		name:       "bad experiment",
 		yaml:       "tasks: [http]\nhttp: {url: http://a/, numRequest: 10, qps: 0}\n",
 		wantCode:   2,
-		wantStderr: []string{`experiment.yaml: http.numRequest: unknown key; did you mean "numRequests"?` + "\n", `experiment.yaml: http.qps: "0" must be more than 0`},
+		wantStderr: []string{`experiment.yaml: http.numRequest: unknown key; did you mean "numRequests"?` + "\n", `experiment.yaml: http.qps: "0" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited` + "\n"},
 	}, {
 		name:       "missing payload file",
 		yaml:       "tasks: [http]\nhttp: {url: http://a/, payloadFile: absent.json}\n",

@@ -3,10 +3,10 @@ package experiment
 import (
 	"encoding/json"
 	"fmt"
-	"math"
+	"maps"
 	"net"
-	"net/url"
-	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -87,184 +87,197 @@ type GRPCEndpoint struct {
 }
 
 // MetricPrefix is grpc-<name>, or grpc without endpoints.
-func (ep GRPCEndpoint) MetricPrefix() string {
-	if ep.Name == "" {
-		return TaskGRPC
-	}
-	return TaskGRPC + "-" + ep.Name
-}
+func (ep GRPCEndpoint) MetricPrefix() string { return MetricPrefix(TaskGRPC, ep.Name) }
 
-// GRPCEndpoints returns the grpc task's endpoints by name. The experiment
-// must have passed Parse.
+// GRPCEndpoints returns the grpc task's endpoints by name, as Parse or
+// Load resolved them; nil when the experiment has no grpc section. Each
+// call returns new copies: changing them leaves the experiment as it is.
 func (e *Experiment) GRPCEndpoints() []GRPCEndpoint {
-	var p problems
-	return e.GRPC.endpoints(e.BaseDir, &p)
-}
-
-func (g *GRPC) validate(p *problems) {
-	g.endpoints("", p)
-}
-
-func (g *GRPC) endpoints(baseDir string, p *problems) []GRPCEndpoint {
-	if len(g.Endpoints) == 0 {
-		return []GRPCEndpoint{resolveGRPC("", "grpc", g.GRPCSettings, GRPCSettings{}, baseDir, p)}
+	if e.grpc == nil {
+		return nil
 	}
-	return eachEndpoint(TaskGRPC, g.Endpoints, p, func(name, path string, own GRPCSettings) GRPCEndpoint {
-		return resolveGRPC(name, path, g.GRPCSettings, own, baseDir, p)
-	})
+	out := make([]GRPCEndpoint, len(e.grpc))
+	for i, ep := range e.grpc {
+		out[i] = ep.clone()
+	}
+	return out
 }
 
+// clone copies everything the endpoint refers to.
+func (ep GRPCEndpoint) clone() GRPCEndpoint {
+	ep.Traffic = ep.Traffic.clone()
+	ep.ImportPaths = slices.Clone(ep.ImportPaths)
+	ep.DataJSON = slices.Clone(ep.DataJSON)
+	ep.Metadata = maps.Clone(ep.Metadata)
+	return ep
+}
+
+// grpcRules are the grpc task's names, defaults and limits of the
+// settings it shares with http.
+func grpcRules() rules {
+	return rules{
+		countFix:       "write the number of calls to send, e.g. 200",
+		defaultCount:   DefaultGRPCTotal,
+		defaultRate:    0, // unlimited, as ghz
+		workersKey:     "concurrency",
+		workersFix:     "write the number of concurrent workers, e.g. 50",
+		defaultWorkers: DefaultGRPCConcurrency,
+		maxWorkers:     MaxGRPCConcurrency,
+		minTimeout:     MinGRPCTimeout,
+		defaultTimeout: DefaultGRPCTimeout,
+	}
+}
+
+// resolve resolves the grpc task's endpoints, with relative paths
+// (protoFile, importPaths, dataFile, cacert) taken from baseDir.
+func (g *GRPC) resolve(baseDir string, p *problems) []GRPCEndpoint {
+	return endpoints(TaskGRPC, g.GRPCSettings, g.Endpoints, p,
+		func(base string, s GRPCSettings) { checkGRPC(base, s, p) },
+		func(name, path string, top, own GRPCSettings) GRPCEndpoint {
+			return resolveGRPC(name, path, top, own, baseDir, p)
+		})
+}
+
+// shared takes total, or numRequests (the same setting by Iter8's http
+// name), as the count.
+func (s GRPCSettings) shared() shared {
+	sh := shared{
+		countKey: "total", count: s.Total, duration: s.Duration,
+		rate: s.RPS, workers: s.Concurrency, timeout: s.Timeout,
+		warmupCount: s.WarmupNumRequests, warmupDuration: s.WarmupDuration,
+		percentiles: s.Percentiles,
+	}
+	if s.NumRequests != nil {
+		sh.countKey, sh.count = "numRequests", s.NumRequests
+	}
+	return sh
+}
+
+func (s GRPCSettings) protos() []bool { return []bool{s.ProtoFile != nil, s.ProtoURL != nil} }
+
+func (s GRPCSettings) data() []bool {
+	return []bool{s.Data != nil, s.DataFile != nil, s.DataURL != nil}
+}
+
+// checkGRPC reports what is bad in one level's settings on its own.
+func checkGRPC(base string, s GRPCSettings, p *problems) {
+	if s.Host != "" {
+		if _, port, err := net.SplitHostPort(s.Host); err != nil || port == "" {
+			p.add(join(base, "host"), fmt.Sprintf("%q has no port; write host:port, e.g. routeguide.default:50051", s.Host))
+		}
+	}
+	if s.Call != "" && !validCall(s.Call) {
+		p.add(join(base, "call"), fmt.Sprintf("%q is not a method name; write package.Service.Method, e.g. routeguide.RouteGuide.GetFeature", s.Call))
+	}
+	exclusive(join(base, "protoFile"), []string{"protoFile", "protoURL"}, s.protos(), p)
+	if s.ProtoURL != nil {
+		checkURL(join(base, "protoURL"), *s.ProtoURL, p)
+	}
+	exclusive(join(base, "data"), []string{"data", "dataFile", "dataURL"}, s.data(), p)
+	if s.DataURL != nil {
+		checkURL(join(base, "dataURL"), *s.DataURL, p)
+	}
+	if s.Total != nil && s.NumRequests != nil {
+		p.add(join(base, "numRequests"), "numRequests and total are the same setting; remove one")
+	}
+	grpcRules().check(base, s.shared(), p)
+	if s.Connections != nil {
+		checkInt(join(base, "connections"), int64(*s.Connections), 1, MaxGRPCConnections, "write the number of connections, e.g. 1", p)
+	}
+	if s.SkipFirst != nil {
+		checkInt(join(base, "skipFirst"), *s.SkipFirst, 0, MaxCount-1, skipFirstFix, p)
+	}
+}
+
+const skipFirstFix = "write how many of the first calls to leave out of the metrics, fewer than the calls sent"
+
+// resolveGRPC merges an endpoint's settings over the top level's, fills
+// defaults and checks what only the merge shows. It only reads top and
+// own.
 func resolveGRPC(name, path string, top, own GRPCSettings, baseDir string, p *problems) GRPCEndpoint {
 	ep := GRPCEndpoint{Name: name, Path: path}
-	where := wherePath(TaskGRPC, name, path)
-	rel := func(f string) string {
-		if baseDir != "" && f != "" && !filepath.IsAbs(f) {
-			return filepath.Join(baseDir, f)
-		}
-		return f
-	}
+	w := wherePath(TaskGRPC, name, path)
 
 	ep.Host = pick(own.Host, top.Host)
 	if ep.Host == "" {
 		p.add(join(path, "host"), "missing; write the server's host:port, e.g. routeguide.default:50051")
-	} else if _, port, err := net.SplitHostPort(ep.Host); err != nil || port == "" {
-		p.add(where(own.Host != "", "host"), fmt.Sprintf("%q has no port; write host:port, e.g. routeguide.default:50051", ep.Host))
 	}
 	ep.Call = pick(own.Call, top.Call)
 	if ep.Call == "" {
 		p.add(join(path, "call"), "missing; write the method as package.Service.Method, e.g. routeguide.RouteGuide.GetFeature")
-	} else if !validCall(ep.Call) {
-		p.add(where(own.Call != "", "call"), fmt.Sprintf("%q is not a method name; write package.Service.Method, e.g. routeguide.RouteGuide.GetFeature", ep.Call))
 	}
 
-	protoOwn := own.ProtoFile != nil || own.ProtoURL != nil
-	pf, pu := top.ProtoFile, top.ProtoURL
-	if protoOwn {
-		pf, pu = own.ProtoFile, own.ProtoURL
+	fromOwn, which := source(top.protos(), own.protos())
+	lvl := top
+	if fromOwn {
+		lvl = own
 	}
-	switch {
-	case pf != nil && pu != nil:
-		p.add(where(protoOwn, "protoFile"), "set either protoFile or protoURL, not both; remove one")
-	case pf != nil:
-		ep.ProtoFile = rel(*pf)
-	case pu != nil:
-		ep.ProtoURL = *pu
-		checkURL(where(protoOwn, "protoURL"), *pu, p)
+	switch which {
+	case 0:
+		ep.ProtoFile = relTo(baseDir, *lvl.ProtoFile)
+	case 1:
+		ep.ProtoURL = *lvl.ProtoURL
 	}
-	ep.ImportPaths = top.ImportPaths
+	// A new slice: the settings are the spec that result.json records.
+	imports := top.ImportPaths
 	if own.ImportPaths != nil {
-		ep.ImportPaths = own.ImportPaths
+		imports = own.ImportPaths
 	}
-	for i := range ep.ImportPaths {
-		ep.ImportPaths[i] = rel(ep.ImportPaths[i])
+	for _, dir := range imports {
+		ep.ImportPaths = append(ep.ImportPaths, relTo(baseDir, dir))
 	}
 
-	dataOwn := own.Data != nil || own.DataFile != nil || own.DataURL != nil
-	d, df, du := top.Data, top.DataFile, top.DataURL
-	if dataOwn {
-		d, df, du = own.Data, own.DataFile, own.DataURL
+	fromOwn, which = source(top.data(), own.data())
+	lvl = top
+	if fromOwn {
+		lvl = own
 	}
-	set := 0
-	for _, v := range []bool{d != nil, df != nil, du != nil} {
-		if v {
-			set++
-		}
-	}
-	if set > 1 {
-		p.add(where(dataOwn, "data"), "set only one of data, dataFile and dataURL; remove the others")
-	}
-	switch {
-	case d != nil:
-		b, err := json.Marshal(jsonCompatible(d))
+	switch which {
+	case 0:
+		b, err := json.Marshal(jsonCompatible(lvl.Data))
 		if err != nil {
-			p.add(where(dataOwn, "data"), fmt.Sprintf("cannot be written as JSON (%v); write the message's fields as a mapping", err))
+			p.add(w(fromOwn, "data"), fmt.Sprintf("cannot be written as JSON (%v); write the message's fields as a mapping", err))
 		}
 		ep.DataJSON = b
-	case df != nil:
-		ep.DataFile = rel(*df)
-	case du != nil:
-		ep.DataURL = *du
-		checkURL(where(dataOwn, "dataURL"), *du, p)
+	case 1:
+		ep.DataFile = relTo(baseDir, *lvl.DataFile)
+	case 2:
+		ep.DataURL = *lvl.DataURL
 	}
-	ep.Metadata = map[string]string{}
-	for k, v := range top.Metadata {
-		ep.Metadata[k] = v
-	}
-	for k, v := range own.Metadata {
-		ep.Metadata[k] = v
-	}
+	ep.Metadata = mergeMaps(top.Metadata, own.Metadata)
 
-	// total and numRequests are one setting under two names.
-	countKey := "total"
-	topCount, ownCount := top.Total, own.Total
-	for _, lvl := range []struct {
-		total, num **int64
-		own        bool
-	}{{&topCount, &top.NumRequests, false}, {&ownCount, &own.NumRequests, true}} {
-		if *lvl.num != nil {
-			if *lvl.total != nil {
-				p.add(where(lvl.own, "numRequests"), "numRequests and total are the same setting; remove one")
-			}
-			*lvl.total = *lvl.num
-			countKey = "numRequests"
-		}
-	}
-	ep.Count, ep.Duration = amountPair(where, countKey, DefaultGRPCTotal,
-		[2]*int64{topCount, ownCount}, [2]*Duration{top.Duration, own.Duration}, p)
-
-	if r := pickPtr(own.RPS, top.RPS); r != nil {
-		if r.PerSecond != math.Trunc(r.PerSecond) {
-			p.add(where(own.RPS != nil, "rps"), fmt.Sprintf("%g is not a whole number; ghz paces whole calls per second, write e.g. 50", r.PerSecond))
-		}
-		ep.Rate = r.PerSecond
-	}
-	ep.Workers = DefaultGRPCConcurrency
+	ep.Traffic = grpcRules().traffic(top.shared(), own.shared())
+	concurrency := DefaultGRPCConcurrency
 	if c := pickPtr(own.Concurrency, top.Concurrency); c != nil {
-		ep.Workers = *c
-		if *c <= 0 {
-			p.add(where(own.Concurrency != nil, "concurrency"), fmt.Sprintf("%d must be more than 0; write the number of concurrent workers, e.g. 50", *c))
-		}
+		concurrency = *c
 	}
 	ep.Connections = DefaultGRPCConnections
 	if c := pickPtr(own.Connections, top.Connections); c != nil {
 		ep.Connections = *c
-		if *c <= 0 {
-			p.add(where(own.Connections != nil, "connections"), fmt.Sprintf("%d must be more than 0; write the number of connections, e.g. 1", *c))
+		if *c <= MaxGRPCConnections && concurrency >= 1 && *c > concurrency {
+			p.add(w(own.Connections != nil, "connections"), fmt.Sprintf("%q is more than concurrency %d, and each connection needs a worker; lower connections or raise concurrency", strconv.Itoa(*c), concurrency))
 		}
 	}
-	if ep.Count > 0 && int64(ep.Workers) > ep.Count {
-		ep.Workers = int(ep.Count)
-	}
-	// ghz cannot use more connections than workers.
+	// A count below concurrency lowers the workers (see traffic); the
+	// connections follow.
 	ep.Connections = min(ep.Connections, max(ep.Workers, 1))
-	ep.Timeout = DefaultGRPCTimeout
-	if t := pickPtr(own.Timeout, top.Timeout); t != nil {
-		ep.Timeout = positiveDuration(where(own.Timeout != nil, "timeout"), *t, p)
-	}
 
 	ep.Insecure = true
 	if in := pickPtr(own.Insecure, top.Insecure); in != nil {
 		ep.Insecure = *in
 	}
 	if ca := pickPtr(own.CACert, top.CACert); ca != nil {
-		ep.CACert = rel(*ca)
+		ep.CACert = relTo(baseDir, *ca)
 		if ep.Insecure {
-			p.add(where(own.CACert != nil, "cacert"), "a CA file means TLS, but insecure is true (the default); add insecure: false")
+			p.add(w(own.CACert != nil, "cacert"), "a CA file means TLS, but insecure is true (the default); add insecure: false")
 		}
 	}
 	if s := pickPtr(own.SkipFirst, top.SkipFirst); s != nil {
 		ep.SkipFirst = *s
-		key := where(own.SkipFirst != nil, "skipFirst")
-		switch {
-		case *s < 0:
-			p.add(key, fmt.Sprintf("%d is negative; write the number of first calls to leave out, or remove the key", *s))
-		case ep.Count > 0 && *s >= ep.Count:
-			p.add(key, fmt.Sprintf("%d leaves none of the %d calls; skip fewer, or send more", *s, ep.Count))
+		if *s >= 0 && ep.Count > 0 && *s >= ep.Count {
+			p.add(w(own.SkipFirst != nil, "skipFirst"), outside(strconv.FormatInt(*s, 10), "0", strconv.FormatInt(ep.Count-1, 10), skipFirstFix))
 		}
 	}
-	ep.Percentiles = percentiles(path, top.Percentiles, own.Percentiles, p)
-	ep.WarmupCount, ep.WarmupDuration = warmupPair(where,
-		[2]*int64{top.WarmupNumRequests, own.WarmupNumRequests}, [2]*Duration{top.WarmupDuration, own.WarmupDuration}, p)
 	return ep
 }
 
@@ -272,12 +285,6 @@ func validCall(call string) bool {
 	call = strings.Replace(call, "/", ".", 1)
 	i := strings.LastIndex(call, ".")
 	return i > 0 && i < len(call)-1 && !strings.ContainsAny(call, " /")
-}
-
-func checkURL(key, raw string, p *problems) {
-	if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.add(key, fmt.Sprintf("%q is not an http(s) URL; write http://host[:port]/path", raw))
-	}
 }
 
 // jsonCompatible turns YAML's map[any]any (if any) into JSON's objects.

@@ -8,10 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -70,12 +67,7 @@ type HTTPEndpoint struct {
 }
 
 // MetricPrefix is http-<name>, or http without endpoints (Iter8's names).
-func (ep HTTPEndpoint) MetricPrefix() string {
-	if ep.Name == "" {
-		return TaskHTTP
-	}
-	return TaskHTTP + "-" + ep.Name
-}
+func (ep HTTPEndpoint) MetricPrefix() string { return MetricPrefix(TaskHTTP, ep.Name) }
 
 // IsError reports whether a status code counts as an error.
 func (ep HTTPEndpoint) IsError(code int) bool {
@@ -88,130 +80,165 @@ func (ep HTTPEndpoint) IsError(code int) bool {
 }
 
 // HTTPEndpoints returns the endpoints of the http task in a stable order
-// (by name). The experiment must have passed Parse.
+// (by name), as Parse or Load resolved them; nil when the experiment has
+// no http section. Each call returns new copies: changing them leaves the
+// experiment as it is.
 func (e *Experiment) HTTPEndpoints() []HTTPEndpoint {
-	var p problems
-	return e.HTTP.endpoints(e.BaseDir, &p)
-}
-
-func (h *HTTP) validate(p *problems) {
-	if len(h.Endpoints) == 0 && h.URL == "" {
-		p.add("http.url", "missing; set http.url, or name endpoints under http.endpoints each with a url")
-		return
+	if e.http == nil {
+		return nil
 	}
-	h.endpoints("", p)
-}
-
-func (h *HTTP) endpoints(baseDir string, p *problems) []HTTPEndpoint {
-	if len(h.Endpoints) == 0 {
-		return []HTTPEndpoint{resolve("", "http", h.HTTPSettings, HTTPSettings{}, baseDir, p)}
-	}
-	return eachEndpoint(TaskHTTP, h.Endpoints, p, func(name, path string, own HTTPSettings) HTTPEndpoint {
-		return resolve(name, path, h.HTTPSettings, own, baseDir, p)
-	})
-}
-
-// eachEndpoint resolves a task's endpoints in name order, checking that
-// each name can stand in a metric name.
-func eachEndpoint[S, E any](task string, endpoints map[string]S, p *problems, resolve func(name, path string, own S) E) []E {
-	var out []E
-	for _, name := range slices.Sorted(maps.Keys(endpoints)) {
-		path := task + ".endpoints." + name
-		if strings.ContainsAny(name, "/ ") {
-			p.add(path, fmt.Sprintf("endpoint name %q has a slash or space; metric names are %s-<name>/..., so use letters, digits and dashes", name, task))
-		}
-		out = append(out, resolve(name, path, endpoints[name]))
+	out := make([]HTTPEndpoint, len(e.http))
+	for i, ep := range e.http {
+		out[i] = ep.clone()
 	}
 	return out
 }
 
-// resolve merges an endpoint's settings over the top level's, fills
-// defaults and checks every value. Paired settings (numRequests/duration,
-// the payload sources, the warmup pair) move together: an endpoint that
-// sets one of a pair replaces the whole pair from the top level.
-func resolve(name, path string, top, own HTTPSettings, baseDir string, p *problems) HTTPEndpoint {
+// clone copies everything the endpoint refers to.
+func (ep HTTPEndpoint) clone() HTTPEndpoint {
+	ep.Traffic = ep.Traffic.clone()
+	ep.Headers = maps.Clone(ep.Headers)
+	ep.ErrorRanges = cloneRanges(ep.ErrorRanges)
+	ep.Payload = slices.Clone(ep.Payload)
+	return ep
+}
+
+func (t Traffic) clone() Traffic {
+	t.Percentiles = slices.Clone(t.Percentiles)
+	return t
+}
+
+func cloneRanges(in []ErrorRange) []ErrorRange {
+	if in == nil {
+		return nil
+	}
+	out := make([]ErrorRange, len(in))
+	for i, r := range in {
+		if r.Lower != nil {
+			out[i].Lower = ptr(*r.Lower)
+		}
+		if r.Upper != nil {
+			out[i].Upper = ptr(*r.Upper)
+		}
+	}
+	return out
+}
+
+// httpRules are the http task's names, defaults and limits of the
+// settings it shares with grpc.
+func httpRules() rules {
+	return rules{
+		countFix:       "write the number of requests to send, e.g. 100",
+		defaultCount:   DefaultHTTPNumRequests,
+		defaultRate:    DefaultHTTPQPS,
+		workersKey:     "connections",
+		workersFix:     "write the number of parallel connections, e.g. 4",
+		defaultWorkers: DefaultHTTPConnections,
+		maxWorkers:     MaxHTTPConnections,
+		minTimeout:     MinHTTPTimeout,
+		defaultTimeout: DefaultHTTPTimeout,
+	}
+}
+
+// resolve resolves the http task's endpoints, with relative payloadFile
+// paths taken from baseDir.
+func (h *HTTP) resolve(baseDir string, p *problems) []HTTPEndpoint {
+	return endpoints(TaskHTTP, h.HTTPSettings, h.Endpoints, p,
+		func(base string, s HTTPSettings) { checkHTTP(base, s, p) },
+		func(name, path string, top, own HTTPSettings) HTTPEndpoint {
+			return resolveHTTP(name, path, top, own, baseDir, p)
+		})
+}
+
+func (s HTTPSettings) shared() shared {
+	return shared{
+		countKey: "numRequests", count: s.NumRequests, duration: s.Duration,
+		rate: s.QPS, workers: s.Connections, timeout: s.Timeout,
+		warmupCount: s.WarmupNumRequests, warmupDuration: s.WarmupDuration,
+		percentiles: s.Percentiles,
+	}
+}
+
+// payloadKeys are the payload sources, of which one may be set.
+func payloadKeys() []string { return []string{"payloadStr", "payloadFile", "payloadURL"} }
+
+func (s HTTPSettings) payloads() []bool {
+	return []bool{s.PayloadStr != nil, s.PayloadFile != nil, s.PayloadURL != nil}
+}
+
+// checkHTTP reports what is bad in one level's settings on its own.
+func checkHTTP(base string, s HTTPSettings, p *problems) {
+	if s.URL != "" {
+		checkURL(join(base, "url"), s.URL, p)
+	}
+	httpRules().check(base, s.shared(), p)
+	if s.Timeout != nil {
+		if d := time.Duration(*s.Timeout); d >= MinHTTPTimeout && d <= MaxTimeout && d%time.Second != 0 {
+			p.add(join(base, "timeout"), fmt.Sprintf("%q is not a whole number of seconds (the resolution of hey, which sends the load); round it to whole seconds, e.g. 2s, and bound latency with an SLO such as latency-max", fmtDuration(d)))
+		}
+	}
+	if s.Method != "" && !validMethod(s.Method) {
+		p.add(join(base, "method"), fmt.Sprintf("%q is not an HTTP method; write GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS", s.Method))
+	}
+	exclusive(join(base, "payloadStr"), payloadKeys(), s.payloads(), p)
+	if s.PayloadURL != nil {
+		checkURL(join(base, "payloadURL"), *s.PayloadURL, p)
+	}
+	for i, r := range s.ErrorRanges {
+		key := fmt.Sprintf("%s[%d]", join(base, "errorRanges"), i)
+		ok := true
+		for _, end := range []struct {
+			name string
+			code *int
+		}{{"lower", r.Lower}, {"upper", r.Upper}} {
+			if end.code != nil {
+				ok = checkInt(key+"."+end.name, int64(*end.code), MinStatus, MaxStatus, "write an HTTP status code, e.g. 500", p) && ok
+			}
+		}
+		switch {
+		case r.Lower == nil && r.Upper == nil:
+			p.add(key, "empty range; write lower and/or upper status codes, e.g. {lower: 500}")
+		case ok && r.Lower != nil && r.Upper != nil && *r.Lower > *r.Upper:
+			p.add(key, fmt.Sprintf("lower %d is above upper %d; swap them", *r.Lower, *r.Upper))
+		}
+	}
+}
+
+// resolveHTTP merges an endpoint's settings over the top level's and
+// fills defaults. It only reads top and own.
+func resolveHTTP(name, path string, top, own HTTPSettings, baseDir string, p *problems) HTTPEndpoint {
 	ep := HTTPEndpoint{Name: name, Path: path}
-	where := wherePath(TaskHTTP, name, path)
 
 	ep.URL = pick(own.URL, top.URL)
-	switch u, err := url.Parse(ep.URL); {
+	switch {
+	case ep.URL == "" && name == "":
+		p.add("http.url", "missing; set http.url, or name endpoints under http.endpoints each with a url")
 	case ep.URL == "":
 		p.add(join(path, "url"), "missing; write the endpoint's URL, e.g. http://httpbin.default/get")
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		p.add(where(own.URL != "", "url"), fmt.Sprintf("%q is not an http(s) URL; write http://host[:port]/path", ep.URL))
 	}
 
-	ep.Count, ep.Duration = amountPair(where, "numRequests", DefaultHTTPNumRequests,
-		[2]*int64{top.NumRequests, own.NumRequests}, [2]*Duration{top.Duration, own.Duration}, p)
-
-	ep.Rate = DefaultHTTPQPS
-	if q := pickPtr(own.QPS, top.QPS); q != nil {
-		ep.Rate = q.PerSecond
-	}
-	ep.Workers = DefaultHTTPConnections
-	if c := pickPtr(own.Connections, top.Connections); c != nil {
-		ep.Workers = *c
-		if *c <= 0 {
-			p.add(where(own.Connections != nil, "connections"), fmt.Sprintf("%d must be more than 0; write the number of parallel connections, e.g. 4", *c))
-		}
-	}
-	if ep.Count > 0 && ep.Workers > 0 && int64(ep.Workers) > ep.Count {
-		// More connections than requests would leave some idle; use fewer.
-		ep.Workers = int(ep.Count)
-	}
-
-	ep.Timeout = DefaultHTTPTimeout
-	if t := pickPtr(own.Timeout, top.Timeout); t != nil {
-		ep.Timeout = positiveDuration(where(own.Timeout != nil, "timeout"), *t, p)
-		if ep.Timeout > 0 && ep.Timeout%time.Second != 0 {
-			p.add(where(own.Timeout != nil, "timeout"), fmt.Sprintf("%q is not a whole number of seconds (the resolution of hey, which sends the load); write 1s or more, and bound latency with an SLO such as latency-max", ep.Timeout))
-		}
-	}
+	ep.Traffic = httpRules().traffic(top.shared(), own.shared())
 
 	ep.Method = pick(own.Method, top.Method)
-	if ep.Method != "" && !validMethod(ep.Method) {
-		p.add(where(own.Method != "", "method"), fmt.Sprintf("%q is not an HTTP method; write GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS", ep.Method))
-	}
 	if ct := pickPtr(own.ContentType, top.ContentType); ct != nil {
 		ep.ContentType = *ct
 	}
-	ep.Headers = map[string]string{}
-	for k, v := range top.Headers {
-		ep.Headers[k] = v
-	}
-	for k, v := range own.Headers {
-		ep.Headers[k] = v
-	}
+	ep.Headers = mergeMaps(top.Headers, own.Headers)
 
-	payloadOwn := own.PayloadStr != nil || own.PayloadFile != nil || own.PayloadURL != nil
-	ps, pf, pu := top.PayloadStr, top.PayloadFile, top.PayloadURL
-	if payloadOwn {
-		ps, pf, pu = own.PayloadStr, own.PayloadFile, own.PayloadURL
+	fromOwn, which := source(top.payloads(), own.payloads())
+	lvl := top
+	if fromOwn {
+		lvl = own
 	}
-	set := 0
-	for _, v := range []*string{ps, pf, pu} {
-		if v != nil {
-			set++
-		}
-	}
-	if set > 1 {
-		p.add(where(payloadOwn, "payloadStr"), "set only one of payloadStr, payloadFile and payloadURL; remove the others")
-	}
-	ep.HasPayload = set > 0
-	switch {
-	case ps != nil:
-		ep.PayloadStr = *ps
-		ep.Payload = []byte(*ps)
-	case pf != nil:
-		ep.PayloadFile = *pf
-		if baseDir != "" && !filepath.IsAbs(*pf) {
-			ep.PayloadFile = filepath.Join(baseDir, *pf)
-		}
-	case pu != nil:
-		ep.PayloadURL = *pu
-		if u, err := url.Parse(*pu); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.add(where(payloadOwn, "payloadURL"), fmt.Sprintf("%q is not an http(s) URL; write http://host[:port]/path", *pu))
-		}
+	ep.HasPayload = which >= 0
+	switch which {
+	case 0:
+		ep.PayloadStr = *lvl.PayloadStr
+		ep.Payload = []byte(ep.PayloadStr)
+	case 1:
+		ep.PayloadFile = relTo(baseDir, *lvl.PayloadFile)
+	case 2:
+		ep.PayloadURL = *lvl.PayloadURL
 	}
 	if ep.Method == "" {
 		ep.Method = http.MethodGet
@@ -221,26 +248,11 @@ func resolve(name, path string, top, own HTTPSettings, baseDir string, p *proble
 	}
 
 	ep.ErrorRanges = []ErrorRange{{Lower: ptr(400)}}
-	ranges, rangesKey := top.ErrorRanges, where(false, "errorRanges")
-	if own.ErrorRanges != nil {
-		ranges, rangesKey = own.ErrorRanges, join(path, "errorRanges")
+	if r := own.ErrorRanges; r != nil {
+		ep.ErrorRanges = cloneRanges(r)
+	} else if r := top.ErrorRanges; r != nil {
+		ep.ErrorRanges = cloneRanges(r)
 	}
-	if ranges != nil {
-		ep.ErrorRanges = ranges
-		for i, r := range ranges {
-			key := fmt.Sprintf("%s[%d]", rangesKey, i)
-			switch {
-			case r.Lower == nil && r.Upper == nil:
-				p.add(key, "empty range; write lower and/or upper status codes, e.g. {lower: 500}")
-			case r.Lower != nil && r.Upper != nil && *r.Lower > *r.Upper:
-				p.add(key, fmt.Sprintf("lower %d is above upper %d; swap them", *r.Lower, *r.Upper))
-			}
-		}
-	}
-
-	ep.Percentiles = percentiles(path, top.Percentiles, own.Percentiles, p)
-	ep.WarmupCount, ep.WarmupDuration = warmupPair(where,
-		[2]*int64{top.WarmupNumRequests, own.WarmupNumRequests}, [2]*Duration{top.WarmupDuration, own.WarmupDuration}, p)
 	return ep
 }
 
@@ -312,100 +324,4 @@ func validMethod(m string) bool {
 		return true
 	}
 	return false
-}
-
-func pick(own, top string) string {
-	if own != "" {
-		return own
-	}
-	return top
-}
-
-func pickPtr[T any](own, top *T) *T {
-	if own != nil {
-		return own
-	}
-	return top
-}
-
-func ptr[T any](v T) *T { return &v }
-
-// wherePath returns a function that gives the path of the level a setting
-// came from: the endpoint's own, or the task's top level.
-func wherePath(task, name, path string) func(ownSet bool, key string) string {
-	return func(ownSet bool, key string) string {
-		if ownSet || name == "" {
-			return join(path, key)
-		}
-		return join(task, key)
-	}
-}
-
-// amountPair resolves a count/duration pair (numRequests or total, and
-// duration): the endpoint's pair if it sets either, else the top level's,
-// else the default count.
-func amountPair(where func(bool, string) string, countKey string, def int64, counts [2]*int64, durations [2]*Duration, p *problems) (int64, time.Duration) {
-	n, d := pair(where, countKey, "duration", "the number of requests to send, e.g. 100", counts, durations, p)
-	if n == 0 && d == 0 {
-		return def, 0
-	}
-	return n, d
-}
-
-// warmupPair resolves warmupNumRequests / warmupDuration the same way;
-// neither set means no warmup.
-func warmupPair(where func(bool, string) string, counts [2]*int64, durations [2]*Duration, p *problems) (int64, time.Duration) {
-	return pair(where, "warmupNumRequests", "warmupDuration", "the number of warmup requests, or remove the key", counts, durations, p)
-}
-
-// pair takes a count and a duration from the same level (the endpoint's
-// own if it sets either), checks that at most one is set and that it is
-// positive, and returns it; zero values when neither is set.
-func pair(where func(bool, string) string, countKey, durationKey, countFix string, counts [2]*int64, durations [2]*Duration, p *problems) (int64, time.Duration) {
-	n, d := counts[0], durations[0]
-	own := counts[1] != nil || durations[1] != nil
-	if own {
-		n, d = counts[1], durations[1]
-	}
-	switch {
-	case n != nil && d != nil:
-		p.add(where(own, countKey), fmt.Sprintf("set either %s or %s, not both; remove one", countKey, durationKey))
-	case n != nil:
-		if *n <= 0 {
-			p.add(where(own, countKey), fmt.Sprintf("%d must be more than 0; write %s", *n, countFix))
-		}
-		return *n, 0
-	case d != nil:
-		return 0, positiveDuration(where(own, durationKey), *d, p)
-	}
-	return 0, 0
-}
-
-func positiveDuration(key string, d Duration, p *problems) time.Duration {
-	if d <= 0 {
-		p.add(key, fmt.Sprintf("%q must be more than 0; write e.g. 30s", time.Duration(d)))
-	}
-	return time.Duration(d)
-}
-
-// percentiles are the defaults plus those asked for at either level, sorted.
-func percentiles(path string, top, own []float64, p *problems) []float64 {
-	out := slices.Clone(DefaultPercentiles)
-	task, _, _ := strings.Cut(path, ".")
-	for _, lvl := range []struct {
-		list []float64
-		key  string
-	}{{top, task + ".percentiles"}, {own, join(path, "percentiles")}} {
-		for i, v := range lvl.list {
-			if v <= 0 || v >= 100 {
-				p.add(fmt.Sprintf("%s[%d]", lvl.key, i), fmt.Sprintf("%s is outside (0, 100); write a percentile such as 99.9", strconv.FormatFloat(v, 'g', -1, 64)))
-				continue
-			}
-			if !slices.Contains(out, v) {
-				out = append(out, v)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
 }

@@ -23,8 +23,9 @@ const (
 // KnownTasks are the tasks this version runs, in their usual order.
 var knownTasks = []string{TaskReady, TaskHTTP, TaskGRPC, TaskAssess}
 
-// Load reads and validates an experiment file. Relative payloadFile
-// paths are taken from the file's folder.
+// Load reads and validates an experiment file and resolves its tasks.
+// Relative paths (payloadFile, protoFile, ...) are taken from the file's
+// folder.
 func Load(path string) (*Experiment, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -32,12 +33,7 @@ func Load(path string) (*Experiment, error) {
 			Message: fmt.Sprintf("cannot read experiment file %q: %v; pass an existing file with -f", path, unwrapPathError(err)),
 		}}}
 	}
-	e, err := Parse(data, path)
-	if err != nil {
-		return nil, err
-	}
-	e.BaseDir = filepath.Dir(path)
-	return e, nil
+	return ParseIn(data, path, filepath.Dir(path))
 }
 
 func unwrapPathError(err error) error {
@@ -47,10 +43,18 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// Parse reads an experiment from YAML and validates it whole: every
-// problem is reported, each with its field path. source names the input
-// in messages.
+// Parse reads an experiment from YAML that has no file: relative paths
+// stay relative to the working directory. See ParseIn.
 func Parse(data []byte, source string) (*Experiment, error) {
+	return ParseIn(data, source, "")
+}
+
+// ParseIn reads an experiment from YAML, validates it whole and resolves
+// each task once into its endpoints' final settings (defaults filled,
+// top-level settings merged, relative paths taken from baseDir). Every
+// problem is reported, each with its field path; source names the input
+// in messages.
+func ParseIn(data []byte, source, baseDir string) (*Experiment, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
@@ -68,13 +72,16 @@ func Parse(data []byte, source string) (*Experiment, error) {
 	if len(p) > 0 {
 		return nil, p.err(source)
 	}
-	e := &Experiment{}
+	e := &Experiment{BaseDir: baseDir}
 	if err := doc.Content[0].Decode(e); err != nil {
 		// checkShape accepted it, so this is our bug, not the user's.
 		return nil, fmt.Errorf("decoding experiment after validation: %w", err)
 	}
 	e.validate(&p)
-	return e, p.err(source)
+	if err := p.err(source); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 func (e *Experiment) validate(p *problems) {
@@ -99,19 +106,17 @@ func (e *Experiment) validate(p *problems) {
 			e.Ready.validate(p)
 		}
 	}
-	if contains(e.Tasks, TaskHTTP) {
-		if e.HTTP == nil {
-			p.add("http", "missing; the tasks list names http, so add an http section with url or endpoints")
-		} else {
-			e.HTTP.validate(p)
-		}
+	// A section is resolved (and so checked) even when the tasks list does
+	// not name it: a load step run on the file would send it.
+	if e.HTTP != nil {
+		e.http = e.HTTP.resolve(e.BaseDir, p)
+	} else if contains(e.Tasks, TaskHTTP) {
+		p.add("http", "missing; the tasks list names http, so add an http section with url or endpoints")
 	}
-	if contains(e.Tasks, TaskGRPC) {
-		if e.GRPC == nil {
-			p.add("grpc", "missing; the tasks list names grpc, so add a grpc section with host and call or endpoints")
-		} else {
-			e.GRPC.validate(p)
-		}
+	if e.GRPC != nil {
+		e.grpc = e.GRPC.resolve(e.BaseDir, p)
+	} else if contains(e.Tasks, TaskGRPC) {
+		p.add("grpc", "missing; the tasks list names grpc, so add a grpc section with host and call or endpoints")
 	}
 	if e.Assess != nil && e.Assess.SLOs != nil {
 		e.Assess.SLOs.validate(p)
@@ -125,9 +130,11 @@ func (s *SLOs) validate(p *problems) {
 	}{{"upper", s.Upper}, {"lower", s.Lower}} {
 		for _, m := range slices.Sorted(maps.Keys(b.limits)) {
 			prefix, name, ok := strings.Cut(m, "/")
+			key := "assess.SLOs." + b.name + "." + m
 			if !ok || prefix == "" || name == "" {
-				p.add("assess.SLOs."+b.name+"."+m, fmt.Sprintf("%q is not a metric name; write <task>[-<endpoint>]/<metric>, e.g. http-get/latency-mean", m))
+				p.add(key, fmt.Sprintf("%q is not a metric name; write <task>[-<endpoint>]/<metric>, e.g. http-get/latency-mean", m))
 			}
+			checkFinite(key, b.limits[m], "write a limit such as 50 or 99.9", p)
 		}
 	}
 }

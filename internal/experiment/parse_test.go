@@ -146,19 +146,19 @@ func TestParseBadInput(t *testing.T) {
 		name: "zero and negative numbers",
 		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  numRequests: 0\n  connections: -1\n  qps: 0\n",
 		want: []string{
-			`x.yaml: http.qps: "0" must be more than 0; write a number of requests per second such as 50, or unlimited`,
+			`x.yaml: http.qps: "0" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`,
 		},
 	}, {
 		name: "zero counts after the shape check",
 		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  numRequests: 0\n  connections: -1\n",
 		want: []string{
-			"x.yaml: http.numRequests: 0 must be more than 0; write the number of requests to send, e.g. 100",
-			"x.yaml: http.connections: -1 must be more than 0; write the number of parallel connections, e.g. 4",
+			`x.yaml: http.numRequests: "0" is outside 1..1000000000; write the number of requests to send, e.g. 100`,
+			`x.yaml: http.connections: "-1" is outside 1..10000; write the number of parallel connections, e.g. 4`,
 		},
 	}, {
 		name: "negative qps",
 		yaml: "tasks: [http]\nhttp: {url: http://a/, qps: -5}\n",
-		want: []string{`x.yaml: http.qps: "-5" must be more than 0; write a number of requests per second such as 50, or unlimited`},
+		want: []string{`x.yaml: http.qps: "-5" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`},
 	}, {
 		name: "qps not a number",
 		yaml: "tasks: [http]\nhttp: {url: http://a/, qps: fast}\n",
@@ -177,19 +177,23 @@ func TestParseBadInput(t *testing.T) {
 	}, {
 		name: "sub-second timeout",
 		yaml: "tasks: [http]\nhttp: {url: http://a/, timeout: 500ms}\n",
-		want: []string{`x.yaml: http.timeout: "500ms" is not a whole number of seconds (the resolution of hey, which sends the load); write 1s or more, and bound latency with an SLO such as latency-max`},
+		want: []string{`x.yaml: http.timeout: "500ms" is outside 1s..1h; write e.g. 20s`},
+	}, {
+		name: "timeout not whole seconds",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, timeout: 1500ms}\n",
+		want: []string{`x.yaml: http.timeout: "1.5s" is not a whole number of seconds (the resolution of hey, which sends the load); round it to whole seconds, e.g. 2s, and bound latency with an SLO such as latency-max`},
 	}, {
 		name: "percentile out of range",
 		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  percentiles: [0, 99.99, 100, 150]\n",
 		want: []string{
-			"x.yaml: http.percentiles[0]: 0 is outside (0, 100); write a percentile such as 99.9",
-			"x.yaml: http.percentiles[2]: 100 is outside (0, 100); write a percentile such as 99.9",
-			"x.yaml: http.percentiles[3]: 150 is outside (0, 100); write a percentile such as 99.9",
+			`x.yaml: http.percentiles[0]: "0" is outside (0, 100); write a percentile such as 99.9`,
+			`x.yaml: http.percentiles[2]: "100" is outside (0, 100); write a percentile such as 99.9`,
+			`x.yaml: http.percentiles[3]: "150" is outside (0, 100); write a percentile such as 99.9`,
 		},
 	}, {
 		name: "inherited problem reported once",
 		yaml: "tasks: [http]\nhttp:\n  percentiles: [101]\n  endpoints: {a: {url: http://a/}, b: {url: http://b/}}\n",
-		want: []string{"x.yaml: http.percentiles[0]: 101 is outside (0, 100); write a percentile such as 99.9"},
+		want: []string{`x.yaml: http.percentiles[0]: "101" is outside (0, 100); write a percentile such as 99.9`},
 	}, {
 		name: "SLO limit not a number",
 		yaml: "tasks: [http, assess]\nhttp: {url: http://a/}\nassess:\n  SLOs:\n    upper:\n      http/latency-mean: fast\n",
@@ -240,6 +244,148 @@ func TestParseBadInput(t *testing.T) {
 		name: "runner other than job",
 		yaml: "tasks: [http]\nrunner: cronjob\nhttp: {url: http://a/}\n",
 		want: []string{`x.yaml: runner: "cronjob" is not supported; autox runs each experiment once per version (runner: job), remove the key`},
+	}, {
+		// Issue 7: rates that passed and then crashed the step.
+		name: "qps not finite",
+		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  endpoints:\n    nan: {qps: nan}\n    inf: {qps: inf}\n    yamlNaN: {qps: .nan}\n    yamlInf: {qps: .inf}\n    huge: {qps: 1e400}\n",
+		want: []string{
+			`x.yaml: http.endpoints.nan.qps: "nan" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`,
+			`x.yaml: http.endpoints.inf.qps: "inf" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`,
+			`x.yaml: http.endpoints.yamlNaN.qps: ".nan" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`,
+			`x.yaml: http.endpoints.yamlInf.qps: ".inf" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`,
+			`x.yaml: http.endpoints.huge.qps: "1e400" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`,
+		},
+	}, {
+		name: "qps beyond what hey can pace",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, qps: 5000000, connections: 4}\n",
+		want: []string{`x.yaml: http.qps: "5000000" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`},
+	}, {
+		name: "qps too low",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, qps: 0.0009}\n",
+		want: []string{`x.yaml: http.qps: "0.0009" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`},
+	}, {
+		name: "http counts, durations and connections out of range",
+		yaml: `
+tasks: [http]
+http:
+  url: http://a/
+  endpoints:
+    many: {numRequests: 1000000001, connections: 10001, warmupNumRequests: 1000000001}
+    long: {duration: 25h, timeout: 2h, warmupDuration: 24h1s}
+    short: {duration: 999us, warmupDuration: 0s}
+    negative: {numRequests: -5, warmupNumRequests: 0, connections: 0}
+    slow: {numRequests: 10, timeout: 0s}
+`,
+		want: []string{
+			`x.yaml: http.endpoints.long.duration: "25h" is outside 1ms..24h; write e.g. 30s or 10m`,
+			`x.yaml: http.endpoints.long.timeout: "2h" is outside 1s..1h; write e.g. 20s`,
+			`x.yaml: http.endpoints.long.warmupDuration: "24h0m1s" is outside 1ms..24h; write e.g. 30s or 10m`,
+			`x.yaml: http.endpoints.many.numRequests: "1000000001" is outside 1..1000000000; write the number of requests to send, e.g. 100`,
+			`x.yaml: http.endpoints.many.connections: "10001" is outside 1..10000; write the number of parallel connections, e.g. 4`,
+			`x.yaml: http.endpoints.many.warmupNumRequests: "1000000001" is outside 1..1000000000; write the number of warmup requests, or remove the key`,
+			`x.yaml: http.endpoints.negative.numRequests: "-5" is outside 1..1000000000; write the number of requests to send, e.g. 100`,
+			`x.yaml: http.endpoints.negative.connections: "0" is outside 1..10000; write the number of parallel connections, e.g. 4`,
+			`x.yaml: http.endpoints.negative.warmupNumRequests: "0" is outside 1..1000000000; write the number of warmup requests, or remove the key`,
+			`x.yaml: http.endpoints.short.duration: "999µs" is outside 1ms..24h; write e.g. 30s or 10m`,
+			`x.yaml: http.endpoints.short.warmupDuration: "0s" is outside 1ms..24h; write e.g. 30s or 10m`,
+			`x.yaml: http.endpoints.slow.timeout: "0s" is outside 1s..1h; write e.g. 20s`,
+		},
+	}, {
+		name: "percentiles not finite",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, percentiles: [.nan, .inf, -.inf, 99.99]}\n",
+		want: []string{
+			`x.yaml: http.percentiles[0]: "NaN" is outside (0, 100); write a percentile such as 99.9`,
+			`x.yaml: http.percentiles[1]: "+Inf" is outside (0, 100); write a percentile such as 99.9`,
+			`x.yaml: http.percentiles[2]: "-Inf" is outside (0, 100); write a percentile such as 99.9`,
+		},
+	}, {
+		name: "error range codes outside 100..599",
+		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  errorRanges: [{lower: 99}, {upper: 600}, {lower: 700, upper: 650}, {lower: 500, upper: 599}]\n",
+		want: []string{
+			`x.yaml: http.errorRanges[0].lower: "99" is outside 100..599; write an HTTP status code, e.g. 500`,
+			`x.yaml: http.errorRanges[1].upper: "600" is outside 100..599; write an HTTP status code, e.g. 500`,
+			`x.yaml: http.errorRanges[2].lower: "700" is outside 100..599; write an HTTP status code, e.g. 500`,
+			`x.yaml: http.errorRanges[2].upper: "650" is outside 100..599; write an HTTP status code, e.g. 500`,
+		},
+	}, {
+		name: "SLO limits not finite",
+		yaml: "tasks: [http, assess]\nhttp: {url: http://a/}\nassess:\n  SLOs:\n    upper: {http/latency-mean: .nan, http/latency-max: .inf}\n    lower: {http/request-count: -.inf}\n",
+		want: []string{
+			`x.yaml: assess.SLOs.upper.http/latency-max: "+Inf" is not a finite number; write a limit such as 50 or 99.9`,
+			`x.yaml: assess.SLOs.upper.http/latency-mean: "NaN" is not a finite number; write a limit such as 50 or 99.9`,
+			`x.yaml: assess.SLOs.lower.http/request-count: "-Inf" is not a finite number; write a limit such as 50 or 99.9`,
+		},
+	}, {
+		name: "ready timeout out of range",
+		yaml: "tasks: [ready]\nready: {deploy: a, timeout: 25h}\n",
+		want: []string{`x.yaml: ready.timeout: "25h" is outside (0s, 24h]; write e.g. 60s`},
+	}, {
+		name: "ready timeout zero",
+		yaml: "tasks: [ready]\nready: {deploy: a, timeout: 0s}\n",
+		want: []string{`x.yaml: ready.timeout: "0s" is outside (0s, 24h]; write e.g. 60s`},
+	}, {
+		name: "rps not finite or too high",
+		yaml: "tasks: [grpc]\ngrpc:\n  host: h:1\n  call: a.B.C\n  endpoints:\n    nan: {rps: nan}\n    inf: {rps: .inf}\n    huge: {rps: 1000001}\n    zero: {rps: 0}\n",
+		want: []string{
+			`x.yaml: grpc.endpoints.nan.rps: "nan" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`,
+			`x.yaml: grpc.endpoints.inf.rps: ".inf" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`,
+			`x.yaml: grpc.endpoints.huge.rps: "1000001" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`,
+			`x.yaml: grpc.endpoints.zero.rps: "0" is outside 0.001..1000000; write the total requests per second, e.g. 50, or unlimited`,
+		},
+	}, {
+		// Issue 7: this one grew to 23 GB.
+		name: "grpc concurrency beyond what a step can run",
+		yaml: "tasks: [grpc]\ngrpc: {host: h:1, call: a.B.C, duration: 2s, concurrency: 1000000000}\n",
+		want: []string{`x.yaml: grpc.concurrency: "1000000000" is outside 1..10000; write the number of concurrent workers, e.g. 50`},
+	}, {
+		name: "grpc numbers out of range",
+		yaml: `
+tasks: [grpc]
+grpc:
+  host: h:1
+  call: a.B.C
+  endpoints:
+    counts: {total: 0, concurrency: 0, connections: 0, skipFirst: -1}
+    many: {numRequests: 1000000001, connections: 1001, concurrency: 10000, warmupNumRequests: 0}
+    times: {duration: 0s, timeout: 999us, warmupDuration: 25h}
+    slow: {timeout: 61m}
+    skip: {total: 30, skipFirst: 30}
+`,
+		want: []string{
+			`x.yaml: grpc.endpoints.counts.total: "0" is outside 1..1000000000; write the number of calls to send, e.g. 200`,
+			`x.yaml: grpc.endpoints.counts.concurrency: "0" is outside 1..10000; write the number of concurrent workers, e.g. 50`,
+			`x.yaml: grpc.endpoints.counts.connections: "0" is outside 1..1000; write the number of connections, e.g. 1`,
+			`x.yaml: grpc.endpoints.counts.skipFirst: "-1" is outside 0..999999999; write how many of the first calls to leave out of the metrics, fewer than the calls sent`,
+			`x.yaml: grpc.endpoints.many.numRequests: "1000000001" is outside 1..1000000000; write the number of calls to send, e.g. 200`,
+			`x.yaml: grpc.endpoints.many.warmupNumRequests: "0" is outside 1..1000000000; write the number of warmup requests, or remove the key`,
+			`x.yaml: grpc.endpoints.many.connections: "1001" is outside 1..1000; write the number of connections, e.g. 1`,
+			`x.yaml: grpc.endpoints.skip.skipFirst: "30" is outside 0..29; write how many of the first calls to leave out of the metrics, fewer than the calls sent`,
+			`x.yaml: grpc.endpoints.slow.timeout: "1h1m" is outside 1ms..1h; write e.g. 20s`,
+			`x.yaml: grpc.endpoints.times.duration: "0s" is outside 1ms..24h; write e.g. 30s or 10m`,
+			`x.yaml: grpc.endpoints.times.timeout: "999µs" is outside 1ms..1h; write e.g. 20s`,
+			`x.yaml: grpc.endpoints.times.warmupDuration: "25h" is outside 1ms..24h; write e.g. 30s or 10m`,
+		},
+	}, {
+		name: "grpc connections more than concurrency",
+		yaml: "tasks: [grpc]\ngrpc: {host: h:1, call: a.B.C, concurrency: 4, connections: 8}\n",
+		want: []string{`x.yaml: grpc.connections: "8" is more than concurrency 4, and each connection needs a worker; lower connections or raise concurrency`},
+	}, {
+		name: "grpc connections more than the default concurrency",
+		yaml: "tasks: [grpc]\ngrpc:\n  host: h:1\n  call: a.B.C\n  connections: 51\n  endpoints: {a: {}, b: {concurrency: 60}}\n",
+		want: []string{`x.yaml: grpc.connections: "51" is more than concurrency 50, and each connection needs a worker; lower connections or raise concurrency`},
+	}, {
+		name: "a top-level value every endpoint overrides is checked too",
+		yaml: "tasks: [http, grpc]\nhttp:\n  connections: 0\n  numRequests: 5\n  duration: 5s\n  endpoints: {a: {url: http://a/, connections: 2, numRequests: 3}}\ngrpc:\n  host: h:1\n  call: a.B.C\n  skipFirst: -1\n  protoFile: x.proto\n  protoURL: http://a/x.proto\n  endpoints: {a: {skipFirst: 0, protoFile: y.proto}}\n",
+		want: []string{
+			"x.yaml: http.numRequests: set either numRequests or duration, not both; remove one",
+			`x.yaml: http.connections: "0" is outside 1..10000; write the number of parallel connections, e.g. 4`,
+			"x.yaml: grpc.protoFile: set either protoFile or protoURL, not both; remove one",
+			`x.yaml: grpc.skipFirst: "-1" is outside 0..999999999; write how many of the first calls to leave out of the metrics, fewer than the calls sent`,
+		},
+	}, {
+		name: "a section the tasks list does not name is checked too",
+		yaml: "tasks: [assess]\nhttp: {url: http://a/, connections: 20000}\n",
+		want: []string{`x.yaml: http.connections: "20000" is outside 1..10000; write the number of parallel connections, e.g. 4`},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml), "x.yaml")
@@ -266,7 +412,9 @@ func TestLoadPayloads(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
-		w.Write([]byte("from-url"))
+		if _, err := w.Write([]byte("from-url")); err != nil {
+			t.Errorf("payload server: %v", err)
+		}
 	}))
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -274,7 +422,9 @@ func TestLoadPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	dead := "http://" + ln.Addr().String() + "/payload"
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	write := func(yaml string) string {
 		p := filepath.Join(dir, "exp.yaml")

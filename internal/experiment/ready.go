@@ -88,7 +88,7 @@ func (r *Ready) validate(p *problems) {
 			}
 		}
 	}
-	if r.Timeout != nil && *r.Timeout <= 0 {
-		p.add("ready.timeout", fmt.Sprintf("%q must be more than 0; write e.g. 60s", time.Duration(*r.Timeout)))
+	if r.Timeout != nil && (*r.Timeout <= 0 || time.Duration(*r.Timeout) > MaxReadyTimeout) {
+		p.add("ready.timeout", fmt.Sprintf("%q is outside (0s, %s]; write e.g. 60s", fmtDuration(time.Duration(*r.Timeout)), fmtDuration(MaxReadyTimeout)))
 	}
 }

@@ -7,6 +7,7 @@
 package experiment
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -25,9 +26,15 @@ type Experiment struct {
 	GRPC   *GRPC   `yaml:"grpc,omitempty" json:"grpc,omitempty"`
 	Assess *Assess `yaml:"assess,omitempty" json:"assess,omitempty"`
 
-	// BaseDir is the experiment file's folder; relative payloadFile paths
-	// start there.
+	// BaseDir is the experiment file's folder; relative paths (payloadFile,
+	// protoFile, importPaths, dataFile, cacert) start there. "" leaves them
+	// relative to the working directory.
 	BaseDir string `yaml:"-" json:"-"`
+
+	// http and grpc are the tasks' endpoints, resolved once by Parse: the
+	// settings above stay as the file wrote them.
+	http []HTTPEndpoint
+	grpc []GRPCEndpoint
 }
 
 // HTTP is the http task: settings at top level are defaults for every
@@ -129,18 +136,24 @@ type QPS struct {
 // Unlimited is how a file asks for no rate limit.
 const Unlimited = "unlimited"
 
-// UnmarshalYAML takes a number or the word unlimited.
+// UnmarshalYAML takes a number in MinRate..MaxRate or the word unlimited.
 func (q *QPS) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode && n.Value == Unlimited {
 		q.PerSecond = 0
 		return nil
 	}
-	v, err := strconv.ParseFloat(n.Value, 64)
-	if n.Kind != yaml.ScalarNode || err != nil {
-		return fmt.Errorf("%q is not a rate; write a number of requests per second such as 50, or %s", n.Value, Unlimited)
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("%s is not a rate; write a number of requests per second such as 50, or %s", describe(n), Unlimited)
 	}
-	if v <= 0 {
-		return fmt.Errorf("%q must be more than 0; write a number of requests per second such as 50, or %s", n.Value, Unlimited)
+	v, err := strconv.ParseFloat(n.Value, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		// YAML's own spellings: .inf, .nan, 0x10 ...
+		if n.Decode(&v) != nil {
+			return fmt.Errorf("%q is not a rate; write a number of requests per second such as 50, or %s", n.Value, Unlimited)
+		}
+	}
+	if err := checkRate(n.Value, v); err != nil {
+		return err
 	}
 	q.PerSecond = v
 	return nil

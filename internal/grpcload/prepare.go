@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path"
@@ -21,18 +22,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golang/protobuf/jsonpb" //nolint:staticcheck // the dynamic message API takes it
-	"github.com/jhump/protoreflect/desc"
-	"github.com/jhump/protoreflect/desc/protoparse"
-	"github.com/jhump/protoreflect/dynamic"
+	"github.com/bufbuild/protocompile"
 	"github.com/jhump/protoreflect/grpcreflect"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/autox-tekton/autox/internal/experiment"
 )
@@ -91,9 +93,8 @@ func Prepare(ctx context.Context, client *http.Client, eps []experiment.GRPCEndp
 			}
 			e.Data = data
 		}
-		e.ServerStreaming = mtd.IsServerStreaming()
-		fds := desc.ToFileDescriptorSet(mtd.GetFile())
-		if e.Protoset, err = proto.Marshal(fds); err != nil {
+		e.ServerStreaming = mtd.IsStreamingServer()
+		if e.Protoset, err = proto.Marshal(fileSet(mtd.ParentFile())); err != nil {
 			return nil, fmt.Errorf("%s: encoding descriptors: %w", ep.Path, err)
 		}
 		out = append(out, e)
@@ -135,17 +136,17 @@ func loadData(ctx context.Context, client *http.Client, ep experiment.GRPCEndpoi
 
 // checkData decodes the data into the method's input message: an object,
 // or for client-streaming methods a list of them.
-func checkData(mtd *desc.MethodDescriptor, data []byte) error {
+func checkData(mtd protoreflect.MethodDescriptor, data []byte) error {
 	trimmed := strings.TrimSpace(string(data))
 	if trimmed == "" {
 		return nil
 	}
-	in := mtd.GetInputType()
+	in := mtd.Input()
 	var items []string
 	if strings.HasPrefix(trimmed, "[") {
 		var raw []json.RawMessage
 		if err := json.Unmarshal([]byte(trimmed), &raw); err != nil {
-			return fmt.Errorf("is not a JSON list of %s messages: %v", in.GetFullyQualifiedName(), err)
+			return fmt.Errorf("is not a JSON list of %s messages: %v", in.FullName(), err)
 		}
 		for _, r := range raw {
 			items = append(items, string(r))
@@ -154,58 +155,97 @@ func checkData(mtd *desc.MethodDescriptor, data []byte) error {
 		items = []string{trimmed}
 	}
 	for i, item := range items {
-		m := dynamic.NewMessage(in)
-		if err := m.UnmarshalJSONPB(&jsonpb.Unmarshaler{}, []byte(item)); err != nil {
+		if err := protojson.Unmarshal([]byte(item), dynamicpb.NewMessage(in)); err != nil {
 			where := ""
 			if len(items) > 1 {
 				where = fmt.Sprintf(" (item %d)", i)
 			}
-			return fmt.Errorf("does not match message %s%s: %v; use the field names of the proto", in.GetFullyQualifiedName(), where, err)
+			return fmt.Errorf("does not match message %s%s: %s; use the field names of the proto", in.FullName(), where, protoMessage(err))
 		}
 	}
 	return nil
 }
 
+// protoMessage is a protojson error without its "proto: " prefix (which
+// the protobuf module writes with a space or a no-break space, at random
+// per build) and without a position in the JSON, which is the position in
+// what autox made of the data, not in the user's file.
+func protoMessage(err error) string {
+	s := strings.ReplaceAll(err.Error(), "\u00a0", " ")
+	s = strings.TrimPrefix(s, "proto: ")
+	if rest, ok := strings.CutPrefix(s, "syntax error (line "); ok {
+		if _, msg, ok := strings.Cut(rest, "): "); ok {
+			return "syntax error: " + msg
+		}
+	}
+	if rest, ok := strings.CutPrefix(s, "(line "); ok {
+		if _, msg, ok := strings.Cut(rest, "): "); ok {
+			return msg
+		}
+	}
+	return s
+}
+
+// fileSet is fd and every file it imports, imports first: what ghz takes
+// as a protoset.
+func fileSet(fd protoreflect.FileDescriptor) *descriptorpb.FileDescriptorSet {
+	set := &descriptorpb.FileDescriptorSet{}
+	seen := map[string]bool{}
+	var add func(f protoreflect.FileDescriptor)
+	add = func(f protoreflect.FileDescriptor) {
+		if seen[f.Path()] {
+			return
+		}
+		seen[f.Path()] = true
+		imports := f.Imports()
+		for i := 0; i < imports.Len(); i++ {
+			add(imports.Get(i).FileDescriptor)
+		}
+		set.File = append(set.File, protodesc.ToFileDescriptorProto(f))
+	}
+	add(fd)
+	return set
+}
+
 // resolveMethod finds the call's method in the proto, or on the server by
 // reflection. When the server does not answer, it returns a stand-in
 // method and the reason, so the load still runs and its calls fail.
-func resolveMethod(ctx context.Context, client *http.Client, ep experiment.GRPCEndpoint) (*desc.MethodDescriptor, string, error) {
+func resolveMethod(ctx context.Context, client *http.Client, ep experiment.GRPCEndpoint) (protoreflect.MethodDescriptor, string, error) {
 	svcName, methodName := splitCall(ep.Call)
-	var files []*desc.FileDescriptor
+	var fd protoreflect.FileDescriptor
 	switch {
 	case ep.ProtoFile != "" || ep.ProtoURL != "":
-		fd, err := parseProto(ctx, client, ep)
+		var err error
+		if fd, err = parseProto(ctx, client, ep); err != nil {
+			return nil, "", err
+		}
+	default:
+		var unresolved string
+		var err error
+		fd, unresolved, err = reflectFile(ctx, ep, svcName)
+		if unresolved != "" {
+			mtd, serr := standIn(svcName, methodName)
+			return mtd, unresolved, serr
+		}
 		if err != nil {
 			return nil, "", err
 		}
-		files = []*desc.FileDescriptor{fd}
-	default:
-		fd, unresolved, err := reflectFile(ctx, ep, svcName)
-		if err != nil || unresolved != "" {
-			if unresolved != "" {
-				mtd, serr := standIn(svcName, methodName)
-				return mtd, unresolved, serr
-			}
-			return nil, "", err
-		}
-		files = []*desc.FileDescriptor{fd}
 	}
 	var services []string
-	for _, fd := range files {
-		for _, sd := range fd.GetServices() {
-			services = append(services, sd.GetFullyQualifiedName())
-			if sd.GetFullyQualifiedName() != svcName {
-				continue
-			}
-			if mtd := sd.FindMethodByName(methodName); mtd != nil {
-				return mtd, "", nil
-			}
-			var methods []string
-			for _, m := range sd.GetMethods() {
-				methods = append(methods, m.GetName())
-			}
-			return nil, "", experiment.FieldError{Path: ep.Path + ".call", Message: fmt.Sprintf("%q: service %s has no method %s; it has %s", ep.Call, svcName, methodName, strings.Join(methods, ", "))}
+	for i := 0; i < fd.Services().Len(); i++ {
+		sd := fd.Services().Get(i)
+		services = append(services, string(sd.FullName()))
+		if string(sd.FullName()) != svcName {
+			continue
 		}
+		if mtd := sd.Methods().ByName(protoreflect.Name(methodName)); mtd != nil {
+			return mtd, "", nil
+		}
+		var methods []string
+		for j := 0; j < sd.Methods().Len(); j++ {
+			methods = append(methods, string(sd.Methods().Get(j).Name()))
+		}
+		return nil, "", experiment.FieldError{Path: ep.Path + ".call", Message: fmt.Sprintf("%q: service %s has no method %s; it has %s", ep.Call, svcName, methodName, strings.Join(methods, ", "))}
 	}
 	sort.Strings(services)
 	return nil, "", experiment.FieldError{Path: ep.Path + ".call", Message: fmt.Sprintf("%q: no service %s in %s; it has %s", ep.Call, svcName, source(ep), strings.Join(services, ", "))}
@@ -221,11 +261,11 @@ func source(ep experiment.GRPCEndpoint) string {
 	return "the server's reflection"
 }
 
-// parseProto parses protoFile or protoURL; parse errors read like protoc's
+// parseProto compiles protoFile or protoURL; its errors read like protoc's
 // (file:line:col: message).
-func parseProto(ctx context.Context, client *http.Client, ep experiment.GRPCEndpoint) (*desc.FileDescriptor, error) {
+func parseProto(ctx context.Context, client *http.Client, ep experiment.GRPCEndpoint) (protoreflect.FileDescriptor, error) {
 	key := ep.Path + ".protoFile"
-	p := protoparse.Parser{ImportPaths: ep.ImportPaths}
+	src := &protocompile.SourceResolver{}
 	name := ep.ProtoFile
 	if ep.ProtoURL != "" {
 		key = ep.Path + ".protoURL"
@@ -233,27 +273,36 @@ func parseProto(ctx context.Context, client *http.Client, ep experiment.GRPCEndp
 		if err != nil {
 			return nil, experiment.FieldError{Path: key, Message: err.Error()}
 		}
+		// The fetched file by its name; its imports from importPaths.
 		name = path.Base(ep.ProtoURL)
-		p.Accessor = protoparse.FileContentsFromMap(map[string]string{name: string(b)})
-		if len(p.ImportPaths) == 0 {
-			p.ImportPaths = []string{"."}
+		fetched := protocompile.SourceAccessorFromMap(map[string]string{name: string(b)})
+		src.ImportPaths = append([]string{"."}, ep.ImportPaths...)
+		src.Accessor = func(p string) (io.ReadCloser, error) {
+			if p == name {
+				return fetched(p)
+			}
+			return os.Open(p)
 		}
 	} else {
 		if _, err := os.Stat(name); err != nil {
 			return nil, experiment.FieldError{Path: key, Message: fmt.Sprintf("cannot read %q: %v; give a path relative to the experiment file, or an absolute one", name, unwrap(err))}
 		}
-		p.ImportPaths = append([]string{filepath.Dir(name)}, p.ImportPaths...)
+		src.ImportPaths = append([]string{filepath.Dir(name)}, ep.ImportPaths...)
 		name = filepath.Base(name)
 	}
-	fds, err := p.ParseFiles(name)
+	c := protocompile.Compiler{Resolver: protocompile.WithStandardImports(src)}
+	files, err := c.Compile(ctx, name)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, experiment.FieldError{Path: key, Message: fmt.Sprintf("the proto does not compile: %v; fix it, or check it with protoc", err)}
 	}
-	return fds[0], nil
+	return files[0], nil
 }
 
 // reflectFile asks the server for the file that defines the service.
-func reflectFile(ctx context.Context, ep experiment.GRPCEndpoint, svcName string) (*desc.FileDescriptor, string, error) {
+func reflectFile(ctx context.Context, ep experiment.GRPCEndpoint, svcName string) (protoreflect.FileDescriptor, string, error) {
 	creds := insecure.NewCredentials()
 	if !ep.Insecure {
 		var err error
@@ -261,7 +310,7 @@ func reflectFile(ctx context.Context, ep experiment.GRPCEndpoint, svcName string
 			return nil, "", experiment.FieldError{Path: ep.Path + ".cacert", Message: err.Error()}
 		}
 	}
-	cc, err := grpc.DialContext(ctx, ep.Host, grpc.WithTransportCredentials(creds))
+	cc, err := grpc.NewClient(ep.Host, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, "", experiment.FieldError{Path: ep.Path + ".host", Message: fmt.Sprintf("%q: %v", ep.Host, err)}
 	}
@@ -273,7 +322,7 @@ func reflectFile(ctx context.Context, ep experiment.GRPCEndpoint, svcName string
 	fd, err := rc.FileContainingSymbol(svcName)
 	switch {
 	case err == nil:
-		return fd, "", nil
+		return fd.UnwrapFile(), "", nil
 	case grpcreflect.IsElementNotFoundError(err):
 		services, _ := rc.ListServices()
 		sort.Strings(services)
@@ -304,7 +353,7 @@ func tlsCredentials(caFile string) (credentials.TransportCredentials, error) {
 
 // standIn is a unary method of the call's name taking and returning empty
 // messages: enough for ghz to dial and fail when the server is unreachable.
-func standIn(svcName, methodName string) (*desc.MethodDescriptor, error) {
+func standIn(svcName, methodName string) (protoreflect.MethodDescriptor, error) {
 	pkg, svc := "", svcName
 	if i := strings.LastIndex(svcName, "."); i >= 0 {
 		pkg, svc = svcName[:i], svcName[i+1:]
@@ -324,11 +373,11 @@ func standIn(svcName, methodName string) (*desc.MethodDescriptor, error) {
 			Method: []*descriptorpb.MethodDescriptorProto{{Name: proto.String(methodName), InputType: proto.String(fqn), OutputType: proto.String(fqn)}},
 		}},
 	}
-	fd, err := desc.CreateFileDescriptor(fdp)
+	fd, err := protodesc.NewFile(fdp, nil)
 	if err != nil {
 		return nil, fmt.Errorf("stand-in descriptor for %s.%s: %w", svcName, methodName, err)
 	}
-	return fd.GetServices()[0].GetMethods()[0], nil
+	return fd.Services().Get(0).Methods().Get(0), nil
 }
 
 // splitCall splits package.Service.Method (or package.Service/Method).
