@@ -22,12 +22,14 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
-// resources are what the server serves, by group/version.
-var resources = map[string][]resource{
-	"v1":                      {{"services", "Service"}, {"pods", "Pod"}},
-	"apps/v1":                 {{"deployments", "Deployment"}},
-	"discovery.k8s.io/v1":     {{"endpointslices", "EndpointSlice"}},
-	"authorization.k8s.io/v1": {{"selfsubjectaccessreviews", "SelfSubjectAccessReview"}},
+// served is what the server serves, by group/version.
+func served() map[string][]resource {
+	return map[string][]resource{
+		"v1":                      {{"services", "Service"}, {"pods", "Pod"}},
+		"apps/v1":                 {{"deployments", "Deployment"}},
+		"discovery.k8s.io/v1":     {{"endpointslices", "EndpointSlice"}},
+		"authorization.k8s.io/v1": {{"selfsubjectaccessreviews", "SelfSubjectAccessReview"}},
+	}
 }
 
 type resource struct{ name, kind string }
@@ -49,7 +51,7 @@ func Start(t *testing.T, objects ...map[string]any) *Server {
 		gv, _ := o["apiVersion"].(string)
 		kind, _ := o["kind"].(string)
 		found := false
-		for _, r := range resources[gv] {
+		for _, r := range served()[gv] {
 			if r.kind == kind {
 				s.objects[gv+"/"+r.name] = append(s.objects[gv+"/"+r.name], o)
 				found = true
@@ -95,7 +97,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reply(w, map[string]any{"kind": "APIVersions", "versions": []string{"v1"}})
 	case r.URL.Path == "/apis":
 		var groups []map[string]any
-		for gv := range resources {
+		for gv := range served() {
 			if g, v, ok := strings.Cut(gv, "/"); ok {
 				version := map[string]any{"groupVersion": gv, "version": v}
 				groups = append(groups, map[string]any{"name": g, "versions": []any{version}, "preferredVersion": version})
@@ -105,7 +107,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 2 && parts[0] == "api", len(parts) == 3 && parts[0] == "apis":
 		gv := strings.Join(parts[1:], "/")
 		var list []map[string]any
-		for _, res := range resources[gv] {
+		for _, res := range served()[gv] {
 			list = append(list, map[string]any{"name": res.name, "kind": res.kind, "namespaced": res.name != "selfsubjectaccessreviews",
 				"verbs": []string{"get", "list", "watch", "create"}})
 		}
@@ -147,7 +149,7 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request, parts []stri
 	}
 	gv, ns, res := strings.Join(parts[1:first+1], "/"), parts[first+2], parts[first+3]
 	kind := ""
-	for _, x := range resources[gv] {
+	for _, x := range served()[gv] {
 		if x.name == res {
 			kind = x.kind
 		}
