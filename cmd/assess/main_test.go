@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,19 +10,20 @@ import (
 	"testing"
 
 	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/cli/clitest"
 )
 
 func runIt(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errs bytes.Buffer
-	err := runAssess(args, &out, &errs, func(k string) string { return env[k] })
+	err := runAssess(context.Background(), args, &out, &errs, func(k string) string { return env[k] })
 	return cli.Exit("assess", err, &errs), out.String(), errs.String()
 }
 
 func TestMissingMetricsIsAFailedExperiment(t *testing.T) {
 	dir := t.TempDir()
 	exp := filepath.Join(dir, "e.yaml")
-	os.WriteFile(exp, []byte("tasks: [http, assess]\nhttp: {url: http://127.0.0.1:1/}\nassess: {SLOs: {upper: {http/error-count: 0}}}\n"), 0o644)
+	clitest.WriteFile(t, exp, "tasks: [http, assess]\nhttp: {url: http://127.0.0.1:1/}\nassess: {SLOs: {upper: {http/error-count: 0}}}\n")
 	code, stdout, stderr := runIt(t, nil, "-f", exp, "-dir", dir)
 	if code != 3 {
 		t.Errorf("exit %d, want 3; stderr:\n%s", code, stderr)
@@ -44,7 +46,7 @@ func TestMissingMetricsIsAFailedExperiment(t *testing.T) {
 func TestEnvironmentTwins(t *testing.T) {
 	dir := t.TempDir()
 	exp := filepath.Join(dir, "e.yaml")
-	os.WriteFile(exp, []byte("tasks: [assess]\n"), 0o644)
+	clitest.WriteFile(t, exp, "tasks: [assess]\n")
 	code, stdout, stderr := runIt(t, map[string]string{"AUTOX_EXPERIMENT_FILE": exp, "AUTOX_DIR": dir, "AUTOX_OUTPUT": "json"})
 	if code != 0 {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)

@@ -6,9 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/go-logr/logr"
 	"io"
-	"k8s.io/klog/v2"
 	"log/slog"
 	"net/http"
 	"os"
@@ -18,6 +16,7 @@ import (
 	"github.com/autox-tekton/autox/internal/assess"
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/run"
 )
@@ -29,20 +28,24 @@ Commands:
         autox run -f experiment.yaml [-o text|json|html] [--out DIR]
 
 Exit status: 0 SLOs hold, 1 an SLO does not hold, 2 bad input,
-3 the experiment failed. Run "autox run -h" for its flags.
+3 the experiment failed, or autox was stopped: on SIGTERM or Ctrl-C it ends
+within 5s, keeps the metrics measured so far in the work folder (named in
+its last line) and prints no report. Run "autox run -h" for its flags.
 `
 
 func main() {
-	// client-go reports a watch cut short by the timeout through klog; the
-	// step says what was not ready in its own words.
-	klog.SetLogger(logr.Discard())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Exit("autox", dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv), os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	log := logging.New(os.Stderr, slog.LevelInfo)
+	// Once, before client-go logs anything: klog's logger is global.
+	kube.LogClientTo(ctx, log)
+	code := cli.Run(ctx, "autox", os.Stderr, func(ctx context.Context) error {
+		return dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr, log, os.Getenv)
+	})
 	stop()
 	os.Exit(code)
 }
 
-func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stderr, usage)
 		if len(args) == 0 {
@@ -52,24 +55,27 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	switch args[0] {
 	case "run":
-		return runCmd(ctx, args[1:], stdout, stderr, getenv)
+		return runCmd(ctx, args[1:], stdout, stderr, log, getenv)
 	}
 	return experiment.Fieldf("", fmt.Sprintf("unknown command %q; the commands are: run", args[0]))
 }
 
-func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {
 	runEnv := map[string]string{"f": "AUTOX_EXPERIMENT_FILE", "o": "AUTOX_OUTPUT", "out": "AUTOX_OUT_DIR", "fail-on-violation": "AUTOX_FAIL_ON_VIOLATION"}
 	fs := flag.NewFlagSet("autox run", flag.ContinueOnError)
 	file := fs.String("f", "experiment.yaml", "experiment file")
 	out := fs.String("o", assess.Text, "report printed to stdout: text, json or html")
 	dir := fs.String("out", "", "folder that keeps the metrics, result.json, report.txt and report.html (default: none kept)")
 	fail := fs.Bool("fail-on-violation", true, "exit 1 when an SLO does not hold; false reports it as a warning and exits 0")
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for the ready task (default: as kubectl finds it)")
+	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file for the ready task, read alone (default: $KUBECONFIG, then ~/.kube/config)")
 	fs.Usage = func() { cli.Usage(stderr, fs, "autox run: run an experiment here and print its report", runEnv) }
 	if err := cli.Parse(fs, args, runEnv, getenv); err != nil {
 		return err
 	}
-	steps := run.Steps{Log: logging.New(stderr, slog.LevelInfo), Client: &http.Client{}}
-	_, err := steps.Run(ctx, run.Config{ExperimentFile: *file, OutDir: *dir, Output: *out, FailOnViolation: *fail, Kubeconfig: *kubeconfig}, stdout, stderr)
+	steps := run.Steps{Log: log, Client: &http.Client{}}
+	_, err := steps.Run(ctx, run.Config{
+		ExperimentFile: *file, OutDir: *dir, Output: *out, FailOnViolation: *fail,
+		Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")},
+	}, stdout, stderr)
 	return err
 }

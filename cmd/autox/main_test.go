@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/cli/clitest"
+	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/result"
 	"github.com/autox-tekton/autox/test/apps/httpbin/app"
 	routeguide "github.com/autox-tekton/autox/test/apps/routeguide/app"
@@ -24,7 +27,7 @@ import (
 func autox(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errs bytes.Buffer
-	err := dispatch(context.Background(), args, &out, &errs, func(string) string { return "" })
+	err := dispatch(context.Background(), args, &out, &errs, logging.New(&errs, slog.LevelInfo), func(string) string { return "" })
 	code = cli.Exit("autox", err, &errs)
 	return code, out.String(), errs.String()
 }
@@ -83,7 +86,10 @@ func TestRunSeedExperiment(t *testing.T) {
 	if strings.Contains(stdout, "::error::") {
 		t.Errorf("passing run printed an ::error:: line:\n%s", stdout)
 	}
-	entries, _ := os.ReadDir(out)
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var names []string
 	for _, e := range entries {
 		names = append(names, e.Name())
@@ -209,19 +215,27 @@ assess: {SLOs: {upper: {http/error-count: 0}}}
 func TestBadInputLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	os.MkdirAll(out, 0o755)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	before := map[string]string{"http.metrics.json": "earlier metrics", "result.json": "earlier result", "report.html": "earlier page"}
 	for name, body := range before {
-		os.WriteFile(filepath.Join(out, name), []byte(body), 0o644)
+		clitest.WriteFile(t, filepath.Join(out, name), body)
 	}
 	code, _, stderr := autox(t, "run", "-f", writeExperiment(t, dir, "tasks: [http, assess]\nhttp: {url: htp://x}\n"), "--out", out)
 	if code != 2 {
 		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
 	}
 	after := map[string]string{}
-	entries, _ := os.ReadDir(out)
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range entries {
-		b, _ := os.ReadFile(filepath.Join(out, e.Name()))
+		b, err := os.ReadFile(filepath.Join(out, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
 		after[e.Name()] = string(b)
 	}
 	if diff := cmp.Diff(before, after); diff != "" {
@@ -260,7 +274,10 @@ func TestRunSeedGRPCExperiment(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	abs, _ := filepath.Abs("../../test/experiments")
+	abs, err := filepath.Abs("../../test/experiments")
+	if err != nil {
+		t.Fatal(err)
+	}
 	yaml := strings.ReplaceAll(string(seedFile), "127.0.0.1:50051", host)
 	yaml = strings.ReplaceAll(yaml, "../", filepath.Dir(abs)+"/")
 	code, stdout, stderr := autox(t, "run", "-f", writeExperiment(t, dir, yaml), "--out", filepath.Join(dir, "out"))

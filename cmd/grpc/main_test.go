@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/autox-tekton/autox/internal/cli"
-	"github.com/autox-tekton/autox/internal/loadstep"
+	"github.com/autox-tekton/autox/internal/cli/clitest"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/test/apps/routeguide/app"
 )
@@ -22,9 +22,9 @@ func TestGRPCStep(t *testing.T) {
 	dir := t.TempDir()
 	exp := filepath.Join(dir, "e.yaml")
 	step := func(yaml string) (int, string) {
-		os.WriteFile(exp, []byte(yaml), 0o644)
+		clitest.WriteFile(t, exp, yaml)
 		var errs bytes.Buffer
-		err := loadstep.Main(context.Background(), "grpc", []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
+		err := runGRPC(context.Background(), []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
 		return cli.Exit("grpc", err, &errs), errs.String()
 	}
 

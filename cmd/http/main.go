@@ -4,17 +4,51 @@ package main
 
 import (
 	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/autox-tekton/autox/internal/cli"
-	"github.com/autox-tekton/autox/internal/loadstep"
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/httpstep"
+	"github.com/autox-tekton/autox/internal/logging"
 )
 
+const usage = `http: send an experiment's http load and write http.metrics.json
+
+Exit status: 0 the load ran (errors among the requests are metrics, judged
+by assess), 2 bad input (a flag, the experiment, a payload), 3 the step
+failed or was stopped: on SIGTERM (Tekton's cancel and timeout) it ends
+within 5s and writes what was measured until then, marked "stopped".`
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Exit("http", loadstep.Main(ctx, "http", os.Args[1:], os.Stderr, os.Getenv), os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	code := cli.Run(ctx, "http", os.Stderr, func(ctx context.Context) error {
+		return runHTTP(ctx, os.Args[1:], os.Stderr, os.Getenv)
+	})
 	stop()
 	os.Exit(code)
+}
+
+func runHTTP(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	env := map[string]string{"f": "AUTOX_EXPERIMENT_FILE", "dir": "AUTOX_DIR", "progress": "AUTOX_PROGRESS_INTERVAL"}
+	fs := flag.NewFlagSet("http", flag.ContinueOnError)
+	file := fs.String("f", "experiment.yaml", "experiment file")
+	dir := fs.String("dir", ".", "folder to write http.metrics.json into")
+	every := fs.Duration("progress", 5*time.Second, "interval of progress lines")
+	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
+	if err := cli.Parse(fs, args, env, getenv); err != nil {
+		return err
+	}
+	e, err := experiment.Load(*file)
+	if err != nil {
+		return err
+	}
+	step := httpstep.Step{Log: logging.New(stderr, slog.LevelInfo), Client: &http.Client{}, ProgressEvery: *every}
+	return step.Run(ctx, e, *dir)
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/autox-tekton/autox/internal/cli"
-	"github.com/autox-tekton/autox/internal/loadstep"
+	"github.com/autox-tekton/autox/internal/cli/clitest"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/test/apps/httpbin/app"
 )
@@ -21,9 +21,9 @@ func TestWritesMetrics(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	exp := filepath.Join(dir, "e.yaml")
-	os.WriteFile(exp, []byte("tasks: [http]\nhttp: {url: "+srv.URL+"/get, numRequests: 25, qps: unlimited}\n"), 0o644)
+	clitest.WriteFile(t, exp, "tasks: [http]\nhttp: {url: "+srv.URL+"/get, numRequests: 25, qps: unlimited}\n")
 	var errs bytes.Buffer
-	err := loadstep.Main(context.Background(), "http", nil, &errs, func(k string) string {
+	err := runHTTP(context.Background(), nil, &errs, func(k string) string {
 		return map[string]string{"AUTOX_EXPERIMENT_FILE": exp, "AUTOX_DIR": dir}[k]
 	})
 	if code := cli.Exit("http", err, &errs); code != 0 {
@@ -44,9 +44,9 @@ func TestWritesMetrics(t *testing.T) {
 func TestBadInputWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	exp := filepath.Join(dir, "e.yaml")
-	os.WriteFile(exp, []byte("tasks: [http]\nhttp: {url: http://127.0.0.1:1/, payloadURL: http://127.0.0.1:1/p}\n"), 0o644)
+	clitest.WriteFile(t, exp, "tasks: [http]\nhttp: {url: http://127.0.0.1:1/, payloadURL: http://127.0.0.1:1/p}\n")
 	var errs bytes.Buffer
-	err := loadstep.Main(context.Background(), "http", []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
+	err := runHTTP(context.Background(), []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
 	code := cli.Exit("http", err, &errs)
 	want := `http: http.payloadURL: cannot fetch "http://127.0.0.1:1/p": dial tcp 127.0.0.1:1: connect: connection refused; check the URL is reachable from where the step runs` + "\n"
 	if code != 2 || errs.String() != want {

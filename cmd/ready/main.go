@@ -1,14 +1,13 @@
 // Command ready is the ready step: it waits until the experiment's ready
 // objects (a Deployment Available, a Service with ready endpoints, ...)
-// are ready, or says what was not and why.
+// are ready and writes <dir>/ready.metrics.json, or says what was not
+// ready and why.
 package main
 
 import (
 	"context"
 	"flag"
-	"github.com/go-logr/logr"
 	"io"
-	"k8s.io/klog/v2"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -16,27 +15,40 @@ import (
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/logging"
-	"github.com/autox-tekton/autox/internal/run"
+	"github.com/autox-tekton/autox/internal/readystep"
 )
 
+const usage = `ready: wait until the experiment's objects are ready, then write ready.metrics.json
+
+Outside a pod the cluster is found as kubectl finds it: -kubeconfig (one
+file), else $KUBECONFIG (a list of files, merged), else ~/.kube/config.
+
+Exit status: 0 ready, 2 bad input (a flag, the experiment, the kubeconfig,
+an unknown resource), 3 not ready in time, not allowed to read an object,
+or stopped: on SIGTERM (Tekton's cancel and timeout) it ends within 5s,
+says what each object was last seen as and writes no metrics file.`
+
 func main() {
-	// client-go reports a watch cut short by the timeout through klog; the
-	// step says what was not ready in its own words.
-	klog.SetLogger(logr.Discard())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Exit("ready", runReady(ctx, os.Args[1:], os.Stderr, os.Getenv), os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	log := logging.New(os.Stderr, slog.LevelInfo)
+	// Once, before client-go logs anything: klog's logger is global.
+	kube.LogClientTo(ctx, log)
+	code := cli.Run(ctx, "ready", os.Stderr, func(ctx context.Context) error {
+		return runReady(ctx, os.Args[1:], os.Stderr, log, os.Getenv)
+	})
 	stop()
 	os.Exit(code)
 }
 
-func runReady(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
-	env := map[string]string{"f": "AUTOX_EXPERIMENT_FILE", "dir": "AUTOX_DIR", "kubeconfig": "KUBECONFIG"}
+func runReady(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {
+	env := map[string]string{"f": "AUTOX_EXPERIMENT_FILE", "dir": "AUTOX_DIR", "kubeconfig": "AUTOX_KUBECONFIG"}
 	fs := flag.NewFlagSet("ready", flag.ContinueOnError)
 	file := fs.String("f", "experiment.yaml", "experiment file")
 	dir := fs.String("dir", ".", "folder to write ready.metrics.json into")
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file; in a pod, the pod's service account is used")
-	fs.Usage = func() { cli.Usage(stderr, fs, "ready: wait until the experiment's objects are ready", env) }
+	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")
+	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
 		return err
 	}
@@ -44,5 +56,6 @@ func runReady(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	if err != nil {
 		return err
 	}
-	return run.Steps{Log: logging.New(stderr, slog.LevelInfo)}.Ready(ctx, e, *kubeconfig, *dir)
+	step := readystep.Step{Log: log, Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")}}
+	return step.Run(ctx, e, *dir)
 }

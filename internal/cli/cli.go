@@ -4,11 +4,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/outcome"
@@ -57,6 +59,37 @@ func Usage(w io.Writer, fs *flag.FlagSet, summary string, env map[string]string)
 		}
 		fmt.Fprintf(w, "  -%s%s\n      %s%s\n", f.Name, twin, f.Usage, def)
 	})
+}
+
+// StopGrace is how long a program may take to end after a stop signal
+// (SIGTERM, as Tekton sends on cancel and timeout, or SIGINT): its work
+// should have returned long before; the grace keeps the promise that
+// every step ends within 5 s even when a part of it does not.
+const StopGrace = 4 * time.Second
+
+// Run runs work with ctx, which main cancels on SIGTERM and SIGINT, and
+// returns the exit status (see Exit). After the stop, work has StopGrace
+// to return; then Run gives up on it, says so and returns outcome.Failed.
+func Run(ctx context.Context, program string, stderr io.Writer, work func(context.Context) error) int {
+	return run(ctx, StopGrace, program, stderr, work)
+}
+
+func run(ctx context.Context, grace time.Duration, program string, stderr io.Writer, work func(context.Context) error) int {
+	done := make(chan error, 1)
+	go func() { done <- work(ctx) }()
+	select {
+	case err := <-done:
+		return Exit(program, err, stderr)
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return Exit(program, err, stderr)
+	case <-t.C:
+		return Exit(program, fmt.Errorf("stopped (%w) but did not end within %s; ended it without waiting further", context.Cause(ctx), grace), stderr)
+	}
 }
 
 // Exit prints err (if any) for people on stderr and returns the exit

@@ -1,10 +1,13 @@
 // Package kube finds the cluster a step talks to: in a pod, the pod's own
-// service account; elsewhere, the kubeconfig (--kubeconfig, $KUBECONFIG,
-// ~/.kube/config), with a clear error when there is none.
+// service account; elsewhere, the kubeconfig (-kubeconfig, $KUBECONFIG,
+// ~/.kube/config), with a clear error when there is none. It also routes
+// client-go's own log lines (klog) to the step's logger.
 package kube
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -17,6 +20,50 @@ import (
 	"github.com/autox-tekton/autox/internal/experiment"
 )
 
+// Kubeconfig says where the cluster is when not in a pod, as kubectl
+// reads it. main fills it from the flag and the environment.
+type Kubeconfig struct {
+	// File is one kubeconfig file (-kubeconfig); when set, it is the only
+	// one read, and it must exist.
+	File string
+	// Files is $KUBECONFIG: paths joined by the OS list separator (":"),
+	// merged in order (the first file to set a value wins); missing files
+	// are skipped.
+	Files string
+	// Home is the user's home folder: without File and Files,
+	// Home/.kube/config is read. "" skips it.
+	Home string
+}
+
+// source names where the configuration came from, for messages.
+func (k Kubeconfig) source() string {
+	switch {
+	case k.File != "":
+		return "-kubeconfig"
+	case k.Files != "":
+		return "KUBECONFIG"
+	}
+	return "~/.kube/config"
+}
+
+func (k Kubeconfig) rules() *clientcmd.ClientConfigLoadingRules {
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: k.File}
+	switch {
+	case k.Files != "":
+		// As clientcmd.NewDefaultClientConfigLoadingRules does with
+		// $KUBECONFIG, which it reads itself; main reads it for us.
+		for _, p := range filepath.SplitList(k.Files) {
+			if !slices.Contains(rules.Precedence, p) {
+				rules.Precedence = append(rules.Precedence, p)
+			}
+		}
+		rules.WarnIfAllMissing = true
+	case k.Home != "":
+		rules.Precedence = []string{filepath.Join(k.Home, clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)}
+	}
+	return rules
+}
+
 // Clients are what steps use to read the cluster.
 type Clients struct {
 	Config    *rest.Config
@@ -26,19 +73,22 @@ type Clients struct {
 	Namespace string
 }
 
-// Connect loads the configuration (kubeconfig may be "") and makes clients.
-func Connect(kubeconfig string) (*Clients, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if kubeconfig != "" {
-		rules.ExplicitPath = kubeconfig
-	}
+// Connect loads the configuration and makes clients. With no kubeconfig
+// at all, the pod's service account is used (in a pod).
+func Connect(k Kubeconfig) (*Clients, error) {
+	rules := k.rules()
+	var missing error
+	rules.Warner = func(err error) { missing = err } // no file of Files exists
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		if clientcmd.IsEmptyConfig(err) {
+		switch {
+		case clientcmd.IsEmptyConfig(err) && missing != nil:
+			return nil, experiment.Fieldf("KUBECONFIG", fmt.Sprintf("no cluster to talk to: not in a pod, and no file KUBECONFIG names exists (%v); fix KUBECONFIG or pass -kubeconfig", missing))
+		case clientcmd.IsEmptyConfig(err):
 			return nil, experiment.Fieldf("", "no cluster to talk to: not in a pod and no kubeconfig; set KUBECONFIG, pass -kubeconfig, or write ~/.kube/config")
 		}
-		return nil, experiment.Fieldf("kubeconfig", fmt.Sprintf("cannot be used: %v; check the file KUBECONFIG or -kubeconfig names", err))
+		return nil, experiment.Fieldf(k.source(), fmt.Sprintf("cannot be used: %v; fix the kubeconfig or name another", err))
 	}
 	ns, _, err := cc.Namespace()
 	if err != nil || ns == "" {

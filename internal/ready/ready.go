@@ -47,6 +47,9 @@ var ErrNotReady = errors.New("not ready")
 // that cannot be read (forbidden, unknown resource) fails at once.
 func (c *Checker) Wait(ctx context.Context, namespace string, waits []experiment.Wait, timeout time.Duration) error {
 	if err := c.check(ctx, namespace, waits); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("stopped (%w) while checking that the objects can be read", context.Cause(ctx))
+		}
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -133,7 +136,7 @@ func (c *Checker) waitOne(ctx context.Context, namespace string, w experiment.Wa
 	}
 	c.Log.Info(fmt.Sprintf("ready: waiting for %s %s (timeout %s)", id, want, timeout))
 	gvr := schema.GroupVersionResource{Group: w.Group, Version: w.Version, Resource: w.Resource}
-	state := "not found"
+	state := "not read yet"
 	var last *unstructured.Unstructured
 	byName := metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", w.Name).String()}
 	if err := c.until(ctx, namespace, gvr, byName, func(list []*unstructured.Unstructured) bool {
@@ -170,7 +173,8 @@ func (c *Checker) notReady(ctx context.Context, namespace, id, state string, las
 		return fmt.Errorf("%s: %w", id, err)
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return fmt.Errorf("%s: stopped waiting: %w", id, ctx.Err())
+		// Stopped from outside (SIGTERM: Tekton's cancel or timeout).
+		return fmt.Errorf("%s: stopped waiting (%w); last seen: %s", id, context.Cause(ctx), state)
 	}
 	msg := fmt.Sprintf("%s: %s after %s", id, state, timeout)
 	if last != nil {

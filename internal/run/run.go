@@ -1,5 +1,12 @@
-// Package run runs an experiment's tasks in order in one process (what
-// `autox run` does on a laptop), and the ready step.
+// Package run is `autox run`: it validates a whole experiment (payloads
+// and protos included), then runs its tasks in order in this process with
+// the steps' own packages (readystep, httpstep, grpcstep, assess), and
+// prints the report.
+//
+// Stopped (SIGTERM or SIGINT), it ends within 5 s with the stopped task's
+// error: the load steps keep what they measured in the work folder, which
+// is then kept too (even a temporary one) and named in the error; no
+// report is made.
 package run
 
 import (
@@ -14,10 +21,11 @@ import (
 	"github.com/autox-tekton/autox/internal/assess"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/grpcload"
+	"github.com/autox-tekton/autox/internal/grpcstep"
+	"github.com/autox-tekton/autox/internal/httpstep"
 	"github.com/autox-tekton/autox/internal/kube"
-	"github.com/autox-tekton/autox/internal/loadstep"
 	"github.com/autox-tekton/autox/internal/metrics"
-	"github.com/autox-tekton/autox/internal/ready"
+	"github.com/autox-tekton/autox/internal/readystep"
 	"github.com/autox-tekton/autox/internal/result"
 )
 
@@ -30,42 +38,16 @@ type Steps struct {
 	ProgressEvery time.Duration
 }
 
-func (s Steps) load() loadstep.Steps {
-	return loadstep.Steps{Log: s.Log, Client: s.Client, ProgressEvery: s.ProgressEvery}
-}
-
-// Ready waits for the objects of the ready task, then writes
-// dir/ready.metrics.json, which says to assess that the task completed.
-func (s Steps) Ready(ctx context.Context, e *experiment.Experiment, kubeconfig, dir string) error {
-	if e.Ready == nil {
-		return experiment.Fieldf("ready", "missing; add a ready section, e.g. ready: {deploy: httpbin, service: httpbin}")
-	}
-	clients, err := kube.Connect(kubeconfig)
-	if err != nil {
-		return err
-	}
-	ns := e.Ready.Namespace
-	if ns == "" {
-		ns = clients.Namespace
-	}
-	c := &ready.Checker{Dynamic: clients.Dynamic, Kube: clients.Kube, Mapper: clients.Mapper, Log: s.Log}
-	start := time.Now().UTC()
-	if err := c.Wait(ctx, ns, e.Ready.Waits(), e.Ready.TimeoutOrDefault()); err != nil {
-		return err
-	}
-	return metrics.Write(metrics.PathFor(dir, experiment.TaskReady), &metrics.File{Task: experiment.TaskReady, StartTime: start, EndTime: time.Now().UTC()})
-}
-
 // Config is one `autox run`.
 type Config struct {
 	ExperimentFile string
 	// OutDir keeps the metrics, result and reports; "" uses a temporary
-	// folder that is removed afterwards.
+	// folder that is removed afterwards (kept when the run is stopped).
 	OutDir          string
 	Output          string
 	FailOnViolation bool
-	// Kubeconfig for the ready task; "" finds it as kubectl does.
-	Kubeconfig string
+	// Kubeconfig finds the cluster for the ready task.
+	Kubeconfig kube.Kubeconfig
 }
 
 // Run validates the whole experiment (payloads included), then runs its
@@ -80,15 +62,17 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 	if err := check.Validate(); err != nil {
 		return nil, err
 	}
+	httpStep := httpstep.Step{Log: s.Log, Client: s.Client, ProgressEvery: s.ProgressEvery}
+	grpcStep := grpcstep.Step{Log: s.Log, Client: s.Client, ProgressEvery: s.ProgressEvery}
 	var httpEPs []experiment.HTTPEndpoint
 	if e.HasTask(experiment.TaskHTTP) {
-		if httpEPs, err = s.load().PrepareHTTP(ctx, e); err != nil {
+		if httpEPs, err = httpStep.Prepare(ctx, e); err != nil {
 			return nil, err
 		}
 	}
 	var grpcEPs []grpcload.Endpoint
 	if e.HasTask(experiment.TaskGRPC) {
-		if grpcEPs, err = s.load().PrepareGRPC(ctx, e); err != nil {
+		if grpcEPs, err = grpcStep.Prepare(ctx, e); err != nil {
 			return nil, err
 		}
 	}
@@ -98,7 +82,11 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 		if dir, err = os.MkdirTemp("", "autox-run-"); err != nil {
 			return nil, fmt.Errorf("making a work folder: %w", err)
 		}
-		defer os.RemoveAll(dir)
+		defer func() {
+			if ctx.Err() == nil {
+				os.RemoveAll(dir)
+			}
+		}()
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("making --out folder: %w", err)
 	}
@@ -113,7 +101,8 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 		var err error
 		switch t {
 		case experiment.TaskReady:
-			if err = s.Ready(ctx, e, cfg.Kubeconfig, dir); err != nil {
+			err = readystep.Step{Log: s.Log, Kubeconfig: cfg.Kubeconfig}.Run(ctx, e, dir)
+			if err != nil && ctx.Err() == nil {
 				if experiment.IsInput(err) {
 					return nil, err
 				}
@@ -123,11 +112,15 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 				return assess.Run(assess.Config{Experiment: e, Dir: dir, Output: cfg.Output, FailOnViolation: cfg.FailOnViolation}, stdout, stderr)
 			}
 		case experiment.TaskHTTP:
-			err = s.load().HTTP(ctx, httpEPs, dir)
+			err = httpStep.Load(ctx, httpEPs, dir)
 		case experiment.TaskGRPC:
-			err = s.load().GRPC(ctx, grpcEPs, dir)
+			err = grpcStep.Load(ctx, grpcEPs, dir)
 		}
-		if err != nil {
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("%s task: %w", t, err)
+		default:
 			// Not fatal: assess reports the task as not completed.
 			s.Log.Error(fmt.Sprintf("%s task failed: %v", t, err))
 		}

@@ -26,11 +26,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
+	"github.com/autox-tekton/autox/internal/cli/clitest"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/ready"
+	"github.com/autox-tekton/autox/internal/readystep"
 	"github.com/autox-tekton/autox/internal/run"
 )
 
@@ -41,7 +43,7 @@ func cluster(t *testing.T) (*kube.Clients, string) {
 	if os.Getenv("KUBECONFIG") == "" {
 		t.Fatal("KUBECONFIG is not set; run make e2e, which brings the cluster up")
 	}
-	c, err := kube.Connect("")
+	c, err := kube.Connect(kubeconfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +59,12 @@ func cluster(t *testing.T) (*kube.Clients, string) {
 		return err == nil, fmt.Sprint(err)
 	})
 	return c, ns
+}
+
+// kubeconfig finds the test cluster as the commands do, through
+// $KUBECONFIG (which may list several files).
+func kubeconfig() kube.Kubeconfig {
+	return kube.Kubeconfig{Files: os.Getenv("KUBECONFIG")}
 }
 
 func step(t *testing.T, format string, args ...any) {
@@ -157,6 +165,10 @@ func steps(t *testing.T) run.Steps {
 	return run.Steps{Log: logging.New(testLog{t}, slog.LevelInfo)}
 }
 
+func readyStep(t *testing.T) readystep.Step {
+	return readystep.Step{Log: logging.New(testLog{t}, slog.LevelInfo), Kubeconfig: kubeconfig()}
+}
+
 type testLog struct{ t *testing.T }
 
 func (l testLog) Write(b []byte) (int, error) {
@@ -170,7 +182,7 @@ func TestReadyFromHost(t *testing.T) {
 	for _, name := range []string{"httpbin", "routeguide"} {
 		step(t, "ready: deploy %s and service %s, from the host", name, name)
 		dir := t.TempDir()
-		if err := steps(t).Ready(context.Background(), readyExperiment(ns, name, name, "120s"), "", dir); err != nil {
+		if err := readyStep(t).Run(context.Background(), readyExperiment(ns, name, name, "120s"), dir); err != nil {
 			t.Fatalf("ready %s: %v", name, err)
 		}
 		if _, err := metrics.Read(metrics.PathFor(dir, "ready")); err != nil {
@@ -193,7 +205,7 @@ spec:
       containers: [{name: app, image: "autox.dev/does-not-exist:dev", imagePullPolicy: Never}]
 `)
 	start := time.Now()
-	err := steps(t).Ready(context.Background(), readyExperiment(ns, "broken", "", "15s"), "", t.TempDir())
+	err := readyStep(t).Run(context.Background(), readyExperiment(ns, "broken", "", "15s"), t.TempDir())
 	took := time.Since(start)
 	if !errors.Is(err, ready.ErrNotReady) {
 		t.Fatalf("ready on a broken Deployment = %v, want a not-ready timeout", err)
@@ -218,7 +230,7 @@ func TestReadyBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = steps(t).Ready(context.Background(), e, "", t.TempDir())
+	err = readyStep(t).Run(context.Background(), e, t.TempDir())
 	want := `ready.objects[0]: "deploymentz" is not a resource the API server serves (group "apps", version "v1"); check the spelling, or install its CRD`
 	if !experiment.IsInput(err) || err.Error() != want {
 		t.Errorf("ready on deploymentz = %v\nwant bad input: %s", err, want)
@@ -230,7 +242,10 @@ func TestReadyBadInput(t *testing.T) {
 func taskRun(t *testing.T, c *kube.Clients, ns, sa, experimentYAML string) (*unstructured.Unstructured, string) {
 	t.Helper()
 	cm := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "exp-" + sa}, "data": map[string]any{"experiment.yaml": experimentYAML}}
-	b, _ := yaml.Marshal(cm)
+	b, err := yaml.Marshal(cm)
+	if err != nil {
+		t.Fatal(err)
+	}
 	apply(t, c, ns, string(b))
 	trs := apply(t, c, ns, `apiVersion: tekton.dev/v1
 kind: TaskRun
@@ -354,7 +369,7 @@ func TestAutoxRunReadyHTTPAssess(t *testing.T) {
 	base := "http://" + svc.Spec.ClusterIP + ":80"
 	dir := t.TempDir()
 	exp := filepath.Join(dir, "experiment.yaml")
-	os.WriteFile(exp, []byte(`tasks: [ready, http, assess]
+	clitest.WriteFile(t, exp, `tasks: [ready, http, assess]
 ready: {deploy: httpbin, service: httpbin, namespace: `+ns+`, timeout: 120s}
 http:
   numRequests: 50
@@ -365,7 +380,7 @@ http:
 assess:
   SLOs:
     upper: {http-get/error-count: 0, http-post/error-count: 0, http-get/latency-mean: 500}
-`), 0o644)
+`)
 	// ready says the Service has ready endpoints; kube-proxy programs its
 	// rules a moment later (untranslated service traffic is dropped, see
 	// test/cluster/up.sh).
@@ -381,7 +396,7 @@ assess:
 	})
 	step(t, "autox run -f experiment.yaml (ready, http, assess) against %s", base)
 	var out, errs bytes.Buffer
-	r, err := steps(t).Run(context.Background(), run.Config{ExperimentFile: exp, OutDir: filepath.Join(dir, "out"), Output: "text", FailOnViolation: true}, &out, &errs)
+	r, err := steps(t).Run(context.Background(), run.Config{ExperimentFile: exp, OutDir: filepath.Join(dir, "out"), Output: "text", FailOnViolation: true, Kubeconfig: kubeconfig()}, &out, &errs)
 	if err != nil {
 		t.Fatalf("autox run: %v\n%s", err, out.String())
 	}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/cli/clitest"
+	"github.com/autox-tekton/autox/internal/kube/apitest"
+	"github.com/autox-tekton/autox/internal/logging"
+	"github.com/autox-tekton/autox/internal/metrics"
+)
+
+// deployment is a Deployment in namespace ns whose Available condition
+// has status available.
+func deployment(name, ns, available string) map[string]any {
+	return map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": name, "namespace": ns},
+		"spec":     map[string]any{"selector": map[string]any{"matchLabels": map[string]any{"app": name}}},
+		"status": map[string]any{"conditions": []any{map[string]any{
+			"type": "Available", "status": available, "reason": map[string]string{"True": "MinimumReplicasAvailable", "False": "MinimumReplicasUnavailable"}[available],
+		}}},
+	}
+}
+
+// ready runs the command as main does, in this process.
+func ready(t *testing.T, env map[string]string, args ...string) (int, string) {
+	t.Helper()
+	var errs bytes.Buffer
+	err := runReady(context.Background(), args, &errs, logging.New(&errs, slog.LevelInfo), func(k string) string { return env[k] })
+	return cli.Exit("ready", err, &errs), errs.String()
+}
+
+// TestKubeconfigList: $KUBECONFIG is a list of files, merged as kubectl
+// merges them; -kubeconfig is one file.
+func TestKubeconfigList(t *testing.T) {
+	srv := apitest.Start(t, deployment("web", "shop", "True"))
+	dir := t.TempDir()
+	// The cluster and the context in one file, the user in another, as
+	// when a cloud CLI writes its own file beside the user's.
+	cluster, user := filepath.Join(dir, "cluster.yaml"), filepath.Join(dir, "user.yaml")
+	clitest.WriteFile(t, cluster, fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: test, cluster: {server: %q}}]
+contexts: [{name: test, context: {cluster: test, user: me, namespace: shop}}]
+current-context: test
+`, srv.URL))
+	clitest.WriteFile(t, user, "apiVersion: v1\nkind: Config\nusers: [{name: me, user: {token: secret}}]\n")
+	exp := filepath.Join(dir, "experiment.yaml")
+	clitest.WriteFile(t, exp, "tasks: [ready]\nready: {deploy: web, timeout: 10s}\n")
+	list := cluster + string(os.PathListSeparator) + user
+
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantCode int
+		want     string
+	}{{
+		name: "KUBECONFIG lists two files",
+		env:  map[string]string{"KUBECONFIG": list},
+		want: "ready: waiting for deployment shop/web to be Available (timeout 10s)\nready: deployment shop/web is ready",
+	}, {
+		name: "a missing file in KUBECONFIG is skipped",
+		env:  map[string]string{"KUBECONFIG": filepath.Join(dir, "absent.yaml") + string(os.PathListSeparator) + list},
+		want: "ready: waiting for deployment shop/web to be Available (timeout 10s)\nready: deployment shop/web is ready",
+	}, {
+		name:     "-kubeconfig is one file, not a list",
+		env:      map[string]string{"KUBECONFIG": list},
+		args:     []string{"-kubeconfig", list},
+		wantCode: 2,
+		want:     "ready: -kubeconfig: cannot be used: stat " + list + ": no such file or directory; fix the kubeconfig or name another\n",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			code, stderr := ready(t, tc.env, append([]string{"-f", exp, "-dir", out}, tc.args...)...)
+			if code != tc.wantCode || !strings.HasPrefix(stderr, tc.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d, stderr beginning:\n%s", code, stderr, tc.wantCode, tc.want)
+			}
+			_, err := metrics.Read(metrics.PathFor(out, "ready"))
+			if (err == nil) != (tc.wantCode == 0) {
+				t.Errorf("ready.metrics.json: %v; want it only when ready", err)
+			}
+		})
+	}
+}
+
+// TestNotReadyInTime runs the built command, so that client-go logs as
+// in a step: the timeout says what was not ready and nothing else, for
+// client-go's own line about the watch that the timeout cut short is
+// noise, and is dropped.
+func TestNotReadyInTime(t *testing.T) {
+	bin := clitest.Build(t, "github.com/autox-tekton/autox/cmd/ready")
+	srv := apitest.Start(t, deployment("web", "shop", "False"))
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "experiment.yaml")
+	clitest.WriteFile(t, exp, "tasks: [ready]\nready: {deploy: web, timeout: 1s}\n")
+	p := clitest.Start(t, bin, nil, "-f", exp, "-dir", dir, "-kubeconfig", srv.Kubeconfig(t, dir, "shop"))
+	code := p.Wait(t, 10*time.Second)
+	want := "ready: waiting for deployment shop/web to be Available (timeout 1s)\n" +
+		"ready: not ready: deployment shop/web: Available=False (MinimumReplicasUnavailable) after 1s\n"
+	if code != 3 || p.Stderr() != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 3, stderr:\n%s", code, p.Stderr(), want)
+	}
+}
+
+// TestSIGTERM stops the built ready command while it waits, as Tekton
+// does on cancel and timeout: it must end within 5s, exit 3, say what it
+// was waiting for, and write no ready.metrics.json.
+func TestSIGTERM(t *testing.T) {
+	bin := clitest.Build(t, "github.com/autox-tekton/autox/cmd/ready")
+	srv := apitest.Start(t, deployment("web", "shop", "False"))
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "experiment.yaml")
+	clitest.WriteFile(t, exp, "tasks: [ready]\nready: {deploy: web, timeout: 10m}\n")
+	p := clitest.Start(t, bin, []string{"KUBECONFIG=" + srv.Kubeconfig(t, dir, "shop")}, "-f", exp, "-dir", dir)
+	p.WaitFor(t, "a watch of the Deployment", 10*time.Second, func() bool { return srv.Watches() > 0 })
+	// The watch is open; client-go looks at what it listed when it sees
+	// its cache synced, which it checks every 100ms (WaitForCacheSync),
+	// and nothing outside the process shows that moment.
+	time.Sleep(500 * time.Millisecond)
+
+	code, took := p.Terminate(t, 5*time.Second)
+	want := "ready: waiting for deployment shop/web to be Available (timeout 10m0s)\n" +
+		"ready: deployment shop/web: stopped waiting (terminated signal received); last seen: Available=False (MinimumReplicasUnavailable)\n"
+	if code != 3 || took > 5*time.Second || p.Stderr() != want {
+		t.Errorf("after SIGTERM: exit %d after %s, stderr:\n%s\nwant exit 3 within 5s, stderr:\n%s", code, took.Round(time.Millisecond), p.Stderr(), want)
+	}
+	if _, err := os.Stat(metrics.PathFor(dir, "ready")); !os.IsNotExist(err) {
+		t.Errorf("a stopped ready step wrote ready.metrics.json (stat: %v)", err)
+	}
+}

@@ -1,0 +1,54 @@
+// Package grpcstep is the grpc step: it prepares the experiment's gRPC
+// endpoints (payloads, protos and methods; every bad input is found here,
+// before any load), sends the load through bojand/ghz
+// (internal/grpcload) and writes <dir>/grpc.metrics.json. It links ghz,
+// and neither hey nor client-go.
+package grpcstep
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/grpcload"
+	"github.com/autox-tekton/autox/internal/loadstep"
+)
+
+// Step is the grpc step.
+type Step struct {
+	Log *slog.Logger
+	// Client fetches dataURL and protoURL documents.
+	Client *http.Client
+	// ProgressEvery is the interval of progress lines (0: 5s).
+	ProgressEvery time.Duration
+}
+
+// Run prepares the endpoints, then sends the load and writes
+// dir/grpc.metrics.json.
+func (s Step) Run(ctx context.Context, e *experiment.Experiment, dir string) error {
+	eps, err := s.Prepare(ctx, e)
+	if err != nil {
+		return err
+	}
+	return s.Load(ctx, eps, dir)
+}
+
+// Prepare resolves the grpc task's endpoints. Every failure is bad input,
+// found before any load is sent, unless ctx ended meanwhile.
+func (s Step) Prepare(ctx context.Context, e *experiment.Experiment) ([]grpcload.Endpoint, error) {
+	if e.GRPC == nil {
+		return nil, experiment.Fieldf("grpc", "missing; add a grpc section with host and call or endpoints")
+	}
+	eps, err := grpcload.Prepare(ctx, s.Client, e.GRPCEndpoints())
+	return eps, loadstep.Stopped(ctx, err)
+}
+
+// Load sends the load and writes dir/grpc.metrics.json, also when it was
+// stopped: then with what was measured until the stop.
+func (s Step) Load(ctx context.Context, eps []grpcload.Endpoint, dir string) error {
+	w := &grpcload.Work{Endpoints: eps, Log: s.Log, ProgressEvery: s.ProgressEvery}
+	f, err := w.Run(ctx)
+	return loadstep.Save(ctx, experiment.TaskGRPC, dir, f, err)
+}

@@ -1,0 +1,64 @@
+// Package httpstep is the http step: it prepares the experiment's HTTP
+// endpoints (every bad input is found here, before any load), sends the
+// load through rakyll/hey (internal/httpload) and writes
+// <dir>/http.metrics.json. It links hey, and neither ghz nor client-go.
+package httpstep
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/httpload"
+	"github.com/autox-tekton/autox/internal/loadstep"
+)
+
+// Step is the http step.
+type Step struct {
+	Log *slog.Logger
+	// Client fetches payloadURL documents.
+	Client *http.Client
+	// ProgressEvery is the interval of progress lines (0: 5s).
+	ProgressEvery time.Duration
+}
+
+// Run prepares the endpoints, then sends the load and writes
+// dir/http.metrics.json.
+func (s Step) Run(ctx context.Context, e *experiment.Experiment, dir string) error {
+	eps, err := s.Prepare(ctx, e)
+	if err != nil {
+		return err
+	}
+	return s.Load(ctx, eps, dir)
+}
+
+// Prepare resolves the http task's endpoints and loads their payloads.
+// Every failure is bad input, found before any load is sent, unless ctx
+// ended meanwhile.
+func (s Step) Prepare(ctx context.Context, e *experiment.Experiment) ([]experiment.HTTPEndpoint, error) {
+	if e.HTTP == nil {
+		return nil, experiment.Fieldf("http", "missing; add an http section with url or endpoints")
+	}
+	eps := e.HTTPEndpoints()
+	if err := experiment.LoadPayloads(ctx, s.Client, eps); err != nil {
+		return nil, loadstep.Stopped(ctx, err)
+	}
+	for _, ep := range eps {
+		if strings.HasPrefix(ep.URL, "https:") {
+			s.Log.Warn(fmt.Sprintf("%s: TLS certificates are not verified: hey, which sends the load, always skips verification", ep.MetricPrefix()))
+		}
+	}
+	return eps, nil
+}
+
+// Load sends the load and writes dir/http.metrics.json, also when it was
+// stopped: then with what was measured until the stop.
+func (s Step) Load(ctx context.Context, eps []experiment.HTTPEndpoint, dir string) error {
+	w := &httpload.Work{Endpoints: eps, Log: s.Log, ProgressEvery: s.ProgressEvery}
+	f, err := w.Run(ctx)
+	return loadstep.Save(ctx, experiment.TaskHTTP, dir, f, err)
+}
