@@ -42,7 +42,7 @@ func TestGRPCStep(t *testing.T) {
 
 	os.Remove(metrics.PathFor(dir, "grpc"))
 	code, stderr = step("tasks: [grpc]\ngrpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeature, data: {lattitude: 1}}\n")
-	want := "grpc: grpc.data: does not match message routeguide.Point: message type routeguide.Point has no known field named lattitude; use the field names of the proto\n"
+	want := "grpc: grpc.data: does not match message routeguide.Point: unknown field \"lattitude\"; use the field names of the proto\n"
 	if code != 2 || stderr != want {
 		t.Errorf("exit %d, stderr %q; want 2, %q", code, stderr, want)
 	}
