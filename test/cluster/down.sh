@@ -38,6 +38,8 @@ wait_gone() {
 
 # stop_daemons REC: the recorded daemons, newest first; containerd last,
 # after the containers were killed through it (so kubelet cannot restart them).
+# Each gets SIGTERM and 5 s (kube-apiserver's graceful shutdown takes longer;
+# its state is removed anyway), then SIGKILL.
 stop_daemons() {
   local rec=$1 folder=$2 name pid start ctrd="" t
   local -a mine=()
@@ -46,7 +48,7 @@ stop_daemons() {
     if [ "$name" = containerd ]; then ctrd="$pid $start"; continue; fi
     kill -TERM "$pid" 2>/dev/null && mine+=("$pid $start")
   done < <(fields proc "$rec" | tac)
-  [ ${#mine[@]} -gt 0 ] && wait_gone 10 "${mine[@]}"
+  [ ${#mine[@]} -gt 0 ] && wait_gone 5 "${mine[@]}"
   [ -n "$ctrd" ] || return 0
   local sock=$folder/run/containerd/containerd.sock
   if [ -S "$sock" ]; then
@@ -57,7 +59,7 @@ stop_daemons() {
     for t in $("${c[@]}" tasks ls -q 2>/dev/null); do "${c[@]}" tasks delete -f "$t" >/dev/null 2>&1; done
   fi
   kill -TERM "${ctrd%% *}" 2>/dev/null
-  wait_gone 10 "$ctrd"
+  wait_gone 5 "$ctrd"
 }
 
 # cgroup_dirs NAME: our cgroup NAME in every hierarchy where it exists.

@@ -92,8 +92,17 @@ starttime() {
   echo "${20}"
 }
 
-# ours PID START: the process PID is alive and is the one recorded.
-ours() { [ -n "$1" ] && [ "$(starttime "$1" 2>/dev/null)" = "$2" ]; }
+# ours PID START: the process PID runs and is the one recorded. A zombie
+# (dead, not yet reaped by its new parent, PID 1) does not count.
+ours() {
+  local want=$2 s
+  [ -n "$1" ] || return 1
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  # shellcheck disable=SC2086
+  set -- $s
+  [ "$1" != Z ] && [ "$1" != X ] && [ "${20}" = "$want" ]
+}
 
 # fields KIND FILE: what follows KIND on each KIND line of a record, in order, once each.
 fields() { awk -v k="$1" '$1 == k && NF > 1 {sub(/^[^ ]+ /, ""); if (!seen[$0]++) print}' "$2"; }

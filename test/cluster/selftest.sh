@@ -44,6 +44,8 @@ foreign_b=$tmp/b/.cluster
 foreign_bridge=autoxst$((RANDOM % 1000))
 foreign_rule="-s 10.254.0.0/16 -j DROP -m comment --comment autox-selftest-$rand"
 blocker=""
+had_netns_dir=false
+[ -d /run/netns ] && had_netns_dir=true
 
 # spawn CMD...: start a decoy process, remember its PID.
 spawn() { "$@" >/dev/null 2>&1 & decoy_pids+=($!); disown; }
@@ -53,6 +55,11 @@ cleanup() {
   [ -n "$blocker" ] && kill "$blocker" 2>/dev/null
   for p in "${decoy_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
   ip netns delete "$decoy_netns" 2>/dev/null
+  # ip netns add made /run/netns (a mount of itself): put it back as it was.
+  if ! $had_netns_dir && [ -d /run/netns ] && [ -z "$(ls -A /run/netns)" ]; then
+    while mountpoint -q /run/netns; do umount /run/netns || break; done
+    rmdir /run/netns
+  fi
   iptables -t nat -D OUTPUT -m comment --comment "selftest-decoy-$rand" -j KUBE-DECOY 2>/dev/null
   iptables -t nat -X KUBE-DECOY 2>/dev/null
   iptables -t filter -X CNI-DECOY 2>/dev/null

@@ -14,8 +14,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 PKI=$RUN/pki
 NODE=autox-node
-TEKTON_PROBES_PORT=18080
-PORTS=(6443 2379 2380 10248 10249 10250 10256 10257 10259 $TEKTON_PROBES_PORT 19090 18008)
+# The Tekton controller's probes, metrics and profiling ports (defaults 8080,
+# 9090, 8008), next to Kubernetes' own: the loopback tests use 18080 and such.
+TEKTON_PROBES_PORT=10280
+TEKTON_METRICS_PORT=10281
+TEKTON_PROFILING_PORT=10282
+PORTS=(6443 2379 2380 2381 10248 10249 10250 10256 10257 10259 $TEKTON_PROBES_PORT $TEKTON_METRICS_PORT $TEKTON_PROFILING_PORT)
 
 phase_start=$SECONDS
 phase() { say "$1 ($((SECONDS - phase_start))s)"; }
@@ -324,7 +328,7 @@ start_tekton() {
   CONFIG_OBSERVABILITY_NAME=config-observability CONFIG_FEATURE_FLAGS_NAME=feature-flags \
   CONFIG_LEADERELECTION_NAME=config-leader-election-controller CONFIG_SPIRE=config-spire \
   METRICS_DOMAIN=tekton.dev/pipeline PROBES_PORT=$TEKTON_PROBES_PORT \
-  METRICS_PROMETHEUS_PORT=19090 PROFILING_PORT=18008 \
+  METRICS_PROMETHEUS_PORT=$TEKTON_METRICS_PORT PROFILING_PORT=$TEKTON_PROFILING_PORT \
     start tekton-controller "$TEKTON_BIN/controller" -kubeconfig "$PKI/admin.kubeconfig" -disable-ha \
       -entrypoint-image "autox.dev/tekton-entrypoint:$TEKTON_VERSION" \
       -nop-image "autox.dev/tekton-nop:$TEKTON_VERSION" \
