@@ -5,7 +5,7 @@ GO    ?= go
 BIN   := bin
 PROGRAMS := $(notdir $(wildcard cmd/*))
 
-.PHONY: help build deps test unit lint bench demo clean images cluster-up cluster-down e2e
+.PHONY: help build deps test unit lint bench demo clean images cluster-up cluster-down cluster-selftest e2e
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -29,11 +29,12 @@ lint: ## gofmt and go vet
 unit: ## unit and loopback tests, with the race detector
 	AUTOX_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 -p 1 ./...
 
-test: ## the README's test command: deps, lint, unit tests, then the cluster's e2e tests
+test: ## the README's test command: deps, lint, unit tests, the cluster's e2e tests, the cluster's selftest
 	@./test/timed.sh deps $(MAKE) --no-print-directory deps
 	@./test/timed.sh lint $(MAKE) --no-print-directory lint
 	@./test/timed.sh unit $(MAKE) --no-print-directory unit
 	@./test/timed.sh e2e $(MAKE) --no-print-directory e2e
+	@./test/timed.sh cluster-selftest $(MAKE) --no-print-directory cluster-selftest
 
 images: ## an OCI image per program (no Docker) into bin/images; REGISTRY=host:port pushes (INSECURE=1: plain HTTP)
 	$(GO) run ./images -out $(BIN)/images $(if $(REGISTRY),-registry $(REGISTRY)) $(if $(INSECURE),-insecure)
@@ -41,8 +42,11 @@ images: ## an OCI image per program (no Docker) into bin/images; REGISTRY=host:p
 cluster-up: ## a real single-node Kubernetes + Tekton under .cluster/ (prints export KUBECONFIG=...)
 	@./test/cluster/up.sh
 
-cluster-down: ## stop the cluster and remove what it left on the machine
+cluster-down: ## stop the cluster and remove what its record lists, and nothing else
 	@./test/cluster/down.sh
+
+cluster-selftest: ## prove cluster-up/down touch only what the cluster made (leaves the cluster down)
+	@./test/cluster/selftest.sh
 
 e2e: ## bring the cluster up if it is not, run test/e2e against it, print a summary
 	@./test/e2e.sh

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # e2e.sh: bring the test cluster up (if it is not), run the end-to-end
-# tests under test/e2e against it, and print a summary.
+# tests under test/e2e against it, and print a summary. The cluster folder
+# is .cluster/, or $AUTOX_CLUSTER_DIR (see test/cluster/lib.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. ./test/cluster/lib.sh
 start=$SECONDS
 ./test/cluster/up.sh || exit 1
-export KUBECONFIG=$PWD/.cluster/run/kubeconfig
+export KUBECONFIG=$KUBECONFIG_FILE
 echo "e2e: cluster ready in $((SECONDS - start))s; running go test -tags e2e ./test/e2e/"
-log=.cluster/logs/e2e.log
+mkdir -p "$LOGS"
+log=$LOGS/e2e.log
 go test -tags e2e -count=1 -timeout 30m -v ./test/e2e/ 2>&1 | tee "$log" | grep -E '^(=== RUN|--- (PASS|FAIL|SKIP)|\s+\S+_test.go:[0-9]+: (step:|.*(want|lacks|error|not)))|^(ok|FAIL|panic)'
 rc=${PIPESTATUS[0]}
 pass=$(grep -c -- '--- PASS' "$log")

@@ -4,19 +4,15 @@
 # nothing. Each part builds in its own throwaway module that requires the
 # upstream module at its pinned version.
 #
-#   Kubernetes v1.34.4: kube-apiserver, kube-controller-manager,
-#     kube-scheduler, kubelet, kube-proxy (staging modules at v0.34.4)
-#   Tekton Pipelines v1.9.0: controller, entrypoint, nop, workingdirinit,
-#     sidecarlogresults (and its CRDs and config maps under config/)
-#   Tekton Triggers v0.34.0: eventlistenersink (and its CRDs)
+#   Kubernetes ($K8S_VERSION): kube-apiserver, kube-controller-manager,
+#     kube-scheduler, kubelet, kube-proxy (staging modules at $K8S_STAGING)
+#   Tekton Pipelines ($TEKTON_VERSION): controller, entrypoint, nop,
+#     workingdirinit, sidecarlogresults (and its CRDs and config maps under config/)
+#   Tekton Triggers ($TRIGGERS_VERSION): eventlistenersink (and its CRDs)
+# The versions are set in lib.sh, and only there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-
-K8S_VERSION=v1.34.4
-K8S_STAGING=v0.34.4
-TEKTON_VERSION=v1.9.0
-TRIGGERS_VERSION=v0.34.0
 
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
 
@@ -76,8 +72,9 @@ EOF
 
 mkdir -p "$CACHE" "$LOGS"
 v=k8s.io/component-base/version
+IFS=. read -r k8s_major k8s_minor _ <<<"${K8S_VERSION#v}"
 build_part k8s "$K8S_VERSION" "$(k8s_mod)" \
-  "-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=34 -X $v.gitTreeState=clean" \
+  "-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=$k8s_major -X $v.gitMinor=$k8s_minor -X $v.gitTreeState=clean" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
 build_part tekton "$TEKTON_VERSION" "$(tekton_mod)" "-s -w" \
