@@ -2,13 +2,16 @@ package grpcload
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +22,7 @@ import (
 
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/test/apps/conncount"
 	"github.com/autox-tekton/autox/test/apps/routeguide/app"
 )
 
@@ -207,7 +211,10 @@ grpc:
 }
 
 func TestUnreachableHostIsErrorsNotBadInput(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dead := ln.Addr().String()
 	ln.Close()
 	for _, proto := range []string{"", ", protoFile: $REPO/test/apps/routeguide/app/route_guide.proto"} {
@@ -225,11 +232,16 @@ func TestUnreachableHostIsErrorsNotBadInput(t *testing.T) {
 func TestPrepareBadInput(t *testing.T) {
 	_, host := startRouteGuide(t)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "broken.proto"), []byte("syntax = \"proto3\";\nmessage P {\n  int32 x = 1\n}\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "broken.proto"), []byte("syntax = \"proto3\";\nmessage P {\n  int32 x = 1\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	noReflection := grpcServerWithoutReflection(t)
 	files := httptest.NewServer(http.FileServer(http.Dir(filepath.Join(repo(t), "test"))))
 	defer files.Close()
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadURL := "http://" + ln.Addr().String() + "/x.json"
 	ln.Close()
 	for _, tc := range []struct{ name, yaml, want string }{{
@@ -311,4 +323,114 @@ func grpcServerWithoutReflection(t *testing.T) string {
 	go s.Serve(ln)
 	t.Cleanup(s.Stop)
 	return ln.Addr().String()
+}
+
+// waitClosed waits up to 2s for the server to hold no connection open.
+func waitClosed(t *testing.T, conns *conncount.Listener) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for conns.Open() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := conns.Open(); n > 0 {
+		t.Errorf("%d connections still open 2s after the load ended, want 0", n)
+	}
+}
+
+const getFeature = "call: routeguide.RouteGuide.GetFeature, protoFile: $REPO/test/apps/routeguide/app/route_guide.proto"
+
+func TestServerSeesTheAskedConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name, traffic string
+		// phases is 2 with a warmup: each phase opens its own connections.
+		phases int
+	}{
+		{"count", "total: 400", 1},
+		{"duration", "duration: 1s", 1},
+		{"rated count", "total: 60, rps: 100", 1},
+		{"rated duration", "duration: 1s, rps: 60", 1},
+		{"count with warmup", "total: 100, warmupNumRequests: 50", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, host := startRouteGuide(t)
+			f := run(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", concurrency: 6, connections: 3, metadata: {x-delay-ms: '5'}, "+tc.traffic+"}\n")
+			if e := f.Endpoints[0]; e.ErrorCount != 0 {
+				t.Errorf("%d errors: %v", e.ErrorCount, e.Errors)
+			}
+			// A phase's connections close as the next one's open, so with
+			// a warmup the server may see both for a moment.
+			if got := s.Conns.Peak(); got < 3 || (tc.phases == 1 && got != 3) {
+				t.Errorf("the server saw at most %d connections open at once, want the 3 asked", got)
+			}
+			if got := s.Conns.Accepted(); got != 3*tc.phases {
+				t.Errorf("the server accepted %d connections, want 3 per phase", got)
+			}
+			waitClosed(t, s.Conns)
+		})
+	}
+}
+
+func TestCancelReturnsWhatWasMeasured(t *testing.T) {
+	for _, tc := range []struct{ name, delay string }{
+		{"server answers", "20"},
+		{"server hangs", "60000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, host := startRouteGuide(t)
+			eps, err := prepare(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", duration: 1m, concurrency: 4, metadata: {x-delay-ms: '"+tc.delay+"'}}\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			signal := errors.New("terminated signal received")
+			ctx, cancel := context.WithCancelCause(context.Background())
+			time.AfterFunc(700*time.Millisecond, func() { cancel(signal) })
+			f, err := (&Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}).Run(ctx)
+			stopped := time.Now()
+			if !errors.Is(err, signal) {
+				t.Errorf("Run after cancel = %v, want an error wrapping the cause", err)
+			}
+			if f == nil {
+				t.Fatal("Run after cancel returned no metrics")
+			}
+			if took := time.Since(stopped); took > 3*time.Second {
+				t.Errorf("Run returned %v after the cancel, want within 3s", took)
+			}
+			if len(f.Endpoints) != 1 {
+				t.Fatalf("%d endpoints in the metrics, want the one that was stopped", len(f.Endpoints))
+			}
+			e := f.Endpoints[0]
+			want := regexp.MustCompile(`^grpc: stopped after 0\.[5-9]s of 1m0s \(terminated signal received\); ` + strconv.FormatInt(e.RequestCount, 10) + ` calls measured$`)
+			if !want.MatchString(f.Stopped) {
+				t.Errorf("Stopped = %q, want it to match %s", f.Stopped, want)
+			}
+			if tc.delay == "20" && e.RequestCount < 20 {
+				t.Errorf("%d calls measured in 0.7s at concurrency 4 and 20ms each, want 20 or more", e.RequestCount)
+			}
+			waitClosed(t, s.Conns)
+		})
+	}
+}
+
+func TestDurationRunAllocatesLittle(t *testing.T) {
+	_, host := startRouteGuide(t)
+	eps, err := prepare(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", duration: 300ms, concurrency: 2, metadata: {x-delay-ms: '20'}}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f, err := (&Work{Endpoints: eps}).Run(context.Background())
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.Endpoints[0].RequestCount; n < 10 {
+		t.Fatalf("%d calls in 300ms at concurrency 2 and 20ms each, want 10 or more", n)
+	}
+	// About 30 calls: anything near ghz's 64 MB of details for an
+	// open-ended run means memory grows with what might be sent.
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("a 300ms run allocated %d MB, want under 16 MB", got>>20)
+	}
 }
