@@ -16,11 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bojand/ghz/runner"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/grpc"
 
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/load"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/test/apps/conncount"
 	"github.com/autox-tekton/autox/test/apps/routeguide/app"
@@ -300,7 +302,6 @@ func TestParseBadGRPCInput(t *testing.T) {
 		{"host without port", "grpc: {host: routeguide.default, call: a.B.C}", `x.yaml: grpc.host: "routeguide.default" has no port; write host:port, e.g. routeguide.default:50051`},
 		{"call without service", "grpc: {host: h:1, call: GetFeature}", `x.yaml: grpc.call: "GetFeature" is not a method name; write package.Service.Method, e.g. routeguide.RouteGuide.GetFeature`},
 		{"CA file without TLS", "grpc: {host: h:1, call: a.B.C, cacert: ca.pem}", `x.yaml: grpc.cacert: a CA file means TLS, but insecure is true (the default); add insecure: false`},
-		{"fractional rps", "grpc: {host: h:1, call: a.B.C, rps: 2.5}", `x.yaml: grpc.rps: 2.5 is not a whole number; ghz paces whole calls per second, write e.g. 50`},
 		{"total and numRequests", "grpc: {host: h:1, call: a.B.C, total: 5, numRequests: 5}", `x.yaml: grpc.numRequests: numRequests and total are the same setting; remove one`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -432,5 +433,75 @@ func TestDurationRunAllocatesLittle(t *testing.T) {
 	// open-ended run means memory grows with what might be sent.
 	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
 		t.Errorf("a 300ms run allocated %d MB, want under 16 MB", got>>20)
+	}
+}
+
+// slowReturn is a ghz Requester whose Run, once ghz's Run has returned
+// (and closed the channel Stop sends on), signals returned and lingers,
+// so that a stop lands in the window after ghz's Run returned and before
+// runOrAbort sees it.
+type slowReturn struct {
+	*runner.Requester
+	returned chan struct{}
+}
+
+func (s slowReturn) Run() (*runner.Report, error) {
+	rep, err := s.Requester.Run()
+	close(s.returned)
+	time.Sleep(5 * time.Millisecond)
+	return rep, err
+}
+
+// requester makes a ghz Requester of n calls for ep, as the engine does.
+func requester(t *testing.T, ep Endpoint, n int) *runner.Requester {
+	t.Helper()
+	r, _, err := (&engine{ep: ep}).newRequester(load.NewGate(int64(n), 0), n, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestStopAroundRunsReturnNeitherPanicsNorHangs(t *testing.T) {
+	s, host := startRouteGuide(t)
+	eps, err := prepare(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", concurrency: 2}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := eps[0]
+	finished := func(name string, f func() (*runner.Report, error)) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if _, err := f(); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: still running 5s later", name)
+		}
+	}
+	// The stop lands after ghz's Run has returned, every time.
+	for i := range 20 {
+		r := slowReturn{requester(t, ep, 3), make(chan struct{})}
+		abort, cancel := context.WithCancel(context.Background())
+		go func() { <-r.returned; cancel() }()
+		finished("stop after Run returned #"+strconv.Itoa(i), func() (*runner.Report, error) { return runOrAbort(abort, r) })
+		cancel()
+	}
+	// The stop lands anywhere from before the first call to after the
+	// last one.
+	before := s.Count("GetFeature")
+	for i := range 200 {
+		abort, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(time.Duration(i%40)*50*time.Microsecond, cancel)
+		finished("stop at "+strconv.Itoa(i%40*50)+"µs", func() (*runner.Report, error) { return runOrAbort(abort, requester(t, ep, 4)) })
+		cancel()
+	}
+	if got := s.Count("GetFeature") - before; got == 0 || got == 800 {
+		t.Errorf("the server saw %d of the 800 calls: the stops all came before or all after the calls", got)
 	}
 }
