@@ -505,3 +505,37 @@ func TestStopAroundRunsReturnNeitherPanicsNorHangs(t *testing.T) {
 		t.Errorf("the server saw %d of the 800 calls: the stops all came before or all after the calls", got)
 	}
 }
+
+func TestBatchesKeepEveryResult(t *testing.T) {
+	for _, tc := range []struct {
+		name, traffic   string
+		calls, measured int64
+	}{
+		{"count", "total: 520", 520, 520},
+		{"skipFirst across batches", "total: 130, skipFirst: 60", 130, 70},
+		{"rated duration", "duration: 1s, rps: 220", 220, 220},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, host := startRouteGuide(t)
+			eps, err := prepare(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", concurrency: 4, connections: 2, "+tc.traffic+"}\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Requesters of 50 calls, one after another, each with its
+			// own 2 connections.
+			w := &Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), ProgressEvery: time.Second, batch: 50}
+			f, err := w.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := f.Endpoints[0]
+			type counts struct{ Measured, Latencies, OK, Server, Connections int64 }
+			want := counts{tc.measured, tc.measured, tc.measured, tc.calls, 2 * ((tc.calls + 49) / 50)}
+			got := counts{e.RequestCount, e.Latency.TotalCount(), e.StatusCodes["OK"], s.Count("GetFeature"), int64(s.Conns.Accepted())}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			waitClosed(t, s.Conns)
+		})
+	}
+}

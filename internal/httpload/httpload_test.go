@@ -447,3 +447,45 @@ func TestDurationRunAllocatesLittle(t *testing.T) {
 		t.Errorf("a 300ms run allocated %d MB, want under 16 MB", got>>20)
 	}
 }
+
+func TestBatchesKeepEveryResult(t *testing.T) {
+	for _, tc := range []struct{ name, traffic string }{
+		{"count", "numRequests: 1000, qps: unlimited"},
+		{"duration", "duration: 500ms, qps: unlimited"},
+		{"rated duration", "duration: 1s, qps: 300"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, conns, url := startCountingApp(t)
+			eps := endpoints(t, "tasks: [http]\nhttp: {url: "+url+"/get, connections: 4, "+tc.traffic+"}\n")
+			// 40 results at once over 4 connections: batches of 32
+			// requests, each on a connection of its own.
+			w := &Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), ProgressEvery: time.Second, batch: 40}
+			f, err := w.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := f.Endpoints[0]
+			if e.ErrorCount != 0 {
+				t.Errorf("%d errors: %v", e.ErrorCount, e.Errors)
+			}
+			type counts struct{ Requests, Latencies, OK, Server int64 }
+			want := counts{e.RequestCount, e.RequestCount, e.RequestCount, e.RequestCount}
+			if diff := cmp.Diff(want, counts{e.RequestCount, e.Latency.TotalCount(), e.StatusCodes["200"], a.Count("/get")}); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if tc.name == "count" && e.RequestCount != 1000 {
+				t.Errorf("%d requests, want 1000", e.RequestCount)
+			}
+			if tc.name == "rated duration" && e.RequestCount != 300 {
+				t.Errorf("%d requests, want 300 (rate x duration)", e.RequestCount)
+			}
+			if got, want := conns.Accepted(), int((e.RequestCount+31)/32); got < want {
+				t.Errorf("%d connections for %d requests in batches of 32, want %d or more", got, e.RequestCount, want)
+			}
+			if got := conns.Peak(); got > 8 {
+				t.Errorf("%d connections open at once, want no more than 4 (and 4 closing)", got)
+			}
+			waitClosed(t, conns)
+		})
+	}
+}
