@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -81,18 +82,12 @@ type engine struct {
 // more. ghz's own pacer is replaced by the gate, so ghz never needs to
 // be stopped, except to abort calls in flight.
 func (e *engine) Send(abort context.Context, g *load.Gate, rec *load.Recorder) error {
-	onFinish := grpc.OnFinish(func(err error) {
-		rec.Ended(1)
-		if err != nil {
-			rec.Failed(1)
-		}
-	})
 	for g.Open() {
 		n := e.batch
 		if r := g.Remaining(); r >= 0 {
 			n = int(min(int64(n), r))
 		}
-		more, err := e.requester(abort, g, rec, n, onFinish)
+		more, err := e.requester(abort, g, rec, n)
 		if err != nil || !more {
 			return err
 		}
@@ -102,39 +97,45 @@ func (e *engine) Send(abort context.Context, g *load.Gate, rec *load.Recorder) e
 
 // requester runs one ghz Requester of at most n calls and records them;
 // it reports whether the gate may grant more.
-func (e *engine) requester(abort context.Context, g *load.Gate, rec *load.Recorder, n int, onFinish grpc.CallOption) (bool, error) {
-	reqr, pacer, err := e.newRequester(g, n, onFinish)
+func (e *engine) requester(abort context.Context, g *load.Gate, rec *load.Recorder, n int) (bool, error) {
+	reqr, guard, err := e.newRequester(g, n, rec)
 	if err != nil {
 		return false, err
 	}
-	rep, err := runOrAbort(abort, reqr)
+	rep, err := runOrAbort(abort, reqr, guard)
 	// ghz's own errors (not the calls') mean the load did not run.
 	if err != nil {
 		return false, fmt.Errorf("ghz: %w", err)
 	}
 	record(rec, rep)
-	return !pacer.turnedAway.Load(), nil
+	return !guard.turnedAway.Load(), nil
 }
 
-// newRequester makes a ghz Requester of at most n calls, each granted by g.
-func (e *engine) newRequester(g *load.Gate, n int, onFinish grpc.CallOption) (*runner.Requester, *batchPacer, error) {
+// newRequester makes a ghz Requester of at most n calls, each granted by
+// g and counted in rec's progress (rec may be nil), and its guard.
+func (e *engine) newRequester(g *load.Gate, n int, rec *load.Recorder) (*runner.Requester, *guard, error) {
 	ep := e.ep
-	pacer := &batchPacer{gate: g, max: uint64(n)}
+	gd := &guard{gate: g, max: uint64(n)}
 	data := "{}" // ghz needs data; no data is the empty message
 	if len(ep.Data) > 0 {
 		data = string(ep.Data)
 	}
-	callOpts := []grpc.CallOption{grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)}
-	if onFinish != nil {
-		callOpts = append(callOpts, onFinish)
-	}
+	onFinish := grpc.OnFinish(func(err error) {
+		gd.ended()
+		if rec != nil {
+			rec.Ended(1)
+			if err != nil {
+				rec.Failed(1)
+			}
+		}
+	})
 	opts := []runner.Option{
 		runner.WithProtosetBinary(ep.Protoset),
 		runner.WithTotalRequests(uint(n)),
 		runner.WithConcurrency(uint(ep.Workers)),
 		runner.WithConnections(uint(ep.Connections)),
-		runner.WithPacer(pacer),
-		runner.WithWorkerTicker(newWorkerTicker(ep.Workers)),
+		runner.WithPacer(gd),
+		runner.WithWorkerTicker(newWorkerTicker(ep.Workers, gd)),
 		runner.WithTimeout(ep.Timeout),
 		runner.WithDialTimeout(dialTimeout),
 		runner.WithInsecure(ep.Insecure),
@@ -142,7 +143,9 @@ func (e *engine) newRequester(g *load.Gate, n int, onFinish grpc.CallOption) (*r
 		// Stop is only called to abort calls in flight: it closes the
 		// connections.
 		runner.WithDurationStopAction("close"),
-		runner.WithDefaultCallOptions(callOpts),
+		runner.WithDefaultCallOptions([]grpc.CallOption{
+			onFinish, grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32),
+		}),
 	}
 	if !ep.Insecure && ep.CACert != "" {
 		opts = append(opts, runner.WithRootCertificate(ep.CACert))
@@ -158,32 +161,26 @@ func (e *engine) newRequester(g *load.Gate, n int, onFinish grpc.CallOption) (*r
 	if err != nil {
 		return nil, nil, fmt.Errorf("preparing ghz: %w", err)
 	}
-	return reqr, pacer, nil
+	return reqr, gd, nil
 }
 
-// stopper is the part of ghz's Requester that run drives.
+// stopper is the part of ghz's Requester that runOrAbort drives.
 type stopper interface {
 	Run() (*runner.Report, error)
 	Stop(runner.StopReason)
 }
 
-// runOrAbort runs r and returns its report; when abort is done first, it stops
-// r, which closes its connections and so ends its calls in flight.
-//
-// ghz's Stop sends on a channel that Run closes when it returns (a send
-// on a closed channel panics), and blocks if called twice: r is stopped
-// at most once, never after runOrAbort has seen Run return, and a Stop that
-// races with Run's return recovers from that send.
-func runOrAbort(abort context.Context, r stopper) (*runner.Report, error) {
+// runOrAbort runs r and returns its report; when abort is done first, it
+// stops r (once), which closes its connections and so ends its calls in
+// flight. The guard decides whether Stop is safe, and needed.
+func runOrAbort(abort context.Context, r stopper, g *guard) (*runner.Report, error) {
 	type outcome struct {
 		rep *runner.Report
 		err error
 	}
-	var returned atomic.Bool
 	done := make(chan outcome, 1)
 	go func() {
 		rep, err := r.Run()
-		returned.Store(true)
 		done <- outcome{rep, err}
 	}()
 	select {
@@ -191,16 +188,73 @@ func runOrAbort(abort context.Context, r stopper) (*runner.Report, error) {
 		return o.rep, o.err
 	case <-abort.Done():
 	}
-	if !returned.Load() {
-		stopOnce(r)
-	}
+	g.stop(r)
 	o := <-done
 	return o.rep, o.err
 }
 
-// stopOnce calls Stop, which panics when Run has just returned.
-func stopOnce(r stopper) {
-	defer func() { _ = recover() }()
+// guard is one Requester's pacer (see Pace), and what makes its Stop
+// safe. ghz's Stop sends on a channel that Run closes when it returns: a
+// send racing with that close is a data race, and a send after it
+// panics. Run returns only after ghz has finished the worker ticker
+// (which happens once the pacer has said stop) and after every call has
+// ended (each call's OnFinish has returned). So Stop holds mu, which
+// Finish and every OnFinish need: while it runs, Run cannot return. Stop
+// is skipped when the ticker is finished and no call is in flight: then
+// Run may return at any moment, and there is nothing left to abort.
+type guard struct {
+	gate       *load.Gate
+	max        uint64
+	turnedAway atomic.Bool
+
+	mu       sync.RWMutex
+	finished bool
+	// inFlight counts calls granted and not yet ended.
+	inFlight atomic.Int64
+	stopped  bool
+}
+
+// Pace grants at most max calls, each only with a ticket from the gate,
+// and waits inside the gate for the rate. ghz asks it before every call;
+// hits is how many calls it has started.
+func (g *guard) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
+	if hits >= g.max {
+		return 0, true
+	}
+	if !g.gate.Next() {
+		g.turnedAway.Store(true)
+		return 0, true
+	}
+	g.inFlight.Add(1)
+	return 0, false
+}
+
+// Rate is the gate's total rate.
+func (g *guard) Rate(time.Duration) float64 { return g.gate.Rate() }
+
+// ended counts a call that ended (from its OnFinish).
+func (g *guard) ended() {
+	g.mu.RLock()
+	g.inFlight.Add(-1)
+	g.mu.RUnlock()
+}
+
+// finish marks the pacer ended (from the ticker's Finish).
+func (g *guard) finish() {
+	g.mu.Lock()
+	g.finished = true
+	g.mu.Unlock()
+}
+
+// stop stops r once, if Run cannot return meanwhile and calls are in
+// flight or may still start.
+func (g *guard) stop(r stopper) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopped || (g.finished && g.inFlight.Load() == 0) {
+		return
+	}
+	g.stopped = true
 	r.Stop(runner.ReasonCancel)
 }
 
@@ -211,14 +265,15 @@ func stopOnce(r stopper) {
 // ghz's ticker, that send panics in a goroutine of ghz's (seen when the
 // gate grants nothing to a Requester, or when it is stopped at once).
 type workerTicker struct {
-	c    chan ghzload.TickValue
-	n    int
-	stop chan struct{}
-	ran  chan struct{}
+	c     chan ghzload.TickValue
+	n     int
+	stop  chan struct{}
+	ran   chan struct{}
+	guard *guard
 }
 
-func newWorkerTicker(n int) *workerTicker {
-	return &workerTicker{c: make(chan ghzload.TickValue), n: n, stop: make(chan struct{}), ran: make(chan struct{})}
+func newWorkerTicker(n int, g *guard) *workerTicker {
+	return &workerTicker{c: make(chan ghzload.TickValue), n: n, stop: make(chan struct{}), ran: make(chan struct{}), guard: g}
 }
 
 func (t *workerTicker) Ticker() <-chan ghzload.TickValue { return t.c }
@@ -234,33 +289,11 @@ func (t *workerTicker) Run() {
 
 // Finish closes the channel once Run can no longer send on it.
 func (t *workerTicker) Finish() {
+	t.guard.finish()
 	close(t.stop)
 	<-t.ran
 	close(t.c)
 }
-
-// batchPacer is ghz's pacer for one Requester: it grants at most max
-// calls, each only with a ticket from the gate, and waits inside the
-// gate for the rate. ghz asks it before every call; hits is how many
-// calls it has started.
-type batchPacer struct {
-	gate       *load.Gate
-	max        uint64
-	turnedAway atomic.Bool
-}
-
-func (p *batchPacer) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
-	if hits >= p.max {
-		return 0, true
-	}
-	if !p.gate.Next() {
-		p.turnedAway.Store(true)
-		return 0, true
-	}
-	return 0, false
-}
-
-func (p *batchPacer) Rate(time.Duration) float64 { return p.gate.Rate() }
 
 // record hands one Requester's calls to the recorder. Every call that
 // did not end OK is an error; calls that failed without reaching the

@@ -458,13 +458,13 @@ func (s slowReturn) Run() (*runner.Report, error) {
 }
 
 // requester makes a ghz Requester of n calls for ep, as the engine does.
-func requester(t *testing.T, ep Endpoint, n int) *runner.Requester {
+func requester(t *testing.T, ep Endpoint, n int) (*runner.Requester, *guard) {
 	t.Helper()
-	r, _, err := (&engine{ep: ep}).newRequester(load.NewGate(int64(n), 0), n, nil)
+	r, g, err := (&engine{ep: ep}).newRequester(load.NewGate(int64(n), 0), n, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	return r, g
 }
 
 func TestStopAroundRunsReturnNeitherPanicsNorHangs(t *testing.T) {
@@ -485,16 +485,21 @@ func TestStopAroundRunsReturnNeitherPanicsNorHangs(t *testing.T) {
 		}()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%s: still running 5s later", name)
+		// ghz's Run ends by closing its connections and waiting, up to
+		// 10s, to see them shut down; it can miss the change and wait
+		// the 10s (a race in ghz's connectionOnState), stop or no stop.
+		case <-time.After(12 * time.Second):
+			stacks := make([]byte, 1<<20)
+			t.Fatalf("%s: still running 12s later; goroutines:\n%s", name, stacks[:runtime.Stack(stacks, true)])
 		}
 	}
 	// The stop lands after ghz's Run has returned, every time.
 	for i := range 20 {
-		r := slowReturn{requester(t, ep, 3), make(chan struct{})}
+		reqr, g := requester(t, ep, 3)
+		r := slowReturn{reqr, make(chan struct{})}
 		abort, cancel := context.WithCancel(context.Background())
 		go func() { <-r.returned; cancel() }()
-		finished("stop after Run returned #"+strconv.Itoa(i), func() (*runner.Report, error) { return runOrAbort(abort, r) })
+		finished("stop after Run returned #"+strconv.Itoa(i), func() (*runner.Report, error) { return runOrAbort(abort, r, g) })
 		cancel()
 	}
 	// The stop lands anywhere from before the first call to after the
@@ -503,7 +508,10 @@ func TestStopAroundRunsReturnNeitherPanicsNorHangs(t *testing.T) {
 	for i := range 200 {
 		abort, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(time.Duration(i%40)*50*time.Microsecond, cancel)
-		finished("stop at "+strconv.Itoa(i%40*50)+"µs", func() (*runner.Report, error) { return runOrAbort(abort, requester(t, ep, 4)) })
+		finished("stop at "+strconv.Itoa(i%40*50)+"µs", func() (*runner.Report, error) {
+			r, g := requester(t, ep, 4)
+			return runOrAbort(abort, r, g)
+		})
 		cancel()
 	}
 	if got := s.Count("GetFeature") - before; got == 0 || got == 800 {
