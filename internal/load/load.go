@@ -40,7 +40,7 @@ const (
 	lateAllowance = time.Second
 	// defaultProgressEvery is the interval of progress lines.
 	defaultProgressEvery = 5 * time.Second
-	// ballastBytes is held, never written, while a load runs. The loop
+	// BallastBytes is held, never written, while a load runs. The loop
 	// keeps little alive (results are folded into histograms batch by
 	// batch), so the GC, which collects whenever the heap has grown by
 	// what is alive, would run many times more often than in hey and
@@ -49,7 +49,7 @@ const (
 	// throughput. The ballast gives the GC the same slack. Never written,
 	// its pages are not resident: it costs address space; the slack
 	// costs up to about as much resident garbage between collections.
-	ballastBytes = 64 << 20
+	BallastBytes = 64 << 20
 )
 
 // ErrAborted is the cause of the requests that were still in flight when
@@ -107,7 +107,7 @@ func (l Loop) Run(ctx context.Context, eps []Endpoint) (*metrics.File, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ballast := make([]byte, ballastBytes)
+	ballast := make([]byte, BallastBytes)
 	defer runtime.KeepAlive(ballast)
 	f := &metrics.File{Task: l.Task, StartTime: time.Now().UTC()}
 	for i, ep := range eps {
