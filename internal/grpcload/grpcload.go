@@ -5,22 +5,30 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	ghzload "github.com/bojand/ghz/load"
 	"github.com/bojand/ghz/runner"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/load"
 	"github.com/autox-tekton/autox/internal/metrics"
 )
 
 // dialTimeout bounds each connection ghz opens.
 const dialTimeout = 10 * time.Second
+
+// DefaultBatch bounds the calls of one ghz Requester. ghz keeps a detail
+// of every call (64 bytes, preallocated for its whole count, and only the
+// first 1M) until it ends; calls run as a sequence of Requesters of at
+// most this many calls, each recorded into the endpoint's HDR histogram
+// when it ends, so a step needs about 10 MB for results however long it
+// runs. Each Requester dials its own connections.
+const DefaultBatch = 50_000
 
 // Work is one run of the grpc task: every endpoint, one after another.
 type Work struct {
@@ -29,78 +37,112 @@ type Work struct {
 	Log *slog.Logger
 	// ProgressEvery is the interval of progress lines; 0 means 5s.
 	ProgressEvery time.Duration
+
+	// batch overrides DefaultBatch (tests).
+	batch int
 }
 
-// Run sends the load and returns what was measured; it stops early, with
-// ctx's error, when ctx is done.
+// Run sends the load and returns what was measured. When ctx is done it
+// stops within a few seconds and returns what was measured so far, with
+// File.Stopped set and an error that wraps context.Cause(ctx).
 func (w *Work) Run(ctx context.Context) (*metrics.File, error) {
-	log := w.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	batch := w.batch
+	if batch <= 0 {
+		batch = DefaultBatch
 	}
-	f := &metrics.File{Task: experiment.TaskGRPC, StartTime: time.Now().UTC()}
+	var eps []load.Endpoint
 	for _, ep := range w.Endpoints {
-		prefix := ep.MetricPrefix()
-		if ep.Unresolved != "" {
-			log.Warn(prefix + ": " + ep.Unresolved)
+		m := &metrics.Endpoint{Task: experiment.TaskGRPC, Name: ep.Name, Target: ep.Call + " at " + ep.Host, Percentiles: ep.Percentiles}
+		if ep.ServerStreaming {
+			m.Note = "server streaming: one call per stream, latency of the whole stream"
 		}
-		if ep.WarmupCount > 0 || ep.WarmupDuration > 0 {
-			log.Info(fmt.Sprintf("%s: warmup %s", prefix, amount(ep.WarmupCount, ep.WarmupDuration)))
-			if _, err := w.load(ctx, log, ep, ep.WarmupCount, ep.WarmupDuration, 0, prefix+" warmup"); err != nil {
-				return nil, err
+		if ep.Unresolved != "" {
+			m.Note = ep.Unresolved
+		}
+		eps = append(eps, load.Endpoint{
+			Traffic: ep.Traffic,
+			Metrics: m,
+			Warning: ep.Unresolved,
+			Describe: fmt.Sprintf("%s at %s, %s, concurrency %d, %d connections, %s", ep.Call, ep.Host, load.Amount(ep.Traffic, "calls"),
+				ep.Workers, ep.Connections, load.Rate(ep.Rate, "calls")),
+			SkipFirst: ep.SkipFirst,
+			Engine:    &engine{ep: ep, batch: batch},
+		})
+	}
+	return load.Loop{Task: experiment.TaskGRPC, Unit: "calls", FailureNoun: "errors", Log: w.Log, ProgressEvery: w.ProgressEvery}.Run(ctx, eps)
+}
+
+// engine is ghz behind the load loop, for one endpoint.
+type engine struct {
+	ep    Endpoint
+	batch int
+}
+
+// Send runs ghz Requesters one after another until the gate grants no
+// more. ghz's own pacer is replaced by the gate, so ghz never needs to
+// be stopped, except to abort calls in flight.
+func (e *engine) Send(abort context.Context, g *load.Gate, rec *load.Recorder) error {
+	for g.Open() {
+		n := e.batch
+		if r := g.Remaining(); r >= 0 {
+			n = int(min(int64(n), r))
+		}
+		more, err := e.requester(abort, g, rec, n)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// requester runs one ghz Requester of at most n calls and records them;
+// it reports whether the gate may grant more.
+func (e *engine) requester(abort context.Context, g *load.Gate, rec *load.Recorder, n int) (bool, error) {
+	reqr, guard, err := e.newRequester(g, n, rec)
+	if err != nil {
+		return false, err
+	}
+	rep, err := runOrAbort(abort, reqr, guard)
+	// ghz's own errors (not the calls') mean the load did not run.
+	if err != nil {
+		return false, fmt.Errorf("ghz: %w", err)
+	}
+	record(rec, rep)
+	return !guard.turnedAway.Load(), nil
+}
+
+// newRequester makes a ghz Requester of at most n calls, each granted by
+// g and counted in rec's progress (rec may be nil), and its guard.
+func (e *engine) newRequester(g *load.Gate, n int, rec *load.Recorder) (*runner.Requester, *guard, error) {
+	ep := e.ep
+	gd := &guard{gate: g, max: uint64(n)}
+	data := "{}" // ghz needs data; no data is the empty message
+	if len(ep.Data) > 0 {
+		data = string(ep.Data)
+	}
+	onFinish := grpc.OnFinish(func(err error) {
+		gd.ended()
+		if rec != nil {
+			rec.Ended(1)
+			if err != nil {
+				rec.Failed(1)
 			}
 		}
-		log.Info(fmt.Sprintf("%s: %s at %s, %s, concurrency %d, %d connections, %s", prefix, ep.Call, ep.Host,
-			amount(ep.Count, ep.Duration), ep.Workers, ep.Connections, rate(int(ep.Rate))))
-		rep, err := w.load(ctx, log, ep, ep.Count, ep.Duration, ep.SkipFirst, prefix)
-		if err != nil {
-			return nil, err
-		}
-		m := toEndpoint(ep, rep)
-		log.Info(fmt.Sprintf("%s: done, %d calls, %d errors, %.1fs", prefix, m.RequestCount, m.ErrorCount, m.DurationSeconds))
-		f.Endpoints = append(f.Endpoints, m)
-	}
-	f.EndTime = time.Now().UTC()
-	return f, nil
-}
-
-// load runs n calls (or for d) at one endpoint through ghz.
-func (w *Work) load(ctx context.Context, log *slog.Logger, ep Endpoint, n int64, d time.Duration, skip int64, label string) (*runner.Report, error) {
-	var done, failed atomic.Int64
-	onFinish := grpc.OnFinish(func(err error) {
-		done.Add(1)
-		if err != nil {
-			failed.Add(1)
-		}
 	})
-	stopAfter := time.Duration(0)
-	switch {
-	case d > 0 && ep.Rate > 0:
-		// A rated duration run sends exactly rate x duration calls; the
-		// timer only guards against a server too slow to keep up.
-		n = max(1, int64(math.Round(ep.Rate*d.Seconds())))
-		stopAfter = d + time.Second
-	case d > 0:
-		n = math.MaxInt32
-		stopAfter = d
-	}
-	// As in ghz, skipped calls are part of the total.
-	total := n
 	opts := []runner.Option{
 		runner.WithProtosetBinary(ep.Protoset),
-		runner.WithTotalRequests(uint(min(total, math.MaxInt32))),
+		runner.WithTotalRequests(uint(n)),
 		runner.WithConcurrency(uint(ep.Workers)),
 		runner.WithConnections(uint(ep.Connections)),
-		runner.WithRPS(uint(ep.Rate)),
+		runner.WithPacer(gd),
+		runner.WithWorkerTicker(newWorkerTicker(ep.Workers, gd)),
 		runner.WithTimeout(ep.Timeout),
 		runner.WithDialTimeout(dialTimeout),
 		runner.WithInsecure(ep.Insecure),
-		runner.WithSkipFirst(uint(skip)),
-		runner.WithCountErrors(true),
-		// In-flight calls finish when a duration ends, rather than being
-		// cut off and counted as errors.
-		runner.WithDurationStopAction("wait"),
-		runner.WithCPUs(uint(runtime.GOMAXPROCS(0))),
+		runner.WithDataFromJSON(data),
+		// Stop is only called to abort calls in flight: it closes the
+		// connections.
+		runner.WithDurationStopAction("close"),
 		runner.WithDefaultCallOptions([]grpc.CallOption{
 			onFinish, grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32),
 		}),
@@ -108,143 +150,165 @@ func (w *Work) load(ctx context.Context, log *slog.Logger, ep Endpoint, n int64,
 	if !ep.Insecure && ep.CACert != "" {
 		opts = append(opts, runner.WithRootCertificate(ep.CACert))
 	}
-	data := "{}" // ghz needs data; no data is the empty message
-	if len(ep.Data) > 0 {
-		data = string(ep.Data)
-	}
-	opts = append(opts, runner.WithDataFromJSON(data))
 	if len(ep.Metadata) > 0 {
 		opts = append(opts, runner.WithMetadata(ep.Metadata))
 	}
 	cfg, err := runner.NewConfig(ep.Call, ep.Host, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: configuring ghz: %w", label, err)
+		return nil, nil, fmt.Errorf("configuring ghz: %w", err)
 	}
 	reqr, err := runner.NewRequester(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%s: preparing ghz: %w", label, err)
+		return nil, nil, fmt.Errorf("preparing ghz: %w", err)
 	}
+	return reqr, gd, nil
+}
 
-	var stopOnce sync.Once
-	var mu sync.Mutex
-	finished := false
-	// ghz's Stop sends on a channel Run closes when it returns, and blocks
-	// on a second call: stop at most once, and never after Run.
-	stop := func(reason runner.StopReason) {
-		stopOnce.Do(func() {
-			mu.Lock()
-			defer mu.Unlock()
-			if !finished {
-				reqr.Stop(reason)
-			}
-		})
-	}
+// stopper is the part of ghz's Requester that runOrAbort drives.
+type stopper interface {
+	Run() (*runner.Report, error)
+	Stop(runner.StopReason)
+}
+
+// runOrAbort runs r and returns its report; when abort is done first, it
+// stops r (once), which closes its connections and so ends its calls in
+// flight. The guard decides whether Stop is safe, and needed.
+func runOrAbort(abort context.Context, r stopper, g *guard) (*runner.Report, error) {
 	type outcome struct {
 		rep *runner.Report
 		err error
 	}
-	result := make(chan outcome, 1)
+	done := make(chan outcome, 1)
 	go func() {
-		rep, err := reqr.Run()
-		mu.Lock()
-		finished = true
-		mu.Unlock()
-		result <- outcome{rep, err}
+		rep, err := r.Run()
+		done <- outcome{rep, err}
 	}()
+	select {
+	case o := <-done:
+		return o.rep, o.err
+	case <-abort.Done():
+	}
+	g.stop(r)
+	o := <-done
+	return o.rep, o.err
+}
 
-	every := w.ProgressEvery
-	if every <= 0 {
-		every = 5 * time.Second
+// guard is one Requester's pacer (see Pace), and what makes its Stop
+// safe. ghz's Stop sends on a channel that Run closes when it returns: a
+// send racing with that close is a data race, and a send after it
+// panics. Run returns only after ghz has finished the worker ticker
+// (which happens once the pacer has said stop) and after every call has
+// ended (each call's OnFinish has returned). So Stop holds mu, which
+// Finish and every OnFinish need: while it runs, Run cannot return. Stop
+// is skipped when the ticker is finished and no call is in flight: then
+// Run may return at any moment, and there is nothing left to abort.
+type guard struct {
+	gate       *load.Gate
+	max        uint64
+	turnedAway atomic.Bool
+
+	mu       sync.RWMutex
+	finished bool
+	// inFlight counts calls granted and not yet ended.
+	inFlight atomic.Int64
+	stopped  bool
+}
+
+// Pace grants at most max calls, each only with a ticket from the gate,
+// and waits inside the gate for the rate. ghz asks it before every call;
+// hits is how many calls it has started.
+func (g *guard) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
+	if hits >= g.max {
+		return 0, true
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	var timeout <-chan time.Time
-	if stopAfter > 0 {
-		t := time.NewTimer(stopAfter)
-		defer t.Stop()
-		timeout = t.C
+	if !g.gate.Next() {
+		g.turnedAway.Store(true)
+		return 0, true
 	}
-	start := time.Now()
-	ctxDone := ctx.Done()
-	for {
-		select {
-		case o := <-result:
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("%s: load stopped: %w", label, context.Cause(ctx))
-			}
-			// ghz's own errors (not the calls') mean the load did not run.
-			if o.err != nil {
-				return nil, fmt.Errorf("%s: ghz: %w", label, o.err)
-			}
-			return o.rep, nil
-		case <-ctxDone:
-			stop(runner.ReasonCancel)
-			ctxDone = nil
-		case <-timeout:
-			stop(runner.ReasonTimeout)
-			timeout = nil
-		case <-tick.C:
-			of := ""
-			if stopAfter == 0 || ep.Rate > 0 {
-				of = "/" + strconv.FormatInt(total, 10)
-			}
-			log.Info(fmt.Sprintf("%s: %d%s calls done, %d errors so far, %.0fs", label, done.Load(), of, failed.Load(), time.Since(start).Seconds()))
-		}
+	g.inFlight.Add(1)
+	return 0, false
+}
+
+// Rate is the gate's total rate.
+func (g *guard) Rate(time.Duration) float64 { return g.gate.Rate() }
+
+// ended counts a call that ended (from its OnFinish).
+func (g *guard) ended() {
+	g.mu.RLock()
+	g.inFlight.Add(-1)
+	g.mu.RUnlock()
+}
+
+// finish marks the pacer ended (from the ticker's Finish).
+func (g *guard) finish() {
+	g.mu.Lock()
+	g.finished = true
+	g.mu.Unlock()
+}
+
+// stop stops r once, if Run cannot return meanwhile and calls are in
+// flight or may still start.
+func (g *guard) stop(r stopper) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopped || (g.finished && g.inFlight.Load() == 0) {
+		return
+	}
+	g.stopped = true
+	r.Stop(runner.ReasonCancel)
+}
+
+// workerTicker starts all of ghz's workers at once, as ghz's own
+// ConstWorkerTicker does, but may be finished before it has started
+// them. ghz finishes the ticker (closes its channel) as soon as the pacer
+// says stop, which can come before the ticker's Run has sent: with
+// ghz's ticker, that send panics in a goroutine of ghz's (seen when the
+// gate grants nothing to a Requester, or when it is stopped at once).
+type workerTicker struct {
+	c     chan ghzload.TickValue
+	n     int
+	stop  chan struct{}
+	ran   chan struct{}
+	guard *guard
+}
+
+func newWorkerTicker(n int, g *guard) *workerTicker {
+	return &workerTicker{c: make(chan ghzload.TickValue), n: n, stop: make(chan struct{}), ran: make(chan struct{}), guard: g}
+}
+
+func (t *workerTicker) Ticker() <-chan ghzload.TickValue { return t.c }
+
+// Run asks for all the workers, unless Finish came first.
+func (t *workerTicker) Run() {
+	defer close(t.ran)
+	select {
+	case t.c <- ghzload.TickValue{Delta: t.n, Done: true}:
+	case <-t.stop:
 	}
 }
 
-// toEndpoint turns ghz's per-call details into metrics. Every call that
+// Finish closes the channel once Run can no longer send on it.
+func (t *workerTicker) Finish() {
+	t.guard.finish()
+	close(t.stop)
+	<-t.ran
+	close(t.c)
+}
+
+// record hands one Requester's calls to the recorder. Every call that
 // did not end OK is an error; calls that failed without reaching the
 // server (Unavailable) have no latency.
-func toEndpoint(ep Endpoint, rep *runner.Report) *metrics.Endpoint {
-	m := &metrics.Endpoint{
-		Task:            experiment.TaskGRPC,
-		Name:            ep.Name,
-		Target:          ep.Call + " at " + ep.Host,
-		RequestCount:    int64(rep.Count),
-		Errors:          map[string]int64{},
-		StatusCodes:     map[string]int64{},
-		Percentiles:     ep.Percentiles,
-		DurationSeconds: rep.Total.Seconds(),
-		Latency:         metrics.NewHistogram(),
-	}
-	if ep.ServerStreaming {
-		m.Note = "server streaming: one call per stream, latency of the whole stream"
-	}
-	if ep.Unresolved != "" {
-		m.Note = ep.Unresolved
-	}
-	for code, c := range rep.StatusCodeDist {
-		m.StatusCodes[code] += int64(c)
-		if code != codes.OK.String() {
-			m.ErrorCount += int64(c)
-		}
-	}
-	for _, d := range rep.Details {
-		if d.Status != codes.Unavailable.String() {
-			metrics.RecordLatency(m.Latency, d.Latency)
-		}
-		if d.Status != codes.OK.String() {
-			msg := d.Error
-			if msg == "" {
-				msg = d.Status
+func record(rec *load.Recorder, rep *runner.Report) {
+	rec.Record(func(add func(load.Result)) {
+		for _, d := range rep.Details {
+			r := load.Result{Latency: d.Latency, Code: d.Status, NoLatency: d.Status == codes.Unavailable.String()}
+			if d.Status != codes.OK.String() {
+				r.Error = d.Error
+				if r.Error == "" {
+					r.Error = d.Status
+				}
 			}
-			m.Errors[msg]++
+			add(r)
 		}
-	}
-	return m
-}
-
-func amount(n int64, d time.Duration) string {
-	if d > 0 {
-		return "for " + d.String()
-	}
-	return strconv.FormatInt(n, 10) + " calls"
-}
-
-func rate(rps int) string {
-	if rps == 0 {
-		return "no rate limit"
-	}
-	return strconv.Itoa(rps) + " calls/s in total"
+	})
 }

@@ -2,23 +2,29 @@ package grpcload
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bojand/ghz/runner"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/grpc"
 
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/load"
 	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/test/apps/conncount"
 	"github.com/autox-tekton/autox/test/apps/routeguide/app"
 )
 
@@ -207,7 +213,10 @@ grpc:
 }
 
 func TestUnreachableHostIsErrorsNotBadInput(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dead := ln.Addr().String()
 	ln.Close()
 	for _, proto := range []string{"", ", protoFile: $REPO/test/apps/routeguide/app/route_guide.proto"} {
@@ -225,11 +234,16 @@ func TestUnreachableHostIsErrorsNotBadInput(t *testing.T) {
 func TestPrepareBadInput(t *testing.T) {
 	_, host := startRouteGuide(t)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "broken.proto"), []byte("syntax = \"proto3\";\nmessage P {\n  int32 x = 1\n}\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "broken.proto"), []byte("syntax = \"proto3\";\nmessage P {\n  int32 x = 1\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	noReflection := grpcServerWithoutReflection(t)
 	files := httptest.NewServer(http.FileServer(http.Dir(filepath.Join(repo(t), "test"))))
 	defer files.Close()
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadURL := "http://" + ln.Addr().String() + "/x.json"
 	ln.Close()
 	for _, tc := range []struct{ name, yaml, want string }{{
@@ -288,7 +302,6 @@ func TestParseBadGRPCInput(t *testing.T) {
 		{"host without port", "grpc: {host: routeguide.default, call: a.B.C}", `x.yaml: grpc.host: "routeguide.default" has no port; write host:port, e.g. routeguide.default:50051`},
 		{"call without service", "grpc: {host: h:1, call: GetFeature}", `x.yaml: grpc.call: "GetFeature" is not a method name; write package.Service.Method, e.g. routeguide.RouteGuide.GetFeature`},
 		{"CA file without TLS", "grpc: {host: h:1, call: a.B.C, cacert: ca.pem}", `x.yaml: grpc.cacert: a CA file means TLS, but insecure is true (the default); add insecure: false`},
-		{"fractional rps", "grpc: {host: h:1, call: a.B.C, rps: 2.5}", `x.yaml: grpc.rps: 2.5 is not a whole number; ghz paces whole calls per second, write e.g. 50`},
 		{"total and numRequests", "grpc: {host: h:1, call: a.B.C, total: 5, numRequests: 5}", `x.yaml: grpc.numRequests: numRequests and total are the same setting; remove one`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -311,4 +324,232 @@ func grpcServerWithoutReflection(t *testing.T) string {
 	go s.Serve(ln)
 	t.Cleanup(s.Stop)
 	return ln.Addr().String()
+}
+
+// waitClosed waits up to 2s for the server to hold no connection open.
+func waitClosed(t *testing.T, conns *conncount.Listener) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for conns.Open() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := conns.Open(); n > 0 {
+		t.Errorf("%d connections still open 2s after the load ended, want 0", n)
+	}
+}
+
+const getFeature = "call: routeguide.RouteGuide.GetFeature, protoFile: $REPO/test/apps/routeguide/app/route_guide.proto"
+
+func TestServerSeesTheAskedConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name, traffic string
+		// phases is 2 with a warmup: each phase opens its own connections.
+		phases int
+	}{
+		{"count", "total: 400", 1},
+		{"duration", "duration: 1s", 1},
+		{"rated count", "total: 60, rps: 100", 1},
+		{"rated duration", "duration: 1s, rps: 60", 1},
+		{"count with warmup", "total: 100, warmupNumRequests: 50", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, host := startRouteGuide(t)
+			f := run(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", concurrency: 6, connections: 3, metadata: {x-delay-ms: '5'}, "+tc.traffic+"}\n")
+			if e := f.Endpoints[0]; e.ErrorCount != 0 {
+				t.Errorf("%d errors: %v", e.ErrorCount, e.Errors)
+			}
+			// A phase's connections close as the next one's open, so with
+			// a warmup the server may see both for a moment.
+			if got := s.Conns.Peak(); got < 3 || (tc.phases == 1 && got != 3) {
+				t.Errorf("the server saw at most %d connections open at once, want the 3 asked", got)
+			}
+			if got := s.Conns.Accepted(); got != 3*tc.phases {
+				t.Errorf("the server accepted %d connections, want 3 per phase", got)
+			}
+			waitClosed(t, s.Conns)
+		})
+	}
+}
+
+func TestCancelReturnsWhatWasMeasured(t *testing.T) {
+	for _, tc := range []struct{ name, delay string }{
+		{"server answers", "20"},
+		{"server hangs", "60000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, host := startRouteGuide(t)
+			eps, err := prepare(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", duration: 1m, concurrency: 4, metadata: {x-delay-ms: '"+tc.delay+"'}}\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			signal := errors.New("terminated signal received")
+			ctx, cancel := context.WithCancelCause(context.Background())
+			cancelled := make(chan time.Time, 1)
+			time.AfterFunc(700*time.Millisecond, func() {
+				cancelled <- time.Now()
+				cancel(signal)
+			})
+			f, err := (&Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}).Run(ctx)
+			if !errors.Is(err, signal) {
+				t.Errorf("Run after cancel = %v, want an error wrapping the cause", err)
+			}
+			if f == nil {
+				t.Fatal("Run after cancel returned no metrics")
+			}
+			took := time.Since(<-cancelled)
+			t.Logf("Run returned %v after the cancel", took)
+			if took > 3*time.Second {
+				t.Errorf("Run returned %v after the cancel, want within 3s", took)
+			}
+			if len(f.Endpoints) != 1 {
+				t.Fatalf("%d endpoints in the metrics, want the one that was stopped", len(f.Endpoints))
+			}
+			e := f.Endpoints[0]
+			want := regexp.MustCompile(`^grpc: stopped after 0\.[5-9]s of 1m0s \(terminated signal received\); ` + strconv.FormatInt(e.RequestCount, 10) + ` calls measured$`)
+			if !want.MatchString(f.Stopped) {
+				t.Errorf("Stopped = %q, want it to match %s", f.Stopped, want)
+			}
+			if tc.delay == "20" && e.RequestCount < 20 {
+				t.Errorf("%d calls measured in 0.7s at concurrency 4 and 20ms each, want 20 or more", e.RequestCount)
+			}
+			waitClosed(t, s.Conns)
+		})
+	}
+}
+
+func TestDurationRunAllocatesLittle(t *testing.T) {
+	_, host := startRouteGuide(t)
+	eps, err := prepare(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", duration: 300ms, concurrency: 2, metadata: {x-delay-ms: '20'}}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f, err := (&Work{Endpoints: eps}).Run(context.Background())
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.Endpoints[0].RequestCount; n < 10 {
+		t.Fatalf("%d calls in 300ms at concurrency 2 and 20ms each, want 10 or more", n)
+	}
+	// About 30 calls: anything near ghz's 64 MB of details for an
+	// open-ended run means memory grows with what might be sent.
+	// The loop's ballast is fixed, and never written.
+	if got := after.TotalAlloc - before.TotalAlloc - load.BallastBytes; got > 16<<20 {
+		t.Errorf("a 300ms run allocated %d MB, want under 16 MB", got>>20)
+	}
+}
+
+// slowReturn is a ghz Requester whose Run, once ghz's Run has returned
+// (and closed the channel Stop sends on), signals returned and lingers,
+// so that a stop lands in the window after ghz's Run returned and before
+// runOrAbort sees it.
+type slowReturn struct {
+	*runner.Requester
+	returned chan struct{}
+}
+
+func (s slowReturn) Run() (*runner.Report, error) {
+	rep, err := s.Requester.Run()
+	close(s.returned)
+	time.Sleep(5 * time.Millisecond)
+	return rep, err
+}
+
+// requester makes a ghz Requester of n calls for ep, as the engine does.
+func requester(t *testing.T, ep Endpoint, n int) (*runner.Requester, *guard) {
+	t.Helper()
+	r, g, err := (&engine{ep: ep}).newRequester(load.NewGate(int64(n), 0), n, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, g
+}
+
+func TestStopAroundRunsReturnNeitherPanicsNorHangs(t *testing.T) {
+	s, host := startRouteGuide(t)
+	eps, err := prepare(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", concurrency: 2}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := eps[0]
+	finished := func(name string, f func() (*runner.Report, error)) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if _, err := f(); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}()
+		select {
+		case <-done:
+		// ghz's Run ends by closing its connections and waiting, up to
+		// 10s, to see them shut down; it can miss the change and wait
+		// the 10s (a race in ghz's connectionOnState), stop or no stop.
+		case <-time.After(12 * time.Second):
+			stacks := make([]byte, 1<<20)
+			t.Fatalf("%s: still running 12s later; goroutines:\n%s", name, stacks[:runtime.Stack(stacks, true)])
+		}
+	}
+	// The stop lands after ghz's Run has returned, every time.
+	for i := range 20 {
+		reqr, g := requester(t, ep, 3)
+		r := slowReturn{reqr, make(chan struct{})}
+		abort, cancel := context.WithCancel(context.Background())
+		go func() { <-r.returned; cancel() }()
+		finished("stop after Run returned #"+strconv.Itoa(i), func() (*runner.Report, error) { return runOrAbort(abort, r, g) })
+		cancel()
+	}
+	// The stop lands anywhere from before the first call to after the
+	// last one.
+	before := s.Count("GetFeature")
+	for i := range 200 {
+		abort, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(time.Duration(i%40)*50*time.Microsecond, cancel)
+		finished("stop at "+strconv.Itoa(i%40*50)+"µs", func() (*runner.Report, error) {
+			r, g := requester(t, ep, 4)
+			return runOrAbort(abort, r, g)
+		})
+		cancel()
+	}
+	if got := s.Count("GetFeature") - before; got == 0 || got == 800 {
+		t.Errorf("the server saw %d of the 800 calls: the stops all came before or all after the calls", got)
+	}
+}
+
+func TestBatchesKeepEveryResult(t *testing.T) {
+	for _, tc := range []struct {
+		name, traffic   string
+		calls, measured int64
+	}{
+		{"count", "total: 520", 520, 520},
+		{"skipFirst across batches", "total: 130, skipFirst: 60", 130, 70},
+		{"rated duration", "duration: 1s, rps: 220", 220, 220},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, host := startRouteGuide(t)
+			eps, err := prepare(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", concurrency: 4, connections: 2, "+tc.traffic+"}\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Requesters of 50 calls, one after another, each with its
+			// own 2 connections.
+			w := &Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), ProgressEvery: time.Second, batch: 50}
+			f, err := w.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := f.Endpoints[0]
+			type counts struct{ Measured, Latencies, OK, Server, Connections int64 }
+			want := counts{tc.measured, tc.measured, tc.measured, tc.calls, 2 * ((tc.calls + 49) / 50)}
+			got := counts{e.RequestCount, e.Latency.TotalCount(), e.StatusCodes["OK"], s.Count("GetFeature"), int64(s.Conns.Accepted())}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			waitClosed(t, s.Conns)
+		})
+	}
 }

@@ -1,25 +1,37 @@
-// Package httpload sends HTTP load through rakyll/hey's requester and
-// turns what hey saw into metrics.Endpoint values.
+// Package httpload sends HTTP load through rakyll/hey's requester, behind
+// the shared load loop (internal/load), and turns what hey saw into
+// metrics.Endpoint values.
 //
-// hey has no result API: its Output template (with jsonify) is used to
-// read every request's latency and status back from Work.Writer. Two of
-// hey's habits are corrected here: its QPS is per worker (we divide the
-// total rate among connections), and each worker sends N/C requests,
-// dropping the remainder (we run a second Work beside the first for the
-// remainder, so 200 requests on 3 connections send 200).
+// hey has no result API and buffers every result of a Work until it ends
+// (seven slices of min(N, 1M) preallocated, and results past 1M dropped).
+// So each connection is a worker that runs hey Works of one connection
+// (C=1) and a bounded N, one after another: a batch. A batch's results are
+// read back through hey's Output template (with jsonify) and go into the
+// endpoint's HDR histogram; memory is bounded by the batch size, not by
+// the length of the run.
+//
+// hey's own pacing and stopping are not used: the load loop's Gate is
+// asked before every request (RequestFunc), which gives exact counts
+// (hey drops N%C; 200 requests on 3 connections send 200 here), a total
+// rate, and a soft stop. A worker that the Gate turns away stops its Work
+// and hands hey a request that fails before it is sent (its context is
+// already cancelled, so no connection is touched); that one result is
+// taken out of hey's report.
 package httpload
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,26 +39,35 @@ import (
 	"github.com/rakyll/hey/requester"
 
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/load"
 	"github.com/autox-tekton/autox/internal/metrics"
 )
 
-// unboundedPerWorker stands for "until stopped" in duration runs without a
-// rate: hey needs a request count, and Stop ends the run.
-const unboundedPerWorker = 1 << 30
+// DefaultBatch bounds the results hey holds at once over all connections
+// (about 200 bytes each while a batch is read back), so a step needs
+// about 10 MB for results however long it runs, plus minBatchPerConn per
+// connection when there are many.
+const DefaultBatch = 50_000
+
+// minBatchPerConn keeps batches worth their setup (a Transport and a
+// connection each) when there are very many connections.
+const minBatchPerConn = 32
 
 // heyOutput selects from hey's report only fields that are never NaN (its
 // {{ jsonify . }} prints nothing when every request fails).
-const heyOutput = `{"total":{{ jsonify .Total }},"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},"lats":{{ jsonify .Lats }},"statusCodes":{{ jsonify .StatusCodes }}}`
+const heyOutput = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},"lats":{{ jsonify .Lats }},"statusCodes":{{ jsonify .StatusCodes }}}`
 
 // heyReport is heyOutput decoded.
 type heyReport struct {
-	// Total is hey's own measure of the load's wall time, report excluded.
-	Total       time.Duration    `json:"total"`
 	NumRes      int64            `json:"numRes"`
 	ErrorDist   map[string]int64 `json:"errorDist"`
 	Lats        []float64        `json:"lats"` // seconds, responses only
 	StatusCodes []int            `json:"statusCodes"`
 }
+
+// errNotSent is the cause of the request a worker hands hey when the Gate
+// turns it away: it fails before it is sent, and is not counted.
+var errNotSent = errors.New("autox: not sent, the load has ended")
 
 // Work is one run of the http task: every endpoint, one after another.
 type Work struct {
@@ -56,73 +77,48 @@ type Work struct {
 	Log *slog.Logger
 	// ProgressEvery is the interval of progress lines; 0 means 5s.
 	ProgressEvery time.Duration
+
+	// batch overrides DefaultBatch (tests).
+	batch int
 }
 
-// Run sends the load and returns what was measured. It stops early, with
-// ctx's error, when ctx is done.
+// Run sends the load and returns what was measured. When ctx is done it
+// stops within a few seconds and returns what was measured so far, with
+// File.Stopped set and an error that wraps context.Cause(ctx).
 func (w *Work) Run(ctx context.Context) (*metrics.File, error) {
-	log := w.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	f := &metrics.File{Task: experiment.TaskHTTP, StartTime: time.Now().UTC()}
+	var eps []load.Endpoint
 	for _, ep := range w.Endpoints {
-		if ep.WarmupCount > 0 || ep.WarmupDuration > 0 {
-			log.Info(fmt.Sprintf("%s: warmup %s", ep.MetricPrefix(), amount(ep.WarmupCount, ep.WarmupDuration)))
-			if _, _, err := w.load(ctx, log, ep, ep.WarmupCount, ep.WarmupDuration, "warmup"); err != nil {
-				return nil, err
-			}
-		}
-		log.Info(fmt.Sprintf("%s: %s %s, %s, %d connections, %s", ep.MetricPrefix(), ep.Method, ep.URL,
-			amount(ep.Count, ep.Duration), ep.Workers, rate(ep.Rate)))
-		rep, took, err := w.load(ctx, log, ep, ep.Count, ep.Duration, "")
+		e, err := w.engine(ep)
 		if err != nil {
 			return nil, err
 		}
-		m := toEndpoint(ep, rep, rep.Total)
-		if missing := m.RequestCount - m.Latency.TotalCount() - transportErrors(rep); missing > 0 {
-			log.Warn(fmt.Sprintf("%s: hey keeps the first 1000000 results only; %d responses are counted without latency or status", ep.MetricPrefix(), missing))
-		}
-		log.Info(fmt.Sprintf("%s: done, %d requests, %d errors, %.1fs", m.Prefix(), m.RequestCount, m.ErrorCount, took.Seconds()))
-		f.Endpoints = append(f.Endpoints, m)
+		eps = append(eps, load.Endpoint{
+			Traffic: ep.Traffic,
+			Metrics: &metrics.Endpoint{Task: experiment.TaskHTTP, Name: ep.Name, Target: ep.Method + " " + ep.URL, Percentiles: ep.Percentiles},
+			Describe: fmt.Sprintf("%s %s, %s, %d connections, %s", ep.Method, ep.URL, load.Amount(ep.Traffic, "requests"),
+				load.Workers(ep.Traffic, ep.Workers), load.Rate(ep.Rate, "requests")),
+			Engine: e,
+		})
 	}
-	f.EndTime = time.Now().UTC()
-	return f, nil
+	return load.Loop{Task: experiment.TaskHTTP, Unit: "requests", FailureNoun: "connection errors", Log: w.Log, ProgressEvery: w.ProgressEvery}.Run(ctx, eps)
 }
 
-// shard is one hey Work and its report.
-type shard struct {
-	work *requester.Work
-	out  bytes.Buffer
-	stop sync.Once
+// engine is hey behind the load loop, for one endpoint.
+type engine struct {
+	ep   experiment.HTTPEndpoint
+	base *http.Request
+	// batch bounds the results buffered over all connections.
+	batch int
+	// codes and statusErrors name each status code once.
+	mu           sync.Mutex
+	codes        map[int]string
+	statusErrors map[int]string
 }
 
-func (s *shard) Stop() { s.stop.Do(s.work.Stop) }
-
-// load runs n requests (or for d) at one endpoint and returns hey's
-// merged report and the wall time of the load.
-func (w *Work) load(ctx context.Context, log *slog.Logger, ep experiment.HTTPEndpoint, n int64, d time.Duration, phase string) (*heyReport, time.Duration, error) {
-	// hey's report comes only at the end; progress comes from trace hooks
-	// that hey does not set itself (composing a hook both set costs
-	// httptrace a reflect.MakeFunc per request, about 10% of throughput).
-	// A response is done when its connection goes back to the idle pool
-	// (PutIdleConn, after hey has read the body); a request that could not
-	// connect is done as an error. Error statuses are counted at the end.
-	var sent, completed, connErrors atomic.Int64
-	trace := &httptrace.ClientTrace{
-		ConnectDone: func(_, _ string, err error) {
-			if err != nil {
-				connErrors.Add(1)
-			}
-		},
-		PutIdleConn: func(error) { completed.Add(1) },
-	}
-	// One traced context for every request: hey adds its own trace per
-	// request on top of it.
-	tctx := httptrace.WithClientTrace(ctx, trace)
-	base, err := http.NewRequestWithContext(tctx, ep.Method, ep.URL, nil)
+func (w *Work) engine(ep experiment.HTTPEndpoint) (*engine, error) {
+	base, err := http.NewRequest(ep.Method, ep.URL, nil)
 	if err != nil {
-		return nil, 0, experiment.Fieldf(ep.Path+".url", fmt.Sprintf("%q: %v", ep.URL, err))
+		return nil, experiment.Fieldf(ep.Path+".url", fmt.Sprintf("%q: %v", ep.URL, err))
 	}
 	base.Header.Set("User-Agent", "autox")
 	if ep.ContentType != "" {
@@ -134,189 +130,170 @@ func (w *Work) load(ctx context.Context, log *slog.Logger, ep experiment.HTTPEnd
 	if h := base.Header.Get("Host"); h != "" {
 		base.Host = h
 	}
-	body := ep.Payload
-	base.ContentLength = int64(len(body))
-	newRequest := func() *http.Request {
-		sent.Add(1)
-		r := base.Clone(tctx)
+	base.ContentLength = int64(len(ep.Payload))
+	batch := w.batch
+	if batch <= 0 {
+		batch = DefaultBatch
+	}
+	return &engine{ep: ep, base: base, batch: batch, codes: map[int]string{}, statusErrors: map[int]string{}}, nil
+}
+
+// Send runs one worker per connection until the gate grants no more.
+func (e *engine) Send(abort context.Context, g *load.Gate, rec *load.Recorder) error {
+	workers := g.Workers(e.ep.Workers)
+	perConn := max(minBatchPerConn, e.batch/workers)
+	if r := g.Remaining(); r >= 0 {
+		perConn = int(min(int64(perConn), r))
+	}
+	notSent, cancel := context.WithCancelCause(context.Background())
+	cancel(errNotSent)
+	errc := make(chan error, workers)
+	for range workers {
+		go func() {
+			var err error
+			for err == nil && g.Open() {
+				var more bool
+				more, err = e.batchOf(abort, notSent, perConn, g, rec)
+				if !more {
+					break
+				}
+			}
+			errc <- err
+		}()
+	}
+	var errs []error
+	for range workers {
+		errs = append(errs, <-errc)
+	}
+	return errors.Join(errs...)
+}
+
+// batchOf sends up to n requests on one connection with one hey Work,
+// records them, and reports whether the gate may grant more.
+func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, rec *load.Recorder) (bool, error) {
+	b := &batch{}
+	// Every request of the batch carries this trace, which hey composes
+	// with its own; GotConn (which hey sets too, at the cost of a
+	// reflect.MakeFunc per request) only on the request after a dial, to
+	// learn the connection that the batch must close when it ends.
+	traced := httptrace.WithClientTrace(abort, &httptrace.ClientTrace{
+		ConnectDone: func(_, _ string, err error) {
+			b.dialed.Store(true)
+			if err != nil {
+				rec.Failed(1)
+			}
+		},
+	})
+	withConn := httptrace.WithClientTrace(traced, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { b.setConn(info.Conn) },
+	})
+	body := e.ep.Payload
+	work := &requester.Work{
+		Request:     e.base,
+		RequestBody: body,
+		N:           n,
+		C:           1,
+		Timeout:     int(e.ep.Timeout / time.Second),
+		Output:      heyOutput,
+		Writer:      &b.out,
+	}
+	work.RequestFunc = func() *http.Request {
+		if !g.Next() {
+			b.turnedAway = true
+			work.Stop() // one Stop on a C=1 Work does not block
+			return e.base.Clone(notSent)
+		}
+		if b.sent > 0 {
+			rec.Ended(1)
+		}
+		b.sent++
+		ctx := traced
+		if b.sent == 1 || b.dialed.Swap(false) {
+			ctx = withConn
+		}
+		r := e.base.Clone(ctx)
 		if len(body) > 0 {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		return r
 	}
+	work.Run()
+	if b.sent > 0 {
+		rec.Ended(1)
+	}
+	// hey's Transport is not reachable, and would keep the connection
+	// open, idle, until the process ends.
+	if c := b.getConn(); c != nil {
+		c.Close()
+	}
+	var rep heyReport
+	if err := json.Unmarshal(bytes.TrimSpace(b.out.Bytes()), &rep); err != nil {
+		return false, fmt.Errorf("reading hey's report: %w", err)
+	}
+	e.record(rec, &rep)
+	return !b.turnedAway, nil
+}
 
-	conns := ep.Workers
-	stopAfter := d
-	if d > 0 && ep.Rate > 0 {
-		// A rated duration run sends exactly rate x duration requests;
-		// Stop only guards against a server too slow to keep up.
-		n = max(1, int64(math.Round(ep.Rate*d.Seconds())))
-		stopAfter = d + time.Duration(float64(conns)/ep.Rate*float64(time.Second))
-	}
-	conns = int(min(int64(conns), max(n, 1)))
-	if n == 0 {
-		n = int64(conns) * unboundedPerWorker
-	}
-	perWorkerQPS := 0.0
-	if ep.Rate > 0 {
-		perWorkerQPS = ep.Rate / float64(conns)
-	}
-	q, r := n/int64(conns), n%int64(conns)
-	var shards []*shard
-	add := func(workers int, perWorker int64) {
-		if workers <= 0 || perWorker <= 0 {
-			return
-		}
-		s := &shard{}
-		s.work = &requester.Work{
-			Request:     base,
-			RequestBody: body,
-			RequestFunc: newRequest,
-			N:           workers * int(perWorker),
-			C:           workers,
-			Timeout:     int(ep.Timeout / time.Second),
-			QPS:         perWorkerQPS,
-			Output:      heyOutput,
-			Writer:      &s.out,
-		}
-		s.work.Init() // Stop before Init would block
-		shards = append(shards, s)
-	}
-	add(conns-int(r), q)
-	add(int(r), q+1)
+// batch is one hey Work's state.
+type batch struct {
+	out bytes.Buffer
+	// sent counts requests handed to hey, turnedAway a Gate's no; both
+	// belong to the Work's one worker goroutine.
+	sent       int
+	turnedAway bool
+	dialed     atomic.Bool
+	mu         sync.Mutex
+	conn       net.Conn
+}
 
-	total := n
-	if d > 0 && ep.Rate == 0 {
-		total = 0
-	}
-	label := ep.MetricPrefix()
-	if phase != "" {
-		label += " " + phase
-	}
-	every := w.ProgressEvery
-	if every <= 0 {
-		every = 5 * time.Second
-	}
-	start := time.Now()
-	done := make(chan struct{})
-	go func() {
-		var timeout <-chan time.Time
-		if stopAfter > 0 {
-			t := time.NewTimer(stopAfter)
-			defer t.Stop()
-			timeout = t.C
-		}
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				stopAll(shards)
-				return
-			case <-timeout:
-				stopAll(shards)
-				timeout = nil
-			case <-tick.C:
-				of := ""
-				if total > 0 {
-					of = "/" + strconv.FormatInt(total, 10)
-				}
-				log.Info(fmt.Sprintf("%s: %d%s requests done, %d connection errors so far, %.0fs",
-					label, min(completed.Load()+connErrors.Load(), sent.Load()), of, connErrors.Load(), time.Since(start).Seconds()))
+func (b *batch) setConn(c net.Conn) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.conn = c
+}
+
+func (b *batch) getConn() net.Conn {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.conn
+}
+
+// record hands one batch to the recorder: every response's latency and
+// status; errors are transport errors plus responses whose status falls
+// in the endpoint's error ranges. The request that was turned away is
+// not one.
+func (e *engine) record(rec *load.Recorder, rep *heyReport) {
+	notSent := ": " + errNotSent.Error()
+	rec.Record(func(add func(load.Result)) {
+		for msg, c := range rep.ErrorDist {
+			if strings.HasSuffix(msg, notSent) {
+				continue
+			}
+			for range c {
+				add(load.Result{NoLatency: true, Error: msg})
 			}
 		}
-	}()
-	var wg sync.WaitGroup
-	for _, s := range shards {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.work.Run()
-		}()
-	}
-	wg.Wait()
-	took := time.Since(start)
-	close(done)
-	if err := ctx.Err(); err != nil {
-		return nil, took, fmt.Errorf("%s: load stopped: %w", label, context.Cause(ctx))
-	}
-	merged := &heyReport{ErrorDist: map[string]int64{}}
-	for _, s := range shards {
-		var rep heyReport
-		if err := json.Unmarshal(bytes.TrimSpace(s.out.Bytes()), &rep); err != nil {
-			return nil, took, fmt.Errorf("%s: reading hey's report: %w", label, err)
+		for i, sec := range rep.Lats {
+			r := load.Result{Latency: time.Duration(sec * float64(time.Second))}
+			if i < len(rep.StatusCodes) {
+				r.Code, r.Error = e.status(rep.StatusCodes[i])
+			}
+			add(r)
 		}
-		merged.Total = max(merged.Total, rep.Total)
-		merged.NumRes += rep.NumRes
-		for k, v := range rep.ErrorDist {
-			merged.ErrorDist[k] += v
-		}
-		merged.Lats = append(merged.Lats, rep.Lats...)
-		merged.StatusCodes = append(merged.StatusCodes, rep.StatusCodes...)
-	}
-	return merged, took, nil
+	})
 }
 
-func stopAll(shards []*shard) {
-	for _, s := range shards {
-		s.Stop()
-	}
-}
-
-// toEndpoint turns hey's report into metrics: every response's latency
-// goes into the histogram; errors are transport errors plus responses
-// whose status falls in the endpoint's error ranges.
-func toEndpoint(ep experiment.HTTPEndpoint, rep *heyReport, took time.Duration) *metrics.Endpoint {
-	m := &metrics.Endpoint{
-		Task:            experiment.TaskHTTP,
-		Name:            ep.Name,
-		Target:          ep.Method + " " + ep.URL,
-		RequestCount:    rep.NumRes,
-		Errors:          map[string]int64{},
-		StatusCodes:     map[string]int64{},
-		Percentiles:     ep.Percentiles,
-		DurationSeconds: took.Seconds(),
-		Latency:         metrics.NewHistogram(),
-	}
-	for msg, c := range rep.ErrorDist {
-		m.Errors[msg] += c
-		m.ErrorCount += c
-	}
-	for i, sec := range rep.Lats {
-		metrics.RecordLatency(m.Latency, time.Duration(sec*float64(time.Second)))
-		if i >= len(rep.StatusCodes) {
-			continue
-		}
-		code := rep.StatusCodes[i]
-		m.StatusCodes[strconv.Itoa(code)]++
-		if ep.IsError(code) {
-			m.ErrorCount++
-			m.Errors[fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))]++
+// status names a status code, and the error it is if it is one.
+func (e *engine) status(code int) (name, errMsg string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	name, ok := e.codes[code]
+	if !ok {
+		name = strconv.Itoa(code)
+		e.codes[code] = name
+		if e.ep.IsError(code) {
+			e.statusErrors[code] = fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
 		}
 	}
-	return m
-}
-
-func transportErrors(rep *heyReport) int64 {
-	var n int64
-	for _, c := range rep.ErrorDist {
-		n += c
-	}
-	return n
-}
-
-func amount(n int64, d time.Duration) string {
-	if d > 0 {
-		return "for " + d.String()
-	}
-	return strconv.FormatInt(n, 10) + " requests"
-}
-
-func rate(qps float64) string {
-	if qps == 0 {
-		return "no rate limit"
-	}
-	return strconv.FormatFloat(qps, 'g', -1, 64) + " requests/s in total"
+	return name, e.statusErrors[code]
 }

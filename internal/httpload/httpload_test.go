@@ -2,11 +2,14 @@ package httpload
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,7 +19,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/load"
 	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/test/apps/conncount"
 	"github.com/autox-tekton/autox/test/apps/httpbin/app"
 )
 
@@ -252,11 +257,12 @@ func (s *syncBuffer) String() string {
 
 func TestWarmupReachesServerNotMetrics(t *testing.T) {
 	for _, tc := range []struct {
-		name, warmup string
-		wantMin      int64
+		name, warmup     string
+		wantMin, wantMax int64
 	}{
-		{"by count", "warmupNumRequests: 30", 30},
-		{"by duration", "warmupDuration: 1s", 1},
+		{"by count", "warmupNumRequests: 30", 30, 30},
+		// At 100 requests/s, a 1s warmup sends 100 (rate x duration).
+		{"by duration", "warmupDuration: 1s", 95, 105},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, url := startApp(t)
@@ -274,11 +280,8 @@ http:
 				t.Errorf("metrics count %d requests, want 50", got)
 			}
 			warm := a.Count("/anything") - 50
-			if warm < tc.wantMin {
-				t.Errorf("server saw %d warmup requests, want at least %d", warm, tc.wantMin)
-			}
-			if tc.name == "by count" && warm != 30 {
-				t.Errorf("server saw %d warmup requests, want 30", warm)
+			if warm < tc.wantMin || warm > tc.wantMax {
+				t.Errorf("server saw %d warmup requests, want %d to %d", warm, tc.wantMin, tc.wantMax)
 			}
 		})
 	}
@@ -332,3 +335,164 @@ http: {url: `+url+`/get, duration: 1m, qps: 20}
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// startCountingApp serves the sample httpbin on loopback and counts the
+// connections it holds open.
+func startCountingApp(t *testing.T) (*app.Server, *conncount.Listener, string) {
+	t.Helper()
+	a := app.New()
+	srv := httptest.NewUnstartedServer(a)
+	conns := conncount.Wrap(srv.Listener)
+	srv.Listener = conns
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return a, conns, srv.URL
+}
+
+// waitClosed waits up to 2s for the server to hold no connection open.
+func waitClosed(t *testing.T, conns *conncount.Listener) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for conns.Open() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := conns.Open(); n > 0 {
+		t.Errorf("%d connections still open 2s after the load ended, want 0", n)
+	}
+}
+
+func TestServerSeesTheAskedConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name, traffic string
+		// phases is 2 with a warmup: each phase opens its own connections.
+		phases int
+	}{
+		{"count", "numRequests: 400, qps: unlimited", 1},
+		{"duration", "duration: 1s, qps: unlimited", 1},
+		{"rated count", "numRequests: 60, qps: 100", 1},
+		{"rated duration", "duration: 1s, qps: 60", 1},
+		{"count with warmup", "numRequests: 100, qps: unlimited, warmupNumRequests: 50", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, conns, url := startCountingApp(t)
+			eps := endpoints(t, "tasks: [http]\nhttp: {url: "+url+"/delay/5, connections: 8, "+tc.traffic+"}\n")
+			f := run(t, eps)
+			if e := f.Endpoints[0]; e.ErrorCount != 0 {
+				t.Errorf("%d errors: %v", e.ErrorCount, e.Errors)
+			}
+			// A phase's connections close as the next one's open, so with
+			// a warmup the server may see both for a moment.
+			if got := conns.Peak(); got < 8 || (tc.phases == 1 && got != 8) {
+				t.Errorf("the server saw at most %d connections open at once, want the 8 asked", got)
+			}
+			if got := conns.Accepted(); got != 8*tc.phases {
+				t.Errorf("the server accepted %d connections, want 8 per phase", got)
+			}
+			waitClosed(t, conns)
+		})
+	}
+}
+
+func TestCancelReturnsWhatWasMeasured(t *testing.T) {
+	for _, tc := range []struct{ name, path string }{
+		{"server answers", "/delay/20"},
+		{"server hangs", "/delay/60000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, conns, url := startCountingApp(t)
+			eps := endpoints(t, "tasks: [http]\nhttp: {url: "+url+tc.path+", duration: 1m, qps: unlimited, connections: 4}\n")
+			signal := errors.New("terminated signal received")
+			ctx, cancel := context.WithCancelCause(context.Background())
+			cancelled := make(chan time.Time, 1)
+			time.AfterFunc(700*time.Millisecond, func() {
+				cancelled <- time.Now()
+				cancel(signal)
+			})
+			f, err := (&Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}).Run(ctx)
+			if !errors.Is(err, signal) {
+				t.Errorf("Run after cancel = %v, want an error wrapping the cause", err)
+			}
+			if f == nil {
+				t.Fatal("Run after cancel returned no metrics")
+			}
+			took := time.Since(<-cancelled)
+			t.Logf("Run returned %v after the cancel", took)
+			if took > 3*time.Second {
+				t.Errorf("Run returned %v after the cancel, want within 3s", took)
+			}
+			if len(f.Endpoints) != 1 {
+				t.Fatalf("%d endpoints in the metrics, want the one that was stopped", len(f.Endpoints))
+			}
+			e := f.Endpoints[0]
+			want := regexp.MustCompile(`^http: stopped after 0\.[5-9]s of 1m0s \(terminated signal received\); ` + strconv.FormatInt(e.RequestCount, 10) + ` requests measured$`)
+			if !want.MatchString(f.Stopped) {
+				t.Errorf("Stopped = %q, want it to match %s", f.Stopped, want)
+			}
+			if tc.path == "/delay/20" && e.RequestCount < 20 {
+				t.Errorf("%d requests measured in 0.7s on 4 connections at 20ms each, want 20 or more", e.RequestCount)
+			}
+			waitClosed(t, conns)
+		})
+	}
+}
+
+func TestDurationRunAllocatesLittle(t *testing.T) {
+	_, url := startApp(t)
+	eps := endpoints(t, "tasks: [http]\nhttp: {url: "+url+"/delay/20, duration: 300ms, qps: unlimited, connections: 2}\n")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f := run(t, eps)
+	runtime.ReadMemStats(&after)
+	if n := f.Endpoints[0].RequestCount; n < 10 {
+		t.Fatalf("%d requests in 300ms on 2 connections at 20ms each, want 10 or more", n)
+	}
+	// About 30 requests: anything near hey's 56 MB of result buffers for
+	// an open-ended run means memory grows with what might be sent.
+	// The loop's ballast is fixed, and never written.
+	if got := after.TotalAlloc - before.TotalAlloc - load.BallastBytes; got > 16<<20 {
+		t.Errorf("a 300ms run allocated %d MB, want under 16 MB", got>>20)
+	}
+}
+
+func TestBatchesKeepEveryResult(t *testing.T) {
+	for _, tc := range []struct{ name, traffic string }{
+		{"count", "numRequests: 1000, qps: unlimited"},
+		{"duration", "duration: 500ms, qps: unlimited"},
+		{"rated duration", "duration: 1s, qps: 300"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, conns, url := startCountingApp(t)
+			eps := endpoints(t, "tasks: [http]\nhttp: {url: "+url+"/get, connections: 4, "+tc.traffic+"}\n")
+			// 40 results at once over 4 connections: batches of 32
+			// requests, each on a connection of its own.
+			w := &Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), ProgressEvery: time.Second, batch: 40}
+			f, err := w.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := f.Endpoints[0]
+			if e.ErrorCount != 0 {
+				t.Errorf("%d errors: %v", e.ErrorCount, e.Errors)
+			}
+			type counts struct{ Requests, Latencies, OK, Server int64 }
+			want := counts{e.RequestCount, e.RequestCount, e.RequestCount, e.RequestCount}
+			if diff := cmp.Diff(want, counts{e.RequestCount, e.Latency.TotalCount(), e.StatusCodes["200"], a.Count("/get")}); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if tc.name == "count" && e.RequestCount != 1000 {
+				t.Errorf("%d requests, want 1000", e.RequestCount)
+			}
+			if tc.name == "rated duration" && e.RequestCount != 300 {
+				t.Errorf("%d requests, want 300 (rate x duration)", e.RequestCount)
+			}
+			if got, want := conns.Accepted(), int((e.RequestCount+31)/32); got < want {
+				t.Errorf("%d connections for %d requests in batches of 32, want %d or more", got, e.RequestCount, want)
+			}
+			if got := conns.Peak(); got > 8 {
+				t.Errorf("%d connections open at once, want no more than 4 (and 4 closing)", got)
+			}
+			waitClosed(t, conns)
+		})
+	}
+}

@@ -25,6 +25,11 @@ type File struct {
 	StartTime time.Time   `json:"startTime"`
 	EndTime   time.Time   `json:"endTime"`
 	Endpoints []*Endpoint `json:"endpoints"`
+	// Stopped says why and when the load ended before it was done, and
+	// what the file holds then (e.g. "http-get: stopped after 3.2s of
+	// 10s (terminated signal received); 1234 requests measured"); empty
+	// when every endpoint ran to its end.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // PathFor is where task's metrics file lives in dir.

@@ -82,7 +82,8 @@ func TestValues(t *testing.T) {
 func TestFileRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	in := &File{Task: "http", StartTime: time.Unix(100, 0).UTC(), EndTime: time.Unix(200, 0).UTC(),
-		Endpoints: []*Endpoint{endpoint("http", "get", 1, 2, 3, 500)}}
+		Endpoints: []*Endpoint{endpoint("http", "get", 1, 2, 3, 500)},
+		Stopped:   "http-get: stopped after 3.2s of 10s (terminated signal received); 4 requests measured"}
 	if err := Write(PathFor(dir, "http"), in); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +94,9 @@ func TestFileRoundTrip(t *testing.T) {
 	out := files["http"]
 	if out == nil || out.Version != FileVersion {
 		t.Fatalf("ReadDir = %v, want the http file at %s", files, FileVersion)
+	}
+	if out.Stopped != in.Stopped {
+		t.Errorf("Stopped after a round trip = %q, want %q", out.Stopped, in.Stopped)
 	}
 	wantV, _, _ := in.Endpoints[0].Values()
 	gotV, _, _ := out.Endpoints[0].Values()
@@ -109,9 +113,25 @@ func TestFileRoundTrip(t *testing.T) {
 		t.Errorf("folder holds %d files, want only the metrics file (no temporary left)", len(entries))
 	}
 
-	os.WriteFile(filepath.Join(dir, "old"+FileSuffix), []byte(`{"version":"autox.dev/metrics/v0"}`), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "old"+FileSuffix), []byte(`{"version":"autox.dev/metrics/v0"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ReadDir(dir); err == nil || !strings.Contains(err.Error(), `has version "autox.dev/metrics/v0", this autox reads "autox.dev/metrics/v1"`) {
 		t.Errorf("ReadDir with an old file = %v, want a version error", err)
+	}
+}
+
+func TestStoppedOnlyWhenStopped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "http"+FileSuffix)
+	if err := Write(path, &File{Task: "http"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "stopped") {
+		t.Errorf("a load that ran to its end wrote a stopped field:\n%s", b)
 	}
 }
 

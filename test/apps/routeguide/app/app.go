@@ -29,6 +29,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/autox-tekton/autox/test/apps/conncount"
 )
 
 // Proto is route_guide.proto, the service's definition.
@@ -68,6 +70,10 @@ type Server struct {
 	GRPC *grpc.Server
 
 	point, rectangle, feat, note, summary protoreflect.MessageDescriptor
+
+	// Conns counts the connections of the listener Start serves; nil
+	// for a Server that Start did not make.
+	Conns *conncount.Listener
 
 	mu     sync.Mutex
 	counts map[string]int64
@@ -246,7 +252,8 @@ func (s *Server) feature(f feature) *dynamicpb.Message {
 }
 
 // Start serves a new Server on addr ("127.0.0.1:0" picks a free port)
-// and returns it with the address it listens on. Stop it with GRPC.Stop.
+// and returns it with the address it listens on; s.Conns counts its
+// connections. Stop it with GRPC.Stop.
 func Start(addr string) (*Server, string, error) {
 	s, err := New()
 	if err != nil {
@@ -256,6 +263,7 @@ func Start(addr string) (*Server, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	go s.GRPC.Serve(ln)
+	s.Conns = conncount.Wrap(ln)
+	go s.GRPC.Serve(s.Conns)
 	return s, ln.Addr().String(), nil
 }

@@ -1,0 +1,289 @@
+// Package load is the load loop the http and grpc steps share. It decides
+// how many requests to send, for how long and at what rate, runs the
+// warmup, logs progress, and stops a load at its end or on cancel. The
+// engines that send the requests (hey, ghz) are small adapters behind the
+// Engine interface: they send while a Gate grants tickets and hand their
+// results, batch by batch, to a Recorder.
+//
+// A load never stops an engine from outside: the Gate stops granting (at
+// the count, at the end of the duration, or on cancel), and the engine
+// ends once its requests in flight end. On cancel, those get Grace to
+// finish; then the abort context is cancelled, which ends them at once.
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/metrics"
+)
+
+const (
+	// Grace is how long requests in flight may finish after a cancel
+	// before they are aborted.
+	Grace = time.Second
+	// giveUp is how long after the abort the loop still waits for an
+	// engine before it returns what was recorded without it: a cancelled
+	// Run returns within Grace + giveUp, whatever the server does.
+	giveUp = 1500 * time.Millisecond
+	// lateAllowance is how long past its duration a rated run may still
+	// start requests that fell behind its schedule (a server too slow to
+	// keep up); then it stops with what it sent.
+	lateAllowance = time.Second
+	// defaultProgressEvery is the interval of progress lines.
+	defaultProgressEvery = 5 * time.Second
+	// BallastBytes is held, never written, while a load runs. The loop
+	// keeps little alive (results are folded into histograms batch by
+	// batch), so the GC, which collects whenever the heap has grown by
+	// what is alive, would run many times more often than in hey and
+	// ghz, whose result buffers (56 MB and 64 MB, preallocated for an
+	// open-ended run) hold it back: measured, that cost about 10% of
+	// throughput. The ballast gives the GC the same slack. Never written,
+	// its pages are not resident: it costs address space; the slack
+	// costs up to about as much resident garbage between collections.
+	BallastBytes = 64 << 20
+)
+
+// ErrAborted is the cause of the requests that were still in flight when
+// Grace ran out after a cancel.
+var ErrAborted = errors.New("load stopped: request aborted in flight")
+
+// Engine sends one endpoint's requests.
+type Engine interface {
+	// Send sends requests while g grants them, hands every result to
+	// rec, and returns when g grants no more and the requests in flight
+	// have ended. Requests still in flight when abort is done must end
+	// at once. Its error means the engine failed, not a request.
+	Send(abort context.Context, g *Gate, rec *Recorder) error
+}
+
+// Endpoint is one endpoint to load.
+type Endpoint struct {
+	experiment.Traffic
+	// Metrics has what only the caller knows (Task, Name, Target, Note,
+	// Percentiles); the loop fills in what was measured.
+	Metrics *metrics.Endpoint
+	// Warning, if set, is logged before the endpoint's load.
+	Warning string
+	// Describe is logged, after the metric prefix, before the measured
+	// load: what is sent where, how, on how many connections.
+	Describe string
+	// SkipFirst results of the measured load are left out of the metrics.
+	SkipFirst int64
+	// Engine sends the requests; Send is called once per phase (warmup,
+	// then the measured load).
+	Engine Engine
+}
+
+// Loop runs endpoints one after another.
+type Loop struct {
+	// Task is http or grpc.
+	Task string
+	// Unit names what is sent, plural: requests, calls.
+	Unit string
+	// FailureNoun names what Recorder.Failed counts in progress lines,
+	// plural: "errors", "connection errors".
+	FailureNoun string
+	// Log gets progress lines; nil discards them.
+	Log *slog.Logger
+	// ProgressEvery is the interval of progress lines; 0 means 5s.
+	ProgressEvery time.Duration
+}
+
+// Run loads every endpoint and returns what was measured. When ctx is
+// done it stops within Grace + giveUp and returns, with an error that
+// wraps context.Cause(ctx), a File that holds what was measured so far
+// and says in Stopped where the load stopped.
+func (l Loop) Run(ctx context.Context, eps []Endpoint) (*metrics.File, error) {
+	log := l.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ballast := make([]byte, BallastBytes)
+	defer runtime.KeepAlive(ballast)
+	f := &metrics.File{Task: l.Task, StartTime: time.Now().UTC()}
+	for i, ep := range eps {
+		prefix := ep.Metrics.Prefix()
+		if ctx.Err() != nil {
+			return l.stopped(ctx, log, f, prefix, eps[i+1:], fmt.Sprintf("%s: stopped before it started (%v)", prefix, context.Cause(ctx)))
+		}
+		if ep.Warning != "" {
+			log.Warn(prefix + ": " + ep.Warning)
+		}
+		if ep.WarmupCount > 0 || ep.WarmupDuration > 0 {
+			log.Info(fmt.Sprintf("%s: warmup %s", prefix, l.amount(ep.WarmupCount, ep.WarmupDuration)))
+			p, err := l.phase(ctx, log, ep, prefix+" warmup", ep.WarmupCount, ep.WarmupDuration, 0)
+			if err != nil {
+				return nil, err
+			}
+			if p.stopped {
+				return l.stopped(ctx, log, f, prefix, eps[i+1:], fmt.Sprintf("%s: stopped during its warmup after %.1fs (%v); nothing measured",
+					prefix, p.stoppedAt.Seconds(), context.Cause(ctx)))
+			}
+		}
+		log.Info(prefix + ": " + ep.Describe)
+		p, err := l.phase(ctx, log, ep, prefix, ep.Count, ep.Duration, ep.SkipFirst)
+		if err != nil {
+			return nil, err
+		}
+		m := ep.Metrics
+		p.rec.close(m)
+		m.DurationSeconds = p.took.Seconds()
+		f.Endpoints = append(f.Endpoints, m)
+		if p.stopped {
+			var why string
+			if ep.Duration > 0 {
+				why = fmt.Sprintf("%s: stopped after %.1fs of %s (%v); %d %s measured",
+					prefix, p.stoppedAt.Seconds(), ep.Duration, context.Cause(ctx), m.RequestCount, l.Unit)
+			} else {
+				why = fmt.Sprintf("%s: stopped after %.1fs (%v); %d of %d %s measured",
+					prefix, p.stoppedAt.Seconds(), context.Cause(ctx), m.RequestCount, ep.Count-ep.SkipFirst, l.Unit)
+			}
+			return l.stopped(ctx, log, f, prefix, eps[i+1:], why)
+		}
+		log.Info(fmt.Sprintf("%s: done, %d %s, %d errors, %.1fs", prefix, m.RequestCount, l.Unit, m.ErrorCount, p.took.Seconds()))
+	}
+	f.EndTime = time.Now().UTC()
+	return f, nil
+}
+
+// stopped finishes a File that ctx stopped at endpoint prefix: why, and
+// the endpoints that did not run.
+func (l Loop) stopped(ctx context.Context, log *slog.Logger, f *metrics.File, prefix string, notRun []Endpoint, why string) (*metrics.File, error) {
+	var names []string
+	for _, ep := range notRun {
+		names = append(names, ep.Metrics.Prefix())
+	}
+	if len(names) > 0 {
+		why += "; not run: " + strings.Join(names, ", ")
+	}
+	f.Stopped = why
+	f.EndTime = time.Now().UTC()
+	log.Warn(why)
+	return f, fmt.Errorf("%s: load stopped: %w", prefix, context.Cause(ctx))
+}
+
+// phase is what one phase (warmup or measured load) recorded.
+type phase struct {
+	rec  *Recorder
+	took time.Duration
+	// stopped is true when ctx ended the phase before its end, at
+	// stoppedAt from its start.
+	stopped   bool
+	stoppedAt time.Duration
+}
+
+// phase sends count requests, or sends for d, at ep's rate on ep's
+// engine. A rated run for a duration sends rate x d requests.
+func (l Loop) phase(ctx context.Context, log *slog.Logger, ep Endpoint, label string, count int64, d time.Duration, skip int64) (*phase, error) {
+	tickets, deadline := count, time.Duration(0)
+	switch {
+	case count > 0:
+	case ep.Rate > 0:
+		tickets = max(1, int64(math.Round(ep.Rate*d.Seconds())))
+		deadline = d + lateAllowance
+	default:
+		deadline = d
+	}
+	g := NewGate(tickets, ep.Rate)
+	p := &phase{rec: NewRecorder(skip)}
+	// The abort context outlives ctx by Grace: requests are made with it,
+	// so a cancel does not cut them at once.
+	abortCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer abort(ErrAborted)
+
+	start := time.Now()
+	sent := make(chan error, 1)
+	go func() { sent <- ep.Engine.Send(abortCtx, g, p.rec) }()
+
+	var deadlineC, graceC, giveUpC <-chan time.Time
+	if deadline > 0 {
+		t := time.NewTimer(deadline)
+		defer t.Stop()
+		deadlineC = t.C
+	}
+	every := l.ProgressEvery
+	if every <= 0 {
+		every = defaultProgressEvery
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	of := ""
+	if tickets > 0 {
+		of = "/" + strconv.FormatInt(tickets, 10)
+	}
+	ctxDone := ctx.Done()
+	for {
+		select {
+		case err := <-sent:
+			p.took = time.Since(start)
+			if err != nil && p.stopped {
+				log.Warn(fmt.Sprintf("%s: while stopping: %v", label, err))
+				err = nil
+			}
+			return p, err
+		case <-deadlineC:
+			g.Stop()
+		case <-ctxDone:
+			ctxDone = nil
+			p.stopped, p.stoppedAt = true, time.Since(start)
+			g.Stop()
+			graceC = time.After(Grace)
+		case <-graceC:
+			log.Warn(fmt.Sprintf("%s: %s still in flight %s after the stop are aborted", label, l.Unit, Grace))
+			abort(ErrAborted)
+			giveUpC = time.After(giveUp)
+		case <-giveUpC:
+			p.took = time.Since(start)
+			log.Warn(fmt.Sprintf("%s: the engine did not end %s after its %s were aborted; keeping what it recorded", label, giveUp, l.Unit))
+			return p, nil
+		case <-tick.C:
+			ended := min(p.rec.ended.Load(), g.Granted())
+			log.Info(fmt.Sprintf("%s: %d%s %s done, %d %s so far, %.0fs", label, ended, of, l.Unit,
+				p.rec.failed.Load(), l.FailureNoun, time.Since(start).Seconds()))
+		}
+	}
+}
+
+// amount says how much a phase sends: "200 requests" or "for 10s".
+func (l Loop) amount(n int64, d time.Duration) string {
+	if d > 0 {
+		return "for " + d.String()
+	}
+	return strconv.FormatInt(n, 10) + " " + l.Unit
+}
+
+// Amount is how much a phase sends, for log lines: "200 requests" or
+// "for 10s".
+func Amount(t experiment.Traffic, unit string) string {
+	return Loop{Unit: unit}.amount(t.Count, t.Duration)
+}
+
+// Rate says a total rate for log lines: "50 requests/s in total".
+func Rate(rate float64, unit string) string {
+	if rate == 0 {
+		return "no rate limit"
+	}
+	return strconv.FormatFloat(rate, 'g', -1, 64) + " " + unit + "/s in total"
+}
+
+// Workers is how many of want workers a phase of t can keep busy: no more
+// than the requests it sends, when that number is known.
+func Workers(t experiment.Traffic, want int) int {
+	n := t.Count
+	if n == 0 && t.Rate > 0 {
+		n = max(1, int64(math.Round(t.Rate*t.Duration.Seconds())))
+	}
+	if n > 0 {
+		return int(min(int64(want), n))
+	}
+	return want
+}
