@@ -261,7 +261,7 @@ func TestPrepareBadInput(t *testing.T) {
 	}, {
 		name: "data does not match the message",
 		yaml: "grpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeature, data: {lat: 1}}",
-		want: `grpc.data: does not match message routeguide.Point: message type routeguide.Point has no known field named lat; use the field names of the proto`,
+		want: `grpc.data: does not match message routeguide.Point: unknown field "lat"; use the field names of the proto`,
 	}, {
 		name: "TLS CA file missing",
 		yaml: "grpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeature, insecure: false, cacert: " + dir + "/ca.pem}",
