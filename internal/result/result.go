@@ -75,7 +75,8 @@ const HistogramBars = 30
 
 // Build assembles the result of spec from the metrics files its load
 // tasks wrote. A load task in the tasks list without a metrics file did
-// not complete.
+// not complete; nor did one whose file says it was stopped (SIGTERM:
+// Tekton's cancel or timeout), though what it measured is kept.
 func Build(spec *experiment.Experiment, files map[string]*metrics.File, now time.Time) *Result {
 	r := &Result{
 		Version:     Version,
@@ -95,6 +96,10 @@ func Build(spec *experiment.Experiment, files map[string]*metrics.File, now time
 				t.Reason = fmt.Sprintf("no %s metrics file: the %s step did not finish", name, name)
 			} else {
 				r.add(f)
+				if f.Stopped != "" {
+					t.Completed = false
+					t.Reason = f.Stopped
+				}
 			}
 		}
 		if !t.Completed {
