@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,7 +40,14 @@ type Checker struct {
 	// Mapper tells served resources from unknown ones.
 	Mapper meta.RESTMapper
 	Log    *slog.Logger
+	// Dial connects to a Service's cluster IP once its endpoints are
+	// ready; nil means a net.Dialer.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 }
+
+// dialEvery is how often a Service that does not take connections yet is
+// tried again.
+const dialEvery = 200 * time.Millisecond
 
 // ErrNotReady is wrapped by the error of a wait that timed out.
 var ErrNotReady = errors.New("not ready")
@@ -161,8 +170,61 @@ func (c *Checker) waitOne(ctx context.Context, namespace string, w experiment.Wa
 		}); err != nil {
 			return c.notReady(ctx, namespace, id, state, nil, timeout, err)
 		}
+		if err := c.connects(ctx, last, &state); err != nil {
+			return c.notReady(ctx, namespace, id, state, nil, timeout, err)
+		}
 	}
 	c.Log.Info(fmt.Sprintf("ready: %s is ready (%.1fs)", id, time.Since(start).Seconds()))
+	return nil
+}
+
+// connects waits until every TCP port of svc takes a connection at the
+// Service's cluster IP: ready endpoints do not mean kube-proxy has
+// programmed the Service's rules yet, and a load step that starts a moment
+// too early sees its first requests fail. A Service without a cluster IP
+// (headless, ExternalName) has nothing to connect to and passes. No data
+// is sent: each connection is closed at once.
+func (c *Checker) connects(ctx context.Context, svc *unstructured.Unstructured, state *string) error {
+	ip, _, _ := unstructured.NestedString(svc.Object, "spec", "clusterIP")
+	if ip == "" || ip == "None" {
+		return nil
+	}
+	ports, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports")
+	var addrs []string
+	for _, p := range ports {
+		m, _ := p.(map[string]any)
+		if proto, _ := m["protocol"].(string); proto != "" && proto != "TCP" {
+			continue
+		}
+		// int64 from the API server; float64 from a plain YAML or JSON decode.
+		switch port := m["port"].(type) {
+		case int64:
+			addrs = append(addrs, net.JoinHostPort(ip, strconv.FormatInt(port, 10)))
+		case float64:
+			addrs = append(addrs, net.JoinHostPort(ip, strconv.FormatInt(int64(port), 10)))
+		}
+	}
+	dial := c.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	for _, addr := range addrs {
+		for {
+			attempt, cancel := context.WithTimeout(ctx, time.Second)
+			conn, err := dial(attempt, "tcp", addr)
+			cancel()
+			if err == nil {
+				conn.Close()
+				break
+			}
+			*state = fmt.Sprintf("has ready endpoints, but its cluster IP does not take connections yet (%v)", err)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(dialEvery):
+			}
+		}
+	}
 	return nil
 }
 
