@@ -1,36 +1,80 @@
 // Command routeguide serves the sample routeguide gRPC service (with
-// reflection) that autox's tests and demo load.
+// reflection) that autox's tests and demo load. With -files-addr it also
+// serves, over HTTP, what the seed's experiment fetches by URL: its proto
+// (/route_guide.proto) and payloads (/unary.json, /server.json), so that
+// the experiment runs unchanged but for the host in a cluster with no way out.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/autox-tekton/autox/test/apps/routeguide/app"
+	payloads "github.com/autox-tekton/autox/test/data/grpc"
 )
 
 func main() {
 	fs := flag.NewFlagSet("routeguide", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:50051", "listen address (env ROUTEGUIDE_ADDR)")
+	filesAddr := fs.String("files-addr", "", "if set, serve the proto and the seed's payloads over HTTP there (env ROUTEGUIDE_FILES_ADDR)")
 	fs.Parse(os.Args[1:])
-	if v := os.Getenv("ROUTEGUIDE_ADDR"); v != "" {
-		set := false
-		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "addr" })
-		if !set {
-			*addr = v
-		}
-	}
+	fromEnv(fs, "addr", "ROUTEGUIDE_ADDR", addr)
+	fromEnv(fs, "files-addr", "ROUTEGUIDE_FILES_ADDR", filesAddr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *filesAddr != "" {
+		if err := serveFiles(ctx, *filesAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "routeguide:", err)
+			os.Exit(1)
+		}
+	}
 	if err := serve(ctx, *addr); err != nil {
 		fmt.Fprintln(os.Stderr, "routeguide:", err)
 		os.Exit(1)
 	}
+}
+
+// fromEnv sets *v from the environment variable env unless the flag was given.
+func fromEnv(fs *flag.FlagSet, name, env string, v *string) {
+	e := os.Getenv(env)
+	if e == "" {
+		return
+	}
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	if !set {
+		*v = e
+	}
+}
+
+// serveFiles serves the proto and the payloads at addr until ctx ends.
+func serveFiles(ctx context.Context, addr string) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /"+app.ProtoName, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, app.Proto)
+	})
+	mux.Handle("GET /", http.FileServerFS(payloads.Files))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("routeguide files on http://%s/ (%s, unary.json, server.json)\n", ln.Addr(), app.ProtoName)
+	go srv.Serve(ln)
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	return nil
 }
 
 func serve(ctx context.Context, addr string) error {
