@@ -12,7 +12,9 @@ import (
 	"time"
 )
 
-// Server serves /get, /anything, /post, /status/{code} and /delay/{ms}.
+// Server serves /get, /anything, /post, /status/{code} and /delay/{ms},
+// and GET /counts: the requests each path received (itself left out), as
+// JSON, so a test in a cluster can ask the app what reached it.
 type Server struct {
 	mux    *http.ServeMux
 	mu     sync.Mutex
@@ -29,15 +31,30 @@ func New() *Server {
 	s.mux.HandleFunc("/status/{code}", s.status)
 	s.mux.HandleFunc("/delay/{ms}", s.delay)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	s.mux.HandleFunc("GET /counts", s.countsJSON)
 	return s
 }
 
 // ServeHTTP counts the request by path, then serves it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.counts[r.URL.Path]++
-	s.mu.Unlock()
+	if r.URL.Path != "/counts" {
+		s.mu.Lock()
+		s.counts[r.URL.Path]++
+		s.mu.Unlock()
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) countsJSON(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	b, err := json.Marshal(s.counts)
+	s.mu.Unlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
 }
 
 // Count is how many requests path has received.
