@@ -17,6 +17,7 @@ require (
 	k8s.io/apimachinery v0.33.7
 	k8s.io/client-go v0.32.11
 	k8s.io/klog/v2 v2.130.1
+	knative.dev/pkg v0.0.0-20250415155312-ed3e2158b883
 	sigs.k8s.io/yaml v1.6.0
 )
 
@@ -42,7 +43,6 @@ require (
 	golang.org/x/exp v0.0.0-20250210185358-939b2ce775ac // indirect
 	gomodules.xyz/jsonpatch/v2 v2.5.0 // indirect
 	google.golang.org/api v0.233.0 // indirect
-	knative.dev/pkg v0.0.0-20250415155312-ed3e2158b883 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 )
 
