@@ -1,65 +1,168 @@
 // Command assess is the assess step: it reads the experiment's metrics
 // files, checks the SLOs, writes result.json, report.txt and report.html,
-// and prints the report.
+// prints the report, writes the Tekton results slos-satisfied and summary,
+// and keeps result.json in a ConfigMap owned by the run.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+
 	"github.com/autox-tekton/autox/internal/assess"
 	"github.com/autox-tekton/autox/internal/cli"
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/kube"
+	"github.com/autox-tekton/autox/internal/logging"
+	"github.com/autox-tekton/autox/internal/outcome"
+	"github.com/autox-tekton/autox/internal/result"
+	"github.com/autox-tekton/autox/internal/store"
 )
 
 const usage = `assess: check an experiment's SLOs and write its reports
 
+With -pipelinerun (or, for a bare TaskRun, -taskrun) it also keeps
+result.json in a ConfigMap named after that run and owned by it, so that
+the result is deleted with the run; the step's ServiceAccount needs get,
+create and update on configmaps. -slos-satisfied-file and -summary-file
+receive the Tekton results (Tekton passes $(step.results.<name>.path)).
+
 Exit status: 0 every SLO holds (or -fail-on-violation=false), 1 an SLO does
-not hold, 2 bad input, 3 a task did not complete, or assess was stopped: on
-SIGTERM (Tekton's cancel and timeout) it ends at once; result.json,
-report.txt and report.html are each whole or absent.`
+not hold, 2 bad input, 3 a task did not complete, the result could not be
+stored, or assess was stopped: on SIGTERM (Tekton's cancel and timeout) it
+ends at once; result.json, report.txt and report.html are each whole or
+absent.`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	log := logging.New(os.Stderr, slog.LevelInfo)
+	// Once, before client-go logs anything: klog's logger is global.
+	kube.LogClientTo(ctx, log)
 	code := cli.Run(ctx, "assess", os.Stderr, func(ctx context.Context) error {
-		return runAssess(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+		return runAssess(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv, connect)
 	})
 	stop()
 	os.Exit(code)
 }
 
-func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	env := map[string]string{"f": "AUTOX_EXPERIMENT_FILE", "dir": "AUTOX_DIR", "o": "AUTOX_OUTPUT", "fail-on-violation": "AUTOX_FAIL_ON_VIOLATION"}
+// connect finds the cluster as the ready step does: in a pod, the pod's
+// ServiceAccount.
+func connect(k kube.Kubeconfig) (corev1client.ConfigMapsGetter, error) {
+	c, err := kube.Connect(k)
+	if err != nil {
+		return nil, err
+	}
+	return c.Kube.CoreV1(), nil
+}
+
+func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, connect func(kube.Kubeconfig) (corev1client.ConfigMapsGetter, error)) error {
+	env := map[string]string{
+		"dir": "AUTOX_DIR", "o": "AUTOX_OUTPUT", "fail-on-violation": "AUTOX_FAIL_ON_VIOLATION",
+		"slos-satisfied-file": "AUTOX_SLOS_SATISFIED_FILE", "summary-file": "AUTOX_SUMMARY_FILE",
+		"namespace": "AUTOX_NAMESPACE", "pipelinerun": "AUTOX_PIPELINERUN", "pipelinerun-uid": "AUTOX_PIPELINERUN_UID",
+		"taskrun": "AUTOX_TASKRUN", "taskrun-uid": "AUTOX_TASKRUN_UID",
+		"group": "AUTOX_GROUP", "spec": "AUTOX_SPEC", "version": "AUTOX_VERSION", "kubeconfig": "AUTOX_KUBECONFIG",
+	}
 	fs := flag.NewFlagSet("assess", flag.ContinueOnError)
-	file := fs.String("f", "experiment.yaml", "experiment file")
+	exp := cli.AddExperimentFlags(fs, env)
 	dir := fs.String("dir", ".", "folder with the metrics files; receives result.json, report.txt, report.html")
 	out := fs.String("o", assess.Text, "report printed to stdout: text, json or html")
 	fail := fs.Bool("fail-on-violation", true, "exit 1 when an SLO does not hold; false reports it as a warning and exits 0")
+	files := assess.ResultFiles{}
+	fs.StringVar(&files.SLOsSatisfied, "slos-satisfied-file", "", "file that receives true or false (Tekton result slos-satisfied); \"\" writes none")
+	fs.StringVar(&files.Summary, "summary-file", "", "file that receives one line per SLO (Tekton result summary); \"\" writes none")
+	ns := fs.String("namespace", "", "namespace of the run, where the result ConfigMap goes")
+	pr := fs.String("pipelinerun", "", "PipelineRun that names and owns the result ConfigMap")
+	prUID := fs.String("pipelinerun-uid", "", "its uid")
+	tr := fs.String("taskrun", "", "TaskRun that names and owns the result ConfigMap when there is no -pipelinerun")
+	trUID := fs.String("taskrun-uid", "", "its uid")
+	group := fs.String("group", "", "label autox.dev/group of the result ConfigMap")
+	spec := fs.String("spec", "", "label autox.dev/spec of the result ConfigMap")
+	version := fs.String("version", "", "label app.kubernetes.io/version of the result ConfigMap")
+	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
 		return err
 	}
-	e, err := experiment.Load(*file)
+	e, err := exp.Load()
 	if err != nil {
+		return err
+	}
+	var target *store.Target
+	switch {
+	case *pr != "":
+		target = &store.Target{Owner: store.Owner{Kind: store.KindPipelineRun, Name: *pr, UID: *prUID}}
+	case *tr != "":
+		target = &store.Target{Owner: store.Owner{Kind: store.KindTaskRun, Name: *tr, UID: *trUID}}
+	}
+	var results store.Store
+	if target != nil {
+		target.Namespace, target.Group, target.Spec, target.Version = *ns, *group, *spec, *version
+		// Checked before the assessment, so that bad input stores nothing.
+		if err := target.Validate(); err != nil {
+			return err
+		}
+		cms, err := connect(kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")})
+		if err != nil {
+			return err
+		}
+		results.ConfigMaps = cms
+	}
+	cfg := assess.Config{Experiment: e, Dir: *dir, Output: *out, FailOnViolation: *fail}
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	// assess.Run takes no context: it reads files and writes three. A stop
 	// ends the program at once, which is safe because each file is
 	// written to a temporary file and renamed into place.
-	done := make(chan error, 1)
+	type assessed struct {
+		r   *result.Result
+		err error
+	}
+	done := make(chan assessed, 1)
 	go func() {
-		_, err := assess.Run(assess.Config{Experiment: e, Dir: *dir, Output: *out, FailOnViolation: *fail}, stdout, stderr)
-		done <- err
+		r, err := assess.Run(cfg, stdout, stderr)
+		done <- assessed{r, err}
 	}()
+	var a assessed
 	select {
-	case err := <-done:
-		return err
+	case a = <-done:
 	case <-ctx.Done():
 		return fmt.Errorf("stopped (%w) before the assessment ended; result.json, report.txt and report.html are each whole or absent", context.Cause(ctx))
 	}
+	if a.r == nil || (a.err != nil && !errors.Is(a.err, outcome.ErrSLOsViolated) && !errors.Is(a.err, outcome.ErrExperimentFailed)) {
+		return a.err
+	}
+	// The verdict is known: from here on a failure to record it is
+	// reported, but the verdict decides the exit status.
+	log := logging.New(stderr, slog.LevelInfo)
+	keep := func(err error) error {
+		if a.err == nil {
+			return err
+		}
+		log.Error(err.Error())
+		return a.err
+	}
+	if err := files.Write(a.r); err != nil {
+		return keep(err)
+	}
+	if target == nil {
+		return a.err
+	}
+	saved, err := results.Save(ctx, *target, a.r)
+	if err != nil {
+		return keep(err)
+	}
+	if len(saved.Dropped) > 0 {
+		log.Warn(fmt.Sprintf("the result is too big for a ConfigMap; stored without %v", saved.Dropped))
+	}
+	log.Info(fmt.Sprintf("result stored in ConfigMap %s/%s (%d bytes)", target.Namespace, saved.Name, saved.Bytes))
+	return a.err
 }

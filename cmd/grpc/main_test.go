@@ -50,3 +50,20 @@ func TestGRPCStep(t *testing.T) {
 		t.Errorf("bad input left a metrics file (stat: %v)", err)
 	}
 }
+
+// TestNotListed: without grpc in the tasks list the step ends at once,
+// with one line, and writes no metrics file.
+func TestNotListed(t *testing.T) {
+	dir := t.TempDir()
+	var errs bytes.Buffer
+	err := runGRPC(context.Background(), nil, &errs, func(k string) string {
+		return map[string]string{"AUTOX_EXPERIMENT": "tasks: [http]\nhttp: {url: http://127.0.0.1:1/}\n", "AUTOX_DIR": dir}[k]
+	})
+	code := cli.Exit("grpc", err, &errs)
+	if want := "grpc is not in the experiment's tasks [http]; nothing to do\n"; code != 0 || errs.String() != want {
+		t.Errorf("exit %d, stderr %q; want 0, %q", code, errs.String(), want)
+	}
+	if _, err := os.Stat(metrics.PathFor(dir, "grpc")); !os.IsNotExist(err) {
+		t.Errorf("metrics file stat: %v; want none", err)
+	}
+}

@@ -21,6 +21,8 @@ import (
 
 const usage = `http: send an experiment's http load and write http.metrics.json
 
+When the experiment's tasks list does not name http, it says so and exits 0.
+
 Exit status: 0 the load ran (errors among the requests are metrics, judged
 by assess), 2 bad input (a flag, the experiment, a payload), 3 the step
 failed or was stopped: on SIGTERM (Tekton's cancel and timeout) it ends
@@ -36,19 +38,23 @@ func main() {
 }
 
 func runHTTP(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
-	env := map[string]string{"f": "AUTOX_EXPERIMENT_FILE", "dir": "AUTOX_DIR", "progress": "AUTOX_PROGRESS_INTERVAL"}
+	env := map[string]string{"dir": "AUTOX_DIR", "progress": "AUTOX_PROGRESS_INTERVAL"}
 	fs := flag.NewFlagSet("http", flag.ContinueOnError)
-	file := fs.String("f", "experiment.yaml", "experiment file")
+	exp := cli.AddExperimentFlags(fs, env)
 	dir := fs.String("dir", ".", "folder to write http.metrics.json into")
 	every := fs.Duration("progress", 5*time.Second, "interval of progress lines")
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
 		return err
 	}
-	e, err := experiment.Load(*file)
+	e, err := exp.Load()
 	if err != nil {
 		return err
 	}
-	step := httpstep.Step{Log: logging.New(stderr, slog.LevelInfo), Client: &http.Client{}, ProgressEvery: *every}
+	log := logging.New(stderr, slog.LevelInfo)
+	if cli.Skip(e, experiment.TaskHTTP, log) {
+		return nil
+	}
+	step := httpstep.Step{Log: log, Client: &http.Client{}, ProgressEvery: *every}
 	return step.Run(ctx, e, *dir)
 }

@@ -56,3 +56,24 @@ func TestBadInputWritesNothing(t *testing.T) {
 		t.Errorf("bad input left a metrics file (stat: %v)", err)
 	}
 }
+
+// TestNotListed: in the Task every step runs; without http in the tasks
+// list this one ends at once, with one line, sends nothing and writes no
+// metrics file (assess then expects none).
+func TestNotListed(t *testing.T) {
+	a := app.New()
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	dir := t.TempDir()
+	var errs bytes.Buffer
+	err := runHTTP(context.Background(), nil, &errs, func(k string) string {
+		return map[string]string{"AUTOX_EXPERIMENT": "tasks: [grpc]\ngrpc: {host: 127.0.0.1:1, call: a.B.C}\nhttp: {url: " + srv.URL + "/get}\n", "AUTOX_DIR": dir}[k]
+	})
+	code := cli.Exit("http", err, &errs)
+	if want := "http is not in the experiment's tasks [grpc]; nothing to do\n"; code != 0 || errs.String() != want {
+		t.Errorf("exit %d, stderr %q; want 0, %q", code, errs.String(), want)
+	}
+	if _, err := os.Stat(metrics.PathFor(dir, "http")); !os.IsNotExist(err) || a.Count("/get") != 0 {
+		t.Errorf("%d requests sent, metrics file stat: %v; want none and none", a.Count("/get"), err)
+	}
+}

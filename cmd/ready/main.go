@@ -25,7 +25,11 @@ const usage = `ready: wait until the experiment's objects are ready, then write 
 Outside a pod the cluster is found as kubectl finds it: -kubeconfig (one
 file), else $KUBECONFIG (a list of files, merged), else ~/.kube/config.
 
-Exit status: 0 ready, 2 bad input (a flag, the experiment, the kubeconfig,
+It validates the whole experiment (every section, listed in tasks or not),
+so that as the Task's first step it stops a typo before any load. When
+the tasks list does not name ready, it says so and exits 0.
+
+Exit status: 0 ready (or nothing to wait for), 2 bad input (a flag, the experiment, the kubeconfig,
 an unknown resource), 3 not ready in time, not allowed to read an object,
 or stopped: on SIGTERM (Tekton's cancel and timeout) it ends within 5s,
 says what each object was last seen as and writes no metrics file.`
@@ -43,18 +47,23 @@ func main() {
 }
 
 func runReady(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {
-	env := map[string]string{"f": "AUTOX_EXPERIMENT_FILE", "dir": "AUTOX_DIR", "kubeconfig": "AUTOX_KUBECONFIG"}
+	env := map[string]string{"dir": "AUTOX_DIR", "kubeconfig": "AUTOX_KUBECONFIG"}
 	fs := flag.NewFlagSet("ready", flag.ContinueOnError)
-	file := fs.String("f", "experiment.yaml", "experiment file")
+	exp := cli.AddExperimentFlags(fs, env)
 	dir := fs.String("dir", ".", "folder to write ready.metrics.json into")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
 		return err
 	}
-	e, err := experiment.Load(*file)
+	// The whole experiment is validated here, ready or not: in the Tekton
+	// Task this is the first step, so a typo fails before any load.
+	e, err := exp.Load()
 	if err != nil {
 		return err
+	}
+	if cli.Skip(e, experiment.TaskReady, log) {
+		return nil
 	}
 	step := readystep.Step{Log: log, Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")}}
 	return step.Run(ctx, e, *dir)

@@ -138,3 +138,29 @@ func TestSIGTERM(t *testing.T) {
 		t.Errorf("a stopped ready step wrote ready.metrics.json (stat: %v)", err)
 	}
 }
+
+// TestFirstStep: as the Task's first step, ready validates the whole
+// experiment, whether its tasks name ready or not, and ends at once, with
+// one line, when they do not. No cluster is asked: there is none here.
+func TestFirstStep(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		experiment string
+		wantCode   int
+		wantStderr string
+	}{
+		{"a typo in the http section, ready not listed", "tasks: [http, assess]\nhttp:\n  numRequest: 200\n  url: http://httpbin.default/get\n", 2,
+			"ready: params.experiment: http.numRequest: unknown key; did you mean \"numRequests\"?\n"},
+		{"a typo in the grpc section, which the tasks do not list", "tasks: [ready, http]\nready: {deploy: web}\nhttp: {url: http://httpbin.default/get}\ngrpc: {hots: x:1}\n", 2,
+			"ready: params.experiment: grpc.hots: unknown key; did you mean \"host\"?\n"},
+		{"ready not listed", "tasks: [http, assess]\nhttp: {url: http://httpbin.default/get}\n", 0,
+			"ready is not in the experiment's tasks [http, assess]; nothing to do\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stderr := ready(t, map[string]string{"AUTOX_EXPERIMENT": tc.experiment, "AUTOX_EXPERIMENT_SOURCE": "params.experiment", "AUTOX_DIR": t.TempDir()})
+			if code != tc.wantCode || stderr != tc.wantStderr {
+				t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr, tc.wantCode, tc.wantStderr)
+			}
+		})
+	}
+}

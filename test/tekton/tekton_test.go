@@ -1,0 +1,500 @@
+// Package tekton_test checks every YAML under tasks/ and pipelines/ (the
+// files, and the YAML blocks their READMEs show) the way Tekton's webhook
+// would: decoded strictly into Tekton's Go types, defaulted, and passed
+// through Tekton's own Validate, with the feature flags and defaults of a
+// v1.9.0 install read from the module's config/. The ko:// image
+// references stay in place, as they are before `make release`. It also
+// pins what the project promises of each step: its image and command, the
+// restricted security context, resources, and flags that exist.
+package tekton_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tektoncd/pipeline/pkg/apis/config"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	"github.com/tektoncd/pipeline/pkg/apis/pipeline/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"knative.dev/pkg/apis"
+	"sigs.k8s.io/yaml"
+
+	"github.com/autox-tekton/autox/internal/experiment"
+)
+
+const (
+	module = "github.com/autox-tekton/autox"
+	root   = "../.."
+)
+
+// object is one decoded document and where it came from.
+type object struct {
+	where string // file, and README block if any
+	kind  string // apiVersion/kind
+	name  string
+	value any
+}
+
+// TestInventory: every file and README block, and what it holds. A new
+// file fails here until it is listed, and so checked below.
+func TestInventory(t *testing.T) {
+	got := map[string][]string{}
+	for _, o := range readAll(t) {
+		got[o.where] = append(got[o.where], o.kind+" "+o.name)
+	}
+	want := map[string][]string{
+		"pipelines/autox.yaml":                         {"tekton.dev/v1/Pipeline autox"},
+		"pipelines/README.md#1":                        {"tekton.dev/v1/PipelineRun autox-httpbin-iter8-example"},
+		"pipelines/README.md#2":                        {"tekton.dev/v1/PipelineRun autox-routeguide-iter8-example"},
+		"tasks/autox-assess/autox-assess.yaml":         {"tekton.dev/v1beta1/StepAction autox-assess"},
+		"tasks/autox-experiment/autox-experiment.yaml": {"tekton.dev/v1/Task autox-experiment"},
+		"tasks/autox-experiment/rbac.yaml":             {"rbac.authorization.k8s.io/v1/ClusterRole autox-experiment"},
+		"tasks/autox-experiment/README.md#1":           {"v1/ServiceAccount autox", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"tasks/autox-experiment/README.md#2":           {"tekton.dev/v1/TaskRun autox-experiment-example"},
+		"tasks/autox-grpc/autox-grpc.yaml":             {"tekton.dev/v1beta1/StepAction autox-grpc"},
+		"tasks/autox-http/autox-http.yaml":             {"tekton.dev/v1beta1/StepAction autox-http"},
+		"tasks/autox-ready/autox-ready.yaml":           {"tekton.dev/v1beta1/StepAction autox-ready"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("YAML under tasks/ and pipelines/ (-want +got):\n%s", diff)
+	}
+}
+
+// TestTektonValidates: each Tekton object passes Tekton's own defaulting
+// and validation, as the webhook of a default v1.9.0 install applies it.
+func TestTektonValidates(t *testing.T) {
+	ctx := webhookContext(t)
+	for _, o := range readAll(t) {
+		t.Run(o.where+" "+o.name, func(t *testing.T) {
+			v, ok := o.value.(interface {
+				SetDefaults(context.Context)
+				Validate(context.Context) *apis.FieldError
+			})
+			if !ok {
+				t.Skipf("%s is not a Tekton object", o.kind)
+			}
+			v.SetDefaults(ctx)
+			if err := v.Validate(ctx); err != nil {
+				t.Errorf("Tekton refuses it: %v", err)
+			}
+		})
+	}
+}
+
+// webhookContext carries the feature flags and defaults of Tekton v1.9.0's
+// own config/ ConfigMaps, as a fresh install has them.
+func webhookContext(t *testing.T) context.Context {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/tektoncd/pipeline").Output()
+	if err != nil {
+		t.Fatalf("finding Tekton's module: %v", err)
+	}
+	dir := strings.TrimSpace(string(out))
+	data := func(file string) map[string]string {
+		b, err := os.ReadFile(filepath.Join(dir, "config", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cm corev1.ConfigMap
+		if err := yaml.Unmarshal(b, &cm); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		return cm.Data
+	}
+	flags, err := config.NewFeatureFlagsFromMap(data("config-feature-flags.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults, err := config.NewDefaultsFromMap(data("config-defaults.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apis.WithinCreate(config.ToContext(context.Background(), &config.Config{FeatureFlags: flags, Defaults: defaults}))
+}
+
+// readAll decodes every YAML file under tasks/ and pipelines/ and every
+// ```yaml block of their READMEs, strictly: a field Tekton or Kubernetes
+// does not know fails, as does a kind this test does not know.
+func readAll(t *testing.T) []object {
+	t.Helper()
+	var out []object
+	for _, top := range []string{"tasks", "pipelines"} {
+		err := filepath.WalkDir(filepath.Join(root, top), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			rel = filepath.ToSlash(rel)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			switch {
+			case strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml"):
+				out = append(out, decodeAll(t, rel, b)...)
+			case path.Base(rel) == "README.md":
+				for i, block := range yamlBlocks(b) {
+					out = append(out, decodeAll(t, fmt.Sprintf("%s#%d", rel, i+1), block)...)
+				}
+			default:
+				t.Errorf("%s: neither YAML nor a README; this test does not know what it is", rel)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+var fence = regexp.MustCompile("(?ms)^```yaml\n(.*?)^```")
+
+func yamlBlocks(md []byte) [][]byte {
+	var out [][]byte
+	for _, m := range fence.FindAllSubmatch(md, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func decodeAll(t *testing.T, where string, b []byte) []object {
+	t.Helper()
+	var out []object
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
+	for {
+		doc, err := r.Read()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &tm); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		kind := tm.APIVersion + "/" + tm.Kind
+		var v interface{ GetName() string }
+		switch kind {
+		case "tekton.dev/v1beta1/StepAction":
+			v = &v1beta1.StepAction{}
+		case "tekton.dev/v1/Task":
+			v = &v1.Task{}
+		case "tekton.dev/v1/Pipeline":
+			v = &v1.Pipeline{}
+		case "tekton.dev/v1/PipelineRun":
+			v = &v1.PipelineRun{}
+		case "tekton.dev/v1/TaskRun":
+			v = &v1.TaskRun{}
+		case "rbac.authorization.k8s.io/v1/ClusterRole":
+			v = &rbacv1.ClusterRole{}
+		case "rbac.authorization.k8s.io/v1/RoleBinding":
+			v = &rbacv1.RoleBinding{}
+		case "v1/ServiceAccount":
+			v = &corev1.ServiceAccount{}
+		default:
+			t.Errorf("%s: %s is a kind this test does not check; add it to decodeAll", where, kind)
+			continue
+		}
+		if err := yaml.UnmarshalStrict(doc, v); err != nil {
+			t.Errorf("%s: %s: %v", where, kind, err)
+			continue
+		}
+		out = append(out, object{where: where, kind: kind, name: v.GetName(), value: v})
+	}
+}
+
+func find[T any](t *testing.T, objs []object) map[string]*T {
+	t.Helper()
+	out := map[string]*T{}
+	for _, o := range objs {
+		if v, ok := o.value.(*T); ok {
+			out[o.name] = v
+		}
+	}
+	return out
+}
+
+// restricted is the security context every step runs with: what the
+// restricted Pod Security Standard asks of a container, as the user the
+// images run as (ko's base image: 65532).
+var restricted = &corev1.SecurityContext{
+	RunAsNonRoot:             ptr(true),
+	RunAsUser:                ptr(int64(65532)),
+	RunAsGroup:               ptr(int64(65532)),
+	ReadOnlyRootFilesystem:   ptr(true),
+	AllowPrivilegeEscalation: ptr(false),
+	Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+}
+
+func ptr[T any](v T) *T { return &v }
+
+var steps = []string{"ready", "http", "grpc", "assess"}
+
+// catalog checks the Tekton catalog's labels and annotations.
+func catalog(t *testing.T, m metav1.ObjectMeta, description string) {
+	t.Helper()
+	if m.Labels["app.kubernetes.io/version"] == "" {
+		t.Errorf("%s: no label app.kubernetes.io/version", m.Name)
+	}
+	for _, a := range []string{"tekton.dev/pipelines.minVersion", "tekton.dev/categories", "tekton.dev/tags", "tekton.dev/displayName", "tekton.dev/platforms"} {
+		if m.Annotations[a] == "" {
+			t.Errorf("%s: no annotation %s", m.Name, a)
+		}
+	}
+	if first, _, _ := strings.Cut(description, "\n"); len(first) < 20 || !strings.HasSuffix(first, ".") {
+		t.Errorf("%s: the description's first line %q is not a one-sentence summary", m.Name, first)
+	}
+}
+
+func described(t *testing.T, owner string, params v1.ParamSpecs) {
+	t.Helper()
+	for _, p := range params {
+		if p.Description == "" {
+			t.Errorf("%s: param %s has no description", owner, p.Name)
+		}
+	}
+}
+
+// TestStepActions: each step program, its command, and env that its
+// flags read (each env variable is a flag's twin, as -h lists them).
+func TestStepActions(t *testing.T) {
+	actions := find[v1beta1.StepAction](t, readAll(t))
+	bin := t.TempDir()
+	for _, step := range steps {
+		t.Run(step, func(t *testing.T) {
+			sa := actions["autox-"+step]
+			if sa == nil {
+				t.Fatalf("no StepAction autox-%s", step)
+			}
+			s := sa.Spec
+			catalog(t, sa.ObjectMeta, s.Description)
+			described(t, sa.Name, s.Params)
+			if want := "ko://" + module + "/cmd/" + step; s.Image != want {
+				t.Errorf("image %q; want %q (ko resolve pins it)", s.Image, want)
+			}
+			if diff := cmp.Diff([]string{"/ko-app/" + step}, s.Command); diff != "" {
+				t.Errorf("command (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(restricted, s.SecurityContext); diff != "" {
+				t.Errorf("securityContext (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]corev1.VolumeMount{{Name: "$(params.work-volume)", MountPath: "/autox"}}, s.VolumeMounts); diff != "" {
+				t.Errorf("volumeMounts (-want +got):\n%s", diff)
+			}
+			twins := envTwins(t, bin, step)
+			env := map[string]string{}
+			for _, e := range s.Env {
+				env[e.Name] = e.Value
+				if !slices.Contains(twins, e.Name) {
+					t.Errorf("env %s is not a flag of %s, whose twins are %v", e.Name, step, twins)
+				}
+			}
+			if env["AUTOX_DIR"] != "/autox" || env["AUTOX_EXPERIMENT"] != "$(params.experiment)" {
+				t.Errorf("AUTOX_DIR %q, AUTOX_EXPERIMENT %q; want /autox and $(params.experiment)", env["AUTOX_DIR"], env["AUTOX_EXPERIMENT"])
+			}
+			for _, p := range s.Params {
+				used := false
+				for _, v := range env {
+					used = used || strings.Contains(v, "$(params."+p.Name+")")
+				}
+				if !used && p.Name != "work-volume" {
+					t.Errorf("param %s reaches no env variable", p.Name)
+				}
+			}
+			for _, r := range s.Results {
+				used := false
+				for _, v := range env {
+					used = used || v == "$(step.results."+r.Name+".path)"
+				}
+				if !used {
+					t.Errorf("result %s: no env variable gives the program its path", r.Name)
+				}
+			}
+		})
+	}
+}
+
+var paramRef = regexp.MustCompile(`\$\(params\.([^)]+)\)`)
+
+var twin = regexp.MustCompile(`\[\$(AUTOX_[A-Z_]+)\]`)
+
+// envTwins builds the step's program and reads the env variables its -h
+// lists.
+func envTwins(t *testing.T, bin, step string) []string {
+	t.Helper()
+	exe := filepath.Join(bin, step)
+	if out, err := exec.Command("go", "build", "-o", exe, module+"/cmd/"+step).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", step, err, out)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(exe, "-h")
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s -h: %v\n%s", step, err, stderr.String())
+	}
+	var out []string
+	for _, m := range twin.FindAllStringSubmatch(stderr.String(), -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// TestTask: the experiment Task's steps, in order, each a StepAction
+// given what it asks for, with resources that do not throttle the load.
+func TestTask(t *testing.T) {
+	objs := readAll(t)
+	actions := find[v1beta1.StepAction](t, objs)
+	task := find[v1.Task](t, objs)["autox-experiment"]
+	if task == nil {
+		t.Fatal("no Task autox-experiment")
+	}
+	catalog(t, task.ObjectMeta, task.Spec.Description)
+	described(t, task.Name, task.Spec.Params)
+	var names []string
+	for _, s := range task.Spec.Steps {
+		names = append(names, s.Name)
+		if s.Ref == nil || s.Ref.Name != "autox-"+s.Name || actions[s.Ref.Name] == nil {
+			t.Errorf("step %s refers to %v; want the StepAction autox-%s", s.Name, s.Ref, s.Name)
+			continue
+		}
+		sa := actions[s.Ref.Name].Spec
+		given := map[string]bool{}
+		for _, p := range s.Params {
+			given[p.Name] = true
+			// Tekton's validation leaves a ref step's params to the
+			// run; a typo here would reach the program as text.
+			for _, m := range paramRef.FindAllStringSubmatch(p.Value.StringVal, -1) {
+				if !slices.ContainsFunc(task.Spec.Params, func(q v1.ParamSpec) bool { return q.Name == m[1] }) {
+					t.Errorf("step %s passes %s = %s: the Task has no param %s", s.Name, p.Name, p.Value.StringVal, m[1])
+				}
+			}
+			if !slices.ContainsFunc(sa.Params, func(q v1.ParamSpec) bool { return q.Name == p.Name }) {
+				t.Errorf("step %s passes %s, which %s does not take", s.Name, p.Name, s.Ref.Name)
+			}
+		}
+		for _, q := range sa.Params {
+			if q.Default == nil && !given[q.Name] {
+				t.Errorf("step %s does not pass %s, which %s needs", s.Name, q.Name, s.Ref.Name)
+			}
+			if q.Name == "work-volume" && !slices.ContainsFunc(task.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == q.Default.StringVal && v.EmptyDir != nil }) {
+				t.Errorf("the Task has no emptyDir volume %s for step %s", q.Default.StringVal, s.Name)
+			}
+		}
+		r := s.ComputeResources
+		if r.Requests.Cpu().IsZero() || r.Requests.Memory().IsZero() || r.Limits.Memory().IsZero() {
+			t.Errorf("step %s: resources %v; want cpu and memory requests and a memory limit", s.Name, r)
+		}
+		if _, cpuLimit := r.Limits[corev1.ResourceCPU]; cpuLimit && (s.Name == "http" || s.Name == "grpc") {
+			t.Errorf("step %s has a CPU limit: the CFS quota would throttle the load and add to what it measures", s.Name)
+		}
+	}
+	if diff := cmp.Diff(steps, names); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	var results []string
+	for _, r := range task.Spec.Results {
+		results = append(results, r.Name+"="+r.Value.StringVal)
+	}
+	want := []string{"slos-satisfied=$(steps.assess.results.slos-satisfied)", "summary=$(steps.assess.results.summary)"}
+	if diff := cmp.Diff(want, results); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}
+
+// TestPipeline: params and results pass through; the run's name and uid
+// reach the Task, which names and owns the result ConfigMap by them.
+func TestPipeline(t *testing.T) {
+	objs := readAll(t)
+	p := find[v1.Pipeline](t, objs)["autox"]
+	task := find[v1.Task](t, objs)["autox-experiment"]
+	if p == nil || task == nil {
+		t.Fatal("no Pipeline autox or no Task autox-experiment")
+	}
+	catalog(t, p.ObjectMeta, p.Spec.Description)
+	described(t, p.Name, p.Spec.Params)
+	if len(p.Spec.Tasks) != 1 || p.Spec.Tasks[0].TaskRef == nil || p.Spec.Tasks[0].TaskRef.Name != "autox-experiment" || p.Spec.Tasks[0].DisplayName == "" {
+		t.Fatalf("tasks %v; want one, with a display name, running autox-experiment", p.Spec.Tasks)
+	}
+	got := map[string]string{}
+	for _, prm := range p.Spec.Tasks[0].Params {
+		got[prm.Name] = prm.Value.StringVal
+	}
+	want := map[string]string{
+		"pipelinerun-name": "$(context.pipelineRun.name)", "pipelinerun-uid": "$(context.pipelineRun.uid)",
+	}
+	for _, prm := range p.Spec.Params {
+		want[prm.Name] = "$(params." + prm.Name + ")"
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("params of the experiment task (-want +got):\n%s", diff)
+	}
+	var taskParams []string
+	for _, prm := range task.Spec.Params {
+		taskParams = append(taskParams, prm.Name)
+	}
+	if diff := cmp.Diff(slices.Sorted(slices.Values(taskParams)), slices.Sorted(maps.Keys(got))); diff != "" {
+		t.Errorf("the Task's params and what the Pipeline passes (-want +got):\n%s", diff)
+	}
+	for _, r := range p.Spec.Results {
+		if want := "$(tasks.experiment.results." + r.Name + ")"; r.Value.StringVal != want {
+			t.Errorf("result %s = %q; want %q", r.Name, r.Value.StringVal, want)
+		}
+	}
+}
+
+// TestExamples: the runs the READMEs show carry experiments that autox
+// accepts, and the labels `tkn pipelinerun list --label` filters on.
+func TestExamples(t *testing.T) {
+	for _, o := range readAll(t) {
+		var params v1.Params
+		var labels map[string]string
+		switch v := o.value.(type) {
+		case *v1.PipelineRun:
+			params, labels = v.Spec.Params, v.Labels
+			for _, l := range []string{"autox.dev/group", "autox.dev/spec", "app.kubernetes.io/version"} {
+				if labels[l] == "" {
+					t.Errorf("%s: PipelineRun %s has no label %s", o.where, o.name, l)
+				}
+			}
+		case *v1.TaskRun:
+			params = v.Spec.Params
+		default:
+			continue
+		}
+		found := false
+		for _, p := range params {
+			if p.Name != "experiment" {
+				continue
+			}
+			found = true
+			if _, err := experiment.Parse([]byte(p.Value.StringVal), "params.experiment"); err != nil {
+				t.Errorf("%s: %s: %v", o.where, o.name, err)
+			}
+		}
+		if !found {
+			t.Errorf("%s: %s has no experiment param", o.where, o.name)
+		}
+	}
+}
