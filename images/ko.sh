@@ -5,7 +5,7 @@
 #                                   one reference per line, pinned by digest
 #   images/ko.sh release FILE DIR...
 #                                   ko resolve of the YAML under each DIR
-#                                   (tasks/, pipelines/, ...) into FILE, every
+#                                   and below (tasks/, pipelines/, ...) into FILE, every
 #                                   ko://<import path> an image pinned by digest
 #
 # KO_DOCKER_REPO picks the registry and path to push to; by default the test
@@ -45,7 +45,7 @@ case ${1:-} in
     for d; do args+=(-f "$d"); done
     mkdir -p "$(dirname "$out")"
     trap 'rm -f "$out.tmp"' EXIT
-    "$ko" resolve "${flags[@]}" "${args[@]}" >"$out.tmp"
+    "$ko" resolve --recursive "${flags[@]}" "${args[@]}" >"$out.tmp"
     mv "$out.tmp" "$out"
     echo "ko.sh: wrote $out ($(grep -c '^kind:' "$out") objects; images in $KO_DOCKER_REPO, pinned by digest)" >&2
     ;;
