@@ -58,9 +58,6 @@ func run(ctx context.Context, args []string) error {
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return fmt.Errorf("-addr %q: not a loopback address; write e.g. 127.0.0.1:10290", *addr)
 	}
-	if err := os.MkdirAll(filepath.Join(*dir, "blobs"), 0o755); err != nil {
-		return err
-	}
 	h, n, err := newHandler(*dir)
 	if err != nil {
 		return err
@@ -100,6 +97,9 @@ type journaled struct {
 // newHandler replays the journal in dir into a fresh registry and returns
 // a handler that appends to it; n is the number of manifests replayed.
 func newHandler(dir string) (h http.Handler, n int, err error) {
+	if err := os.MkdirAll(filepath.Join(dir, "blobs"), 0o755); err != nil {
+		return nil, 0, err
+	}
 	reg := registry.New(
 		registry.WithBlobHandler(registry.NewDiskBlobHandler(filepath.Join(dir, "blobs"))),
 		registry.Logger(log.New(io.Discard, "", 0)))
