@@ -12,7 +12,7 @@ RELEASE_DIRS := $(wildcard tasks pipelines triggers)
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
-deps: ## install what the tests need: Go modules, Debian chromium
+deps: ## install what the tests need: Go modules, ko (into .cluster/cache), Debian chromium
 	@./test/deps.sh
 
 build: ## build every command and the sample apps into bin/

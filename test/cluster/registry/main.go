@@ -67,7 +67,9 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Printf("serving %s from %s (%d manifests replayed)", *addr, *dir, n)
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// No read or write timeout: a layer of a few hundred MB may take a while
+	// on a busy machine; the headers and idle connections are bounded.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
