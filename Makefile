@@ -5,12 +5,14 @@ GO    ?= go
 BIN   := bin
 PROGRAMS := $(notdir $(wildcard cmd/*))
 
-.PHONY: help build deps test unit lint bench demo clean images cluster-up cluster-down cluster-selftest e2e
+.PHONY: help build deps test unit lint bench demo clean images release cluster-up cluster-down cluster-selftest e2e
+# The folders `make release` resolves, those that exist.
+RELEASE_DIRS := $(wildcard tasks pipelines triggers)
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
-deps: ## install what the tests need: Go modules, Debian chromium
+deps: ## install what the tests need: Go modules, ko (into .cluster/cache), Debian chromium
 	@./test/deps.sh
 
 build: ## build every command and the sample apps into bin/
@@ -26,8 +28,9 @@ lint: ## gofmt and go vet
 # One package at a time (-p 1): the load tests judge real latencies against
 # the seed's SLOs, and on 2 cores several packages under -race at once can
 # push a mean past them.
+# AUTOX_KO: the image test builds with ko (test/cluster/ko.sh installs it).
 unit: ## unit and loopback tests, with the race detector
-	AUTOX_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 -p 1 ./...
+	AUTOX_KO=$$(./test/cluster/ko.sh) AUTOX_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 -p 1 ./...
 
 test: ## the README's test command: deps, lint, unit tests, the cluster's e2e tests, the cluster's selftest
 	@./test/timed.sh deps $(MAKE) --no-print-directory deps
@@ -36,10 +39,13 @@ test: ## the README's test command: deps, lint, unit tests, the cluster's e2e te
 	@./test/timed.sh e2e $(MAKE) --no-print-directory e2e
 	@./test/timed.sh cluster-selftest $(MAKE) --no-print-directory cluster-selftest
 
-images: ## an OCI image per program (no Docker) into bin/images; REGISTRY=host:port pushes (INSECURE=1: plain HTTP)
-	$(GO) run ./images -out $(BIN)/images $(if $(REGISTRY),-registry $(REGISTRY)) $(if $(INSECURE),-insecure)
+images: ## ko build of the step images, pushed to KO_DOCKER_REPO (default: the test cluster's registry); prints ref@digest
+	@./images/ko.sh images
 
-cluster-up: ## a real single-node Kubernetes + Tekton under .cluster/ (prints export KUBECONFIG=...)
+release: ## ko resolve of tasks/ pipelines/ into bin/release.yaml, images pinned by digest in KO_DOCKER_REPO (default: the test cluster's registry)
+	@./images/ko.sh release $(BIN)/release.yaml $(RELEASE_DIRS)
+
+cluster-up: ## a real single-node Kubernetes, its image registry, Tekton, Triggers and CoreDNS under .cluster/ (prints export KUBECONFIG=...)
 	@./test/cluster/up.sh
 
 cluster-down: ## stop the cluster and remove what its record lists, and nothing else

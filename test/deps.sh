@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # deps.sh: install what builds and tests need on a fresh Debian machine:
-# the Go modules, and Debian's chromium (the HTML report's screenshot test).
+# the Go modules, ko, and Debian's chromium (the HTML report's screenshot test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go mod download
+# ko, which the image test and make images/release build with (test/cluster/ko.sh).
+./test/cluster/ko.sh >/dev/null
 if ! command -v chromium >/dev/null; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "installing Debian chromium (log: /tmp/autox-apt.log)"
@@ -12,4 +14,4 @@ if ! command -v chromium >/dev/null; then
     exit 1
   fi
 fi
-echo "deps: go modules and chromium ($(chromium --version 2>/dev/null | head -1)) ready"
+echo "deps: go modules, ko and chromium ($(chromium --version 2>/dev/null | head -1)) ready"

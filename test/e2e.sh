@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 start=$SECONDS
 ./test/cluster/up.sh || exit 1
 export KUBECONFIG=$KUBECONFIG_FILE
+# The images' references (pinned by digest), the registry's address and
+# tkn's path, as test/cluster/images.sh wrote them (test/e2e/images.go).
+export AUTOX_IMAGES_ENV=$IMAGES_ENV
 echo "e2e: cluster ready in $((SECONDS - start))s; running go test -tags e2e ./test/e2e/"
 mkdir -p "$LOGS"
 log=$LOGS/e2e.log

@@ -1,9 +1,10 @@
-// Package images builds OCI images from scratch without Docker, with
-// google/go-containerregistry: one layer holding a static binary (at
-// /ko-app/<name>, where Tekton's own images keep theirs), CA certificates
-// for HTTPS endpoints, and a non-root user. Builds are reproducible: files
-// are sorted and every timestamp is the Unix epoch, so the same binary
-// gives the same digest.
+// Package images makes the two images that ko does not build: ko's base
+// image (CA certificates and the non-root user, nothing else) and the shell
+// image Tekton runs script steps with (Debian's busybox-static). Both are
+// made from scratch with google/go-containerregistry, reproducibly: files
+// are sorted and every timestamp is the Unix epoch, so the same input gives
+// the same digest. Every other image (our programs, Tekton's, CoreDNS) is
+// built by ko on top of Base; see images/.ko.yaml.
 package images
 
 import (
@@ -52,20 +53,15 @@ type Spec struct {
 	Env        []string
 }
 
-// Binary is the spec of an image whose whole content is one program,
-// installed at /ko-app/<name>, with CA certificates (caCerts may be nil)
-// and the non-root user.
-func Binary(name string, binary, caCerts []byte) Spec {
-	s := Spec{
-		Files:      []File{{Path: "/ko-app/" + name, Mode: 0o755, Data: binary}},
-		Entrypoint: []string{"/ko-app/" + name},
-		User:       NonRoot,
-		Env:        []string{"PATH=/ko-app", "SSL_CERT_FILE=" + CACertsPath},
+// Base is the spec of ko's base image: CA certificates (for HTTPS
+// endpoints) and the non-root user, nothing else. ko adds the program at
+// /ko-app/<name> and makes it the entrypoint.
+func Base(caCerts []byte) Spec {
+	return Spec{
+		Files: []File{{Path: CACertsPath, Mode: 0o644, Data: caCerts}},
+		User:  NonRoot,
+		Env:   []string{"SSL_CERT_FILE=" + CACertsPath},
 	}
-	if caCerts != nil {
-		s.Files = append(s.Files, File{Path: CACertsPath, Mode: 0o644, Data: caCerts})
-	}
-	return s
 }
 
 // Build makes the image of spec for linux/amd64.
@@ -145,49 +141,33 @@ func layer(files []File) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteTarball writes img tagged ref as a tarball that
-// `ctr images import` and `docker load` read. It returns the file's size.
-func WriteTarball(file, ref string, img v1.Image) (int64, error) {
-	tag, err := name.NewTag(ref)
-	if err != nil {
-		return 0, fmt.Errorf("image name %q: %w", ref, err)
-	}
-	tmp := file + ".tmp"
-	if err := tarball.WriteToFile(tmp, tag, img); err != nil {
-		os.Remove(tmp)
-		return 0, fmt.Errorf("writing %s: %w", file, err)
-	}
-	if err := os.Rename(tmp, file); err != nil {
-		return 0, err
-	}
-	st, err := os.Stat(file)
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
-}
-
-// Push sends img to a registry as ref (registry/repository:tag). insecure
+// Push sends img to a registry as repo (registry/repository, tagged tag)
+// and returns its reference pinned by digest (repo@sha256:...). insecure
 // allows plain HTTP, for registries on loopback.
-func Push(ctx context.Context, ref string, img v1.Image, insecure bool) error {
+func Push(ctx context.Context, repo, tag string, img v1.Image, insecure bool) (string, error) {
 	var opts []name.Option
 	if insecure {
 		opts = append(opts, name.Insecure)
 	}
-	tag, err := name.NewTag(ref, opts...)
+	ref, err := name.NewTag(repo+":"+tag, opts...)
 	if err != nil {
-		return fmt.Errorf("image name %q: %w", ref, err)
+		return "", fmt.Errorf("image name %q: %w", repo+":"+tag, err)
 	}
-	if err := remote.Write(tag, img, remote.WithContext(ctx)); err != nil {
-		return fmt.Errorf("pushing %s: %w", ref, err)
+	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
-	return nil
+	d, err := img.Digest()
+	if err != nil {
+		return "", err
+	}
+	return repo + "@" + d.String(), nil
 }
 
 // Busybox is a shell image (for Tekton's script steps) from a static
 // busybox binary: /bin/busybox and a link per applet, except busybox
 // itself (a link over the binary would loop). It runs as root, as
-// Tekton's shell image must.
+// Tekton's shell image must (its controller.yaml: "The shell image must
+// allow root in order to create directories and copy files to PVCs").
 func Busybox(binary string) (Spec, error) {
 	b, err := os.ReadFile(binary)
 	if err != nil {

@@ -1,7 +1,8 @@
 # lib.sh: versions, paths and helpers shared by the cluster scripts.
 # Everything the cluster keeps on disk lives under one git-ignored folder,
 # $CLUSTER (.cluster/, or $AUTOX_CLUSTER_DIR):
-#   cache/   built binaries and images, by part and version (kept across cluster-down)
+#   cache/   built binaries, images' resolved config, the registry's storage,
+#            by part and version (kept across cluster-down)
 #   run/     this cluster's state: etcd, pki, kubeconfig, containerd, kubelet, pod netns
 #   logs/    one log per daemon and build; record.last, the record of the last teardown
 #   record   a link to this cluster's record (below)
@@ -37,6 +38,9 @@ K8S_VERSION=v1.34.4
 K8S_STAGING=v0.34.4
 TEKTON_VERSION=v1.9.0
 TRIGGERS_VERSION=v0.34.0
+COREDNS_VERSION=v1.12.4
+KO_VERSION=v0.18.1
+TKN_VERSION=v0.42.0
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CLUSTER=$(realpath -m "${AUTOX_CLUSTER_DIR:-$REPO/.cluster}")
@@ -45,8 +49,17 @@ RUN=$CLUSTER/run
 LOGS=$CLUSTER/logs
 KUBECONFIG_FILE=$RUN/kubeconfig
 K8S_BIN=$CACHE/k8s-$K8S_VERSION/bin
-TEKTON_BIN=$CACHE/tekton-$TEKTON_VERSION/bin
-TRIGGERS_BIN=$CACHE/triggers-$TRIGGERS_VERSION/bin
+KO=$CACHE/ko-$KO_VERSION/bin/ko
+TKN=$CACHE/tkn-$TKN_VERSION/bin/tkn
+TOOLS=$CACHE/tools
+# The loopback OCI registry every image of the cluster is pushed to and
+# pulled from (containerd over plain HTTP). Its blobs and manifests are kept
+# on disk in the cache, so images pushed once survive cluster-down.
+IMAGE_REGISTRY=127.0.0.1:10290
+REGISTRY_DATA=$CACHE/registry
+# What the tests read: NAME=ref@digest per image of ours, tkn's path, the
+# registry's address (written by images.sh at each up).
+IMAGES_ENV=$RUN/images.env
 CRI_SOCK=$RUN/containerd/containerd.sock
 
 REGISTRY=/run/autox-clusters
@@ -58,6 +71,8 @@ CGROUP_NAME=autox-$CLUSTER_ID
 # guard_pod_traffic in up.sh.
 POD_CIDR=10.88.0.0/16
 SERVICE_CIDR=10.96.0.0/16
+DNS_IP=10.96.0.10
+CLUSTER_DOMAIN=cluster.local
 BRIDGE=autox0
 NODE_IP=127.0.0.1
 

@@ -180,8 +180,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
   - name: sleep
-    image: autox.dev/busybox:$TEKTON_VERSION
-    imagePullPolicy: Never
+    image: $(sed -n 's/^AUTOX_IMAGE_BUSYBOX=//p' "$IMAGES_ENV")
     command: [sleep, "3600"]
     ports: [{containerPort: 8080, hostPort: 18999, hostIP: 127.0.0.1}]
 EOF
@@ -194,6 +193,9 @@ dn="CNI-DN-$(printf '%s' "autox$sandbox" | sha512sum | cut -c1-21)"
 check "our CNI wrapper recorded the pod's sandbox and netns" test -n "$sandbox" -a -n "$(fields netns "$RECORD")"
 check "portmap's chain for the recorded sandbox is $dn, as down.sh computes it" iptables -t nat -S "$dn"
 check "the pod's cgroups are under ours ($CGROUP_NAME)" test -n "$(find "/sys/fs/cgroup/memory/$CGROUP_NAME/kubepods" -name 'pod*' -type d)"
+check "the registry is a recorded daemon" grep -q '^proc registry ' "$RECORD"
+pulled=$(kc get pods -A -o jsonpath='{.items[*].spec.containers[*].image}' | tr ' ' '\n' | grep -c "^$IMAGE_REGISTRY/.*@sha256:")
+check "Tekton's 3, Triggers' 3 and CoreDNS's pods run images pulled by digest from the registry ($pulled)" test "$pulled" -ge 7
 
 # --- decoys: not ours, whatever their names
 spawn bash -c 'exec -a "sleep $0/.cluster/run/decoy" sleep 600' "$tmp"
@@ -235,6 +237,8 @@ check "(2) chain KUBE-DECOY (nat) survives" iptables -t nat -S KUBE-DECOY
 check "(2) chain CNI-DECOY (filter) survives" iptables -t filter -S CNI-DECOY
 check "(2) a rule jumping to KUBE-DECOY survives" iptables -t nat -C OUTPUT -m comment --comment "selftest-decoy-$rand" -j KUBE-DECOY
 check "(3) the process with the reused PID $d_reused is not killed" test -d "/proc/$d_reused"
+check "(4) the registry's port ${IMAGE_REGISTRY##*:} is free" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/${IMAGE_REGISTRY##*:}) 2>/dev/null"
+check "(4) the registry's storage is kept in the cache ($REGISTRY_DATA)" test -s "$REGISTRY_DATA/manifests.jsonl"
 
 # --- (5) up.sh failing mid-way: port 6443 taken once containerd is up
 rm -f "$LOGS/record.last"

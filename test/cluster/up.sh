@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# up.sh: bring up a single-node Kubernetes (versions in lib.sh) with
-# containerd and Tekton Pipelines (controller as a host process, no webhook),
-# plus the Tekton Triggers CRDs, all under .cluster/. Safe to run again: a
+# up.sh: bring up a single-node Kubernetes (versions in lib.sh) on
+# containerd, a loopback OCI registry that containerd pulls from, and in the
+# cluster, installed from their own release config as a user installs them:
+# Tekton Pipelines (controller, webhook, events; the remote resolvers are
+# left out), Tekton Triggers (controller, webhook, core interceptors) and
+# CoreDNS (cluster.local only), all under .cluster/. Safe to run again: a
 # healthy cluster is left as it is; the leftovers of a killed one (this
 # folder's or, by its record, another folder's) are removed first. Every
 # process it starts and everything it makes outside .cluster/ is written to
@@ -14,12 +17,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 PKI=$RUN/pki
 NODE=autox-node
-# The Tekton controller's probes, metrics and profiling ports (defaults 8080,
-# 9090, 8008), next to Kubernetes' own: the loopback tests use 18080 and such.
-TEKTON_PROBES_PORT=10280
-TEKTON_METRICS_PORT=10281
-TEKTON_PROFILING_PORT=10282
-PORTS=(6443 2379 2380 2381 10248 10249 10250 10256 10257 10259 $TEKTON_PROBES_PORT $TEKTON_METRICS_PORT $TEKTON_PROFILING_PORT)
+# Kubernetes' ports, and the registry's (next to them: the loopback tests
+# use 18080 and such).
+PORTS=(6443 2379 2380 2381 10248 10249 10250 10256 10257 10259 "${IMAGE_REGISTRY##*:}")
 
 phase_start=$SECONDS
 phase() { say "$1 ($((SECONDS - phase_start))s)"; }
@@ -58,11 +58,14 @@ wait_for() {
 }
 
 healthy() {
-  for d in containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy tekton-controller; do
+  for d in registry containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
     alive "$d" || return 1
   done
+  [ -s "$IMAGES_ENV" ] || return 1
   kc get --raw /readyz >/dev/null 2>&1 || return 1
-  kc get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True
+  kc get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True || return 1
+  kc wait --for condition=Available --timeout 1s -n tekton-pipelines deployment --all >/dev/null 2>&1 || return 1
+  kc wait --for condition=Available --timeout 1s -n kube-system deployment/coredns >/dev/null 2>&1
 }
 
 host_ip() {
@@ -122,13 +125,18 @@ write_configs() {
   mkdir -p "$RUN/containerd" "$RUN/containerd-root" "$RUN/cni/net.d" "$RUN/cni/bin" "$RUN/kubelet" "$RUN/etcd"
   containerd config default >"$RUN/containerd/config.toml.default"
   # Paths of our own (runc's state and the pods' network namespaces under
-  # run/ too), our pause image (no registry), our CNI plugin folder, cgroupfs,
-  # and restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, so runc
-  # fails every sandbox if containerd asks for the kubelet's score.
+  # run/ too), our pause image (from our registry), the registry's hosts
+  # (certs.d, below), our CNI plugin folder, cgroupfs, and
+  # restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, so runc fails
+  # every sandbox if containerd asks for the kubelet's score.
+  local pause
+  pause=$(sed -n 's/^AUTOX_IMAGE_PAUSE=//p' "$IMAGES_ENV")
+  [ -n "$pause" ] || die "$IMAGES_ENV names no pause image"
   sed -e "s#^root = .*#root = \"$RUN/containerd-root\"#" \
       -e "s#^state = .*#state = \"$RUN/containerd/state\"#" \
       -e "s#address = \"/run/containerd/containerd.sock\"#address = \"$CRI_SOCK\"#" \
-      -e "s#sandbox_image = .*#sandbox_image = \"autox.dev/pause:3.10\"#" \
+      -e "s#sandbox_image = .*#sandbox_image = \"$pause\"#" \
+      -e "s#config_path = .*#config_path = \"$RUN/containerd/certs.d\"#" \
       -e "s#restrict_oom_score_adj = .*#restrict_oom_score_adj = true#" \
       -e "s#netns_mounts_under_state_dir = .*#netns_mounts_under_state_dir = true#" \
       -e "s#^\( *\)Root = \"\"#\1Root = \"$RUN/runc\"#" \
@@ -138,9 +146,17 @@ write_configs() {
       "$RUN/containerd/config.toml.default" >"$RUN/containerd/config.toml"
   local want
   for want in 'restrict_oom_score_adj = true' 'netns_mounts_under_state_dir = true' \
-    "Root = \"$RUN/runc\"" "bin_dir = \"$RUN/cni/bin\""; do
+    "Root = \"$RUN/runc\"" "bin_dir = \"$RUN/cni/bin\"" "sandbox_image = \"$pause\"" "config_path = \"$RUN/containerd/certs.d\""; do
     grep -qF "$want" "$RUN/containerd/config.toml" || die "containerd config: could not set $want; see $RUN/containerd/config.toml"
   done
+  # containerd pulls from our registry over plain HTTP (it is on loopback).
+  mkdir -p "$RUN/containerd/certs.d/$IMAGE_REGISTRY"
+  cat >"$RUN/containerd/certs.d/$IMAGE_REGISTRY/hosts.toml" <<EOF
+server = "http://$IMAGE_REGISTRY"
+
+[host."http://$IMAGE_REGISTRY"]
+  capabilities = ["pull", "resolve"]
+EOF
 
   # Debian's CNI plugins, and autox-bridge: it writes each pod sandbox and
   # its network namespace to the record, then runs Debian's bridge plugin.
@@ -171,7 +187,9 @@ EOF
 }
 EOF
 
-  # resolvConf "" gives pods no DNS server: the host's points off this machine.
+  # resolvConf "" gives pods no DNS server but ours: the host's points off
+  # this machine. clusterDNS is CoreDNS's Service (config/coredns.yaml),
+  # which answers cluster.local only and forwards nowhere.
   # cgroupRoot: the pods' cgroups are under ours, never another kubelet's.
   cat >"$RUN/kubelet-config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
@@ -186,6 +204,8 @@ cgroupRoot: /$CGROUP_NAME
 failSwapOn: false
 failCgroupV1: false
 resolvConf: ""
+clusterDNS: [$DNS_IP]
+clusterDomain: $CLUSTER_DOMAIN
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
@@ -245,28 +265,9 @@ guard_pod_traffic() {
     iptables -t mangle -C POSTROUTING $r || die "the traffic guard is not in place: iptables -t mangle $r"
   done
   grep -qx 'resolvConf: ""' "$RUN/kubelet-config.yaml" || die "kubelet config lacks resolvConf: \"\""
-}
-
-import_images() {
-  local dir=$CACHE/images-tekton-$TEKTON_VERSION
-  if [ ! -f "$dir/.complete" ]; then
-    mkdir -p "$dir"
-    (cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$dir/pause" ./test/cluster/pause)
-    (cd "$REPO" && go run ./images -out "$dir" -tag "$TEKTON_VERSION" -busybox \
-      -binary "tekton-entrypoint=$TEKTON_BIN/entrypoint" -binary "tekton-nop=$TEKTON_BIN/nop" \
-      -binary "tekton-workingdirinit=$TEKTON_BIN/workingdirinit" \
-      -binary "tekton-sidecarlogresults=$TEKTON_BIN/sidecarlogresults") >"$LOGS/images-cluster.log" 2>&1 \
-      || die "building the cluster's images failed; see $LOGS/images-cluster.log"
-    (cd "$REPO" && go run ./images -out "$dir/pause-image" -tag 3.10 -binary "pause=$dir/pause") >>"$LOGS/images-cluster.log" 2>&1 \
-      || die "building the pause image failed; see $LOGS/images-cluster.log"
-    touch "$dir/.complete"
-  fi
-  (cd "$REPO" && go run ./images -out "$REPO/bin/images" -tag dev) >"$LOGS/images-autox.log" 2>&1 \
-    || die "building autox's images failed; see $LOGS/images-autox.log"
-  for tar in "$dir"/*.tar "$dir"/pause-image/*.tar "$REPO"/bin/images/*.tar; do
-    ctr --address "$CRI_SOCK" -n k8s.io images import "$tar" >>"$LOGS/images-import.log" 2>&1 \
-      || die "importing $tar into containerd failed; see $LOGS/images-import.log"
-  done
+  grep -qx "clusterDNS: \[$DNS_IP\]" "$RUN/kubelet-config.yaml" || die "kubelet config lacks clusterDNS: [$DNS_IP]"
+  grep -qF "clusterIP: $DNS_IP" "$here/config/coredns.yaml" || die "config/coredns.yaml does not give kube-dns the cluster IP $DNS_IP"
+  if grep -qE '^ *forward ' "$here/config/coredns.yaml"; then die "config/coredns.yaml has a forward plugin: CoreDNS must answer cluster.local only"; fi
 }
 
 start_kubernetes() {
@@ -309,34 +310,66 @@ start_kubernetes() {
   phase "node $NODE ready"
 }
 
-start_tekton() {
-  local cfg
-  cfg=$(cd "$REPO" && go mod download -json "github.com/tektoncd/pipeline@$TEKTON_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/config
-  local tcfg
-  tcfg=$(cd "$REPO" && go mod download -json "github.com/tektoncd/triggers@$TRIGGERS_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/config
+# image VAR: the reference images.sh wrote for VAR (AUTOX_IMAGE_...).
+image() { sed -n "s/^$1=//p" "$IMAGES_ENV"; }
+
+# admitted WHAT CMD...: run CMD (a change that passes through an admission
+# webhook) until it succeeds. A webhook Deployment that is Available may not
+# serve yet (connection refused for a second or two; Triggers' webhook has no
+# readiness probe), and Tekton's webhooks fail closed.
+admitted() {
+  local what=$1; shift
+  local deadline=$((SECONDS + 60)) out
+  until out=$("$@" 2>&1); do
+    [ $SECONDS -lt $deadline ] || die "$what: still refused after 60s: $out"
+    sleep 1
+  done
+}
+
+# install_in_cluster: Tekton Pipelines, Triggers and CoreDNS, from the YAML
+# that ko resolved (images.sh), with kubectl apply --server-side (Tekton's
+# CRDs are too big for a client-side apply's annotation).
+install_in_cluster() {
+  local busybox coredns
+  busybox=$(image AUTOX_IMAGE_BUSYBOX)
+  coredns=$(image AUTOX_IMAGE_COREDNS)
+  [ -n "$busybox" ] && [ -n "$coredns" ] || die "$IMAGES_ENV lacks the busybox or CoreDNS image"
+  # The one field of Tekton's config changed, because this machine forces
+  # it: the controller's -shell-image and -shell-image-win name images on
+  # cgr.dev and mcr.microsoft.com, which nothing here can pull; both become
+  # our busybox (Tekton runs script steps with it; no Windows nodes here).
+  sed -E "s#cgr\.dev/chainguard/busybox@sha256:[0-9a-f]{64}#$busybox#; s#mcr\.microsoft\.com/powershell:nanoserver@sha256:[0-9a-f]{64}#$busybox#" \
+    "$CACHE/tekton-$TEKTON_VERSION/images" >"$RUN/tekton.yaml"
+  local left
+  left=$(grep -nE '^[^#]*(cgr\.dev|mcr\.microsoft\.com|ko://)' "$RUN/tekton.yaml" "$CACHE/triggers-$TRIGGERS_VERSION/images" || true)
+  [ -z "$left" ] || die "an image that cannot be pulled here is left in Tekton's resolved config: $left"
+  # Triggers' ClusterInterceptors are custom objects: applied once their CRD
+  # is established and Triggers' webhook serves (below).
+  local split='(/(^|\n)kind: ClusterInterceptor(\n|$)/ ? 1 : 0) == want'
+  awk -v RS='\n---\n' -v ORS='\n---\n' -v want=0 "$split" "$CACHE/triggers-$TRIGGERS_VERSION/images" >"$RUN/triggers.yaml"
+  awk -v RS='\n---\n' -v ORS='\n---\n' -v want=1 "$split" "$CACHE/triggers-$TRIGGERS_VERSION/images" >"$RUN/triggers-interceptors.yaml"
   {
-    kc apply -f "$cfg/100-namespace/"
-    kc apply --server-side -f "$cfg/300-crds/"
-    for f in "$tcfg"/300-*.yaml; do kc apply --server-side -f "$f"; done
-    for f in "$cfg"/200-*.yaml "$cfg"/201-*.yaml "$cfg"/config-*.yaml "$cfg"/clusterrole-aggregate-*.yaml; do
-      kc apply -f "$f"
-    done
-  } >"$LOGS/tekton-apply.log" 2>&1 || die "applying Tekton's config failed; see $LOGS/tekton-apply.log"
-  wait_for "Tekton CRDs" kube-apiserver 30 kc wait --for condition=Established crd/taskruns.tekton.dev crd/pipelineruns.tekton.dev crd/eventlisteners.triggers.tekton.dev
-  SYSTEM_NAMESPACE=tekton-pipelines KUBERNETES_MIN_VERSION=v1.28.0 \
-  CONFIG_DEFAULTS_NAME=config-defaults CONFIG_LOGGING_NAME=config-logging \
-  CONFIG_OBSERVABILITY_NAME=config-observability CONFIG_FEATURE_FLAGS_NAME=feature-flags \
-  CONFIG_LEADERELECTION_NAME=config-leader-election-controller CONFIG_SPIRE=config-spire \
-  METRICS_DOMAIN=tekton.dev/pipeline PROBES_PORT=$TEKTON_PROBES_PORT \
-  METRICS_PROMETHEUS_PORT=$TEKTON_METRICS_PORT PROFILING_PORT=$TEKTON_PROFILING_PORT \
-    start tekton-controller "$TEKTON_BIN/controller" -kubeconfig "$PKI/admin.kubeconfig" -disable-ha \
-      -entrypoint-image "autox.dev/tekton-entrypoint:$TEKTON_VERSION" \
-      -nop-image "autox.dev/tekton-nop:$TEKTON_VERSION" \
-      -sidecarlogresults-image "autox.dev/tekton-sidecarlogresults:$TEKTON_VERSION" \
-      -workingdirinit-image "autox.dev/tekton-workingdirinit:$TEKTON_VERSION" \
-      -shell-image "autox.dev/busybox:$TEKTON_VERSION" -shell-image-win "autox.dev/busybox:$TEKTON_VERSION"
-  wait_for "Tekton controller" tekton-controller 60 curl -fsS "http://127.0.0.1:$TEKTON_PROBES_PORT/readiness"
-  phase "Tekton Pipelines $TEKTON_VERSION controller up (Triggers $TRIGGERS_VERSION CRDs installed)"
+    kc apply --server-side -f "$RUN/tekton.yaml" &&
+      kc apply --server-side -f "$RUN/triggers.yaml" &&
+      sed "s#ko://github.com/coredns/coredns#$coredns#" "$here/config/coredns.yaml" | kc apply --server-side -f -
+  } >"$LOGS/install.log" 2>&1 || die "installing Tekton, Triggers and CoreDNS failed; see $LOGS/install.log"
+  phase "Tekton Pipelines $TEKTON_VERSION, Triggers $TRIGGERS_VERSION and CoreDNS $COREDNS_VERSION applied"
+  wait_for "Tekton, Triggers and CoreDNS Deployments" kubelet 240 \
+    bash -c "kubectl --kubeconfig '$KUBECONFIG_FILE' wait --for condition=Available --timeout 2s -n tekton-pipelines deployment --all &&
+      kubectl --kubeconfig '$KUBECONFIG_FILE' wait --for condition=Available --timeout 2s -n kube-system deployment/coredns"
+  # Pods in a namespace that enforces the restricted Pod Security Standard
+  # refuse Tekton's own init containers unless they carry security contexts:
+  # set-security-context is Tekton's documented switch for that
+  # (docs/additional-configs.md), set after the install as a user would.
+  # The patch passes through Tekton's webhook (it validates its config maps),
+  # so its success also says the webhook serves. Nothing here needs an
+  # EventListener yet, so up.sh does not wait the minute it takes the core
+  # interceptors to write their ClusterInterceptors' caBundle (an
+  # EventListener's sink refuses to start without one: wait for it first).
+  admitted "setting Tekton's feature flag set-security-context" \
+    kc -n tekton-pipelines patch configmap feature-flags --type merge -p '{"data": {"set-security-context": "true"}}'
+  admitted "applying Triggers' ClusterInterceptors" kc apply --server-side -f "$RUN/triggers-interceptors.yaml"
+  phase "Tekton, Triggers and CoreDNS Available; Tekton's webhook serves"
 }
 
 # on_exit: a failed bring-up removes what it recorded, and says so.
@@ -375,16 +408,18 @@ main() {
   cp "$PKI/admin.kubeconfig" "$KUBECONFIG_FILE"
   undo=true
   make_cgroups
+  start registry "$TOOLS/registry" -addr "$IMAGE_REGISTRY" -dir "$REGISTRY_DATA"
+  wait_for registry registry 30 curl -fsS "http://$IMAGE_REGISTRY/v2/"
+  "$here/images.sh" || die "building the cluster's images failed (above)"
+  phase "registry up, images built and pushed"
   write_configs "$ip"
   record_network
   guard_pod_traffic
   start containerd containerd --config "$RUN/containerd/config.toml"
   wait_for containerd containerd 30 ctr --address "$CRI_SOCK" version
   phase "containerd up"
-  import_images
-  phase "images imported"
   start_kubernetes "$ip"
-  start_tekton
+  install_in_cluster
   undo=false
   say "up in $((SECONDS - phase_start))s; kubectl works with:"
   echo "export KUBECONFIG=$KUBECONFIG_FILE"

@@ -24,6 +24,8 @@ import (
 func TestReadyStopsOnSIGTERM(t *testing.T) {
 	c, ns := cluster(t)
 	step(t, "deploy a Deployment whose image cannot start")
+	// imagePullPolicy Never: the image exists nowhere and no pull is tried
+	// (autox.dev is off this machine; our images come from the harness's registry).
 	apply(t, c, ns, `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: never}

@@ -122,11 +122,11 @@ func waitFor(t *testing.T, timeout time.Duration, what string, done func() (bool
 // sampleApps runs httpbin and routeguide from our own images, each a
 // Deployment with a Service, as the seed's tutorial does.
 func sampleApps(t *testing.T, c *kube.Clients, ns string) {
-	step(t, "deploy httpbin and routeguide from autox.dev images")
-	apply(t, c, ns, app("httpbin", 8080, 80)+"\n---\n"+app("routeguide", 50051, 50051))
+	step(t, "deploy httpbin and routeguide from our images")
+	apply(t, c, ns, app("httpbin", image(t, "httpbin"), 8080, 80)+"\n---\n"+app("routeguide", image(t, "routeguide"), 50051, 50051))
 }
 
-func app(name string, port, servicePort int) string {
+func app(name, image string, port, servicePort int) string {
 	return fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: %[1]s, labels: {app: %[1]s, app.kubernetes.io/version: "1.0.0"}}
@@ -137,8 +137,7 @@ spec:
     spec:
       containers:
       - name: %[1]s
-        image: autox.dev/%[1]s:dev
-        imagePullPolicy: Never
+        image: %[4]s
         args: [-addr, "0.0.0.0:%[2]d"]
         ports: [{containerPort: %[2]d}]
         readinessProbe: {tcpSocket: {port: %[2]d}, periodSeconds: 1}
@@ -150,7 +149,7 @@ metadata: {name: %[1]s}
 spec:
   selector: {app: %[1]s}
   ports: [{port: %[3]d, targetPort: %[2]d}]
-`, name, port, servicePort)
+`, name, port, servicePort, image)
 }
 
 func readyExperiment(ns, deploy, service, timeout string) *experiment.Experiment {
@@ -194,6 +193,8 @@ func TestReadyFromHost(t *testing.T) {
 func TestReadyTimesOutWithTheReason(t *testing.T) {
 	c, ns := cluster(t)
 	step(t, "deploy a Deployment whose image cannot start")
+	// imagePullPolicy Never: the image exists nowhere and no pull is tried
+	// (autox.dev is off this machine; our images come from the harness's registry).
 	apply(t, c, ns, `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: broken}
@@ -258,8 +259,7 @@ spec:
     - {name: out, emptyDir: {}}
     steps:
     - name: ready
-      image: autox.dev/ready:dev
-      imagePullPolicy: Never
+      image: `+image(t, "ready")+`
       command: [/ko-app/ready]
       args: [-f, /exp/experiment.yaml, -dir, /out]
       volumeMounts: [{name: exp, mountPath: /exp}, {name: out, mountPath: /out}]

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# ko.sh: install ko into the cluster's cache if it is not there (build.sh
+# ko), then print its path. `make unit` runs the image test with it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+"$here/build.sh" ko >&2
+echo "$KO"
