@@ -24,11 +24,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/result"
