@@ -541,3 +541,31 @@ spec:
 func taskRunResults(tr *unstructured.Unstructured) map[string]string {
 	return (&pipelineRun{obj: tr}).results()
 }
+
+// TestExperimentServiceAccountRights: the ServiceAccount that runs the
+// Task may do what ready and assess need in its namespace, and nothing
+// more (the checks tasks/autox-experiment/README.md shows).
+func TestExperimentServiceAccountRights(t *testing.T) {
+	installed(t)
+	as := "--as=system:serviceaccount:" + seedNS + ":autox"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", seedNS, "watch", "deployments.apps"}, "yes"},
+		{[]string{"-n", seedNS, "list", "endpointslices.discovery.k8s.io"}, "yes"},
+		{[]string{"-n", seedNS, "watch", "services"}, "yes"},
+		{[]string{"-n", seedNS, "create", "configmaps"}, "yes"},
+		{[]string{"-n", seedNS, "update", "configmaps"}, "yes"},
+		{[]string{"-n", seedNS, "delete", "configmaps"}, "no"},
+		{[]string{"-n", seedNS, "get", "secrets"}, "no"},
+		{[]string{"-n", seedNS, "create", "pods"}, "no"},
+		{[]string{"-n", seedNS, "patch", "pipelineruns.tekton.dev"}, "no"},
+		{[]string{"-n", "kube-system", "watch", "deployments.apps"}, "no"},
+	} {
+		out, _ := kubectl(t, "", append([]string{"auth", "can-i", as}, tc.args...)...)
+		if out != tc.want {
+			t.Errorf("kubectl auth can-i %s %s = %q, want %q", as, strings.Join(tc.args, " "), out, tc.want)
+		}
+	}
+}
