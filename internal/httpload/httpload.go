@@ -55,14 +55,35 @@ const minBatchPerConn = 32
 
 // heyOutput selects from hey's report only fields that are never NaN (its
 // {{ jsonify . }} prints nothing when every request fails).
-const heyOutput = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},"lats":{{ jsonify .Lats }},"statusCodes":{{ jsonify .StatusCodes }}}`
+//
+// A response's latency is not hey's Lats: hey starts that clock before it
+// calls RequestFunc, where the Gate makes a rated request wait for its
+// turn, so at 8 requests/s on 4 connections every latency would carry
+// 500 ms of pacing. It is the sum of hey's phases, which start when the
+// request asks for a connection (after the Gate): ConnLats (dial, DNS
+// included, 0 on a reused connection), ReqLats (writing the request),
+// DelayLats (waiting for the first byte) and ResLats (reading the body).
+const heyOutput = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},` +
+	`"conn":{{ jsonify .ConnLats }},"req":{{ jsonify .ReqLats }},"delay":{{ jsonify .DelayLats }},"res":{{ jsonify .ResLats }},` +
+	`"statusCodes":{{ jsonify .StatusCodes }}}`
 
 // heyReport is heyOutput decoded.
 type heyReport struct {
-	NumRes      int64            `json:"numRes"`
-	ErrorDist   map[string]int64 `json:"errorDist"`
-	Lats        []float64        `json:"lats"` // seconds, responses only
-	StatusCodes []int            `json:"statusCodes"`
+	NumRes    int64            `json:"numRes"`
+	ErrorDist map[string]int64 `json:"errorDist"`
+	// Each response's phases, in seconds, responses only, in one order.
+	Conn        []float64 `json:"conn"`
+	Req         []float64 `json:"req"`
+	Delay       []float64 `json:"delay"`
+	Res         []float64 `json:"res"`
+	StatusCodes []int     `json:"statusCodes"`
+}
+
+// latency is response i's time from asking for a connection to the end of
+// its body.
+func (r *heyReport) latency(i int) time.Duration {
+	sec := r.Conn[i] + r.Req[i] + r.Delay[i] + r.Res[i]
+	return time.Duration(sec * float64(time.Second))
 }
 
 // errNotSent is the cause of the request a worker hands hey when the Gate
@@ -230,6 +251,10 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 	if err := json.Unmarshal(bytes.TrimSpace(b.out.Bytes()), &rep); err != nil {
 		return false, fmt.Errorf("reading hey's report: %w", err)
 	}
+	if n := len(rep.Res); len(rep.Conn) != n || len(rep.Req) != n || len(rep.Delay) != n || len(rep.StatusCodes) != n {
+		return false, fmt.Errorf("reading hey's report: %d, %d, %d, %d phases and %d status codes for one set of responses",
+			len(rep.Conn), len(rep.Req), len(rep.Delay), len(rep.Res), len(rep.StatusCodes))
+	}
 	e.record(rec, &rep)
 	return !b.turnedAway, nil
 }
@@ -273,8 +298,8 @@ func (e *engine) record(rec *load.Recorder, rep *heyReport) {
 				add(load.Result{NoLatency: true, Error: msg})
 			}
 		}
-		for i, sec := range rep.Lats {
-			r := load.Result{Latency: time.Duration(sec * float64(time.Second))}
+		for i := range rep.Res {
+			r := load.Result{Latency: rep.latency(i)}
 			if i < len(rep.StatusCodes) {
 				r.Code, r.Error = e.status(rep.StatusCodes[i])
 			}

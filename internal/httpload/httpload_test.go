@@ -496,3 +496,28 @@ func TestBatchesKeepEveryResult(t *testing.T) {
 		})
 	}
 }
+
+// TestPacingIsNotLatency: at a rate, a request waits for its turn before it
+// is sent; that wait is not the server's latency. The seed's default (8
+// requests/s on 4 connections) makes each connection wait 500 ms between
+// requests; /delay/20 answers in 20 ms.
+func TestPacingIsNotLatency(t *testing.T) {
+	for _, tc := range []struct {
+		name, traffic string
+	}{
+		{"count at the seed's rate", "numRequests: 12, qps: 8, connections: 4"},
+		{"duration at a rate", "duration: 1500ms, qps: 8, connections: 4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, url := startApp(t)
+			f := run(t, endpoints(t, "tasks: [http]\nhttp: {url: "+url+"/delay/20, "+tc.traffic+"}\n"))
+			e := f.Endpoints[0]
+			values, _, _ := e.Values()
+			mean, max := values["http/latency-mean"], values["http/latency-max"]
+			if e.RequestCount < 12 || e.ErrorCount != 0 || mean < 20 || max > 150 {
+				t.Errorf("%d requests, %d errors, latency mean %.1f ms, max %.1f ms; want >= 12 requests, no error, latencies of about 20 ms (the server's delay), not the pacing",
+					e.RequestCount, e.ErrorCount, mean, max)
+			}
+		})
+	}
+}
