@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -141,6 +142,17 @@ data:
 			return false, err.Error()
 		}
 		return d.Status.ReadyReplicas == 1, fmt.Sprintf("%d ready", d.Status.ReadyReplicas)
+	})
+	// Ready endpoints do not mean kube-proxy has programmed the Service
+	// (ready's service wait checks the same way): until it has, the one
+	// request below would be refused.
+	waitFor(t, 30*time.Second, "httpbin's cluster IP to take connections", func() (bool, string) {
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort(svc.Spec.ClusterIP, "80"), time.Second)
+		if err != nil {
+			return false, err.Error()
+		}
+		conn.Close()
+		return true, ""
 	})
 
 	// Go's resolver, as our step programs use it: the namespace's search
