@@ -467,7 +467,9 @@ func TestPipelineRunFails(t *testing.T) {
 		noLoad  bool
 	}{{
 		name:       "impossible-slo",
-		experiment: strings.Replace(seedHTTP, "http-get/latency-mean: 50", "http-get/latency-mean: 0.001", 1),
+		// The seed's, with fewer requests: 600 at 8/s take 75 s, and any
+		// latency breaks this SLO.
+		experiment: strings.NewReplacer("http-get/latency-mean: 50", "http-get/latency-mean: 0.001", "numRequests: 200", "numRequests: 16").Replace(seedHTTP),
 		message:    `"step-assess" exited with code 1`,
 		logs:       []string{"::error::", "http-get/latency-mean"},
 		summary:    "FAIL http-get/latency-mean (msec) <= 0.001 (observed ",
