@@ -466,7 +466,7 @@ func TestPipelineRunFails(t *testing.T) {
 		summary string
 		noLoad  bool
 	}{{
-		name:       "impossible-slo",
+		name: "impossible-slo",
 		// The seed's, with fewer requests: 600 at 8/s take 75 s, and any
 		// latency breaks this SLO.
 		experiment: strings.NewReplacer("http-get/latency-mean: 50", "http-get/latency-mean: 0.001", "numRequests: 200", "numRequests: 16").Replace(seedHTTP),
