@@ -125,30 +125,10 @@ func sampleApps(t *testing.T, c *kube.Clients, ns string) {
 	apply(t, c, ns, app("httpbin", image(t, "httpbin"), 8080, 80)+"\n---\n"+app("routeguide", image(t, "routeguide"), 50051, 50051))
 }
 
+// app is a sample app as a Deployment and a Service (seedApp's, which the
+// restricted Pod Security Standard admits).
 func app(name, image string, port, servicePort int) string {
-	return fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata: {name: %[1]s, labels: {app: %[1]s, app.kubernetes.io/version: "1.0.0"}}
-spec:
-  selector: {matchLabels: {app: %[1]s}}
-  template:
-    metadata: {labels: {app: %[1]s}}
-    spec:
-      containers:
-      - name: %[1]s
-        image: %[4]s
-        args: [-addr, "0.0.0.0:%[2]d"]
-        ports: [{containerPort: %[2]d}]
-        readinessProbe: {tcpSocket: {port: %[2]d}, periodSeconds: 1}
-        securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: %[1]s}
-spec:
-  selector: {app: %[1]s}
-  ports: [{port: %[3]d, targetPort: %[2]d}]
-`, name, port, servicePort, image)
+	return seedApp(image, name, port, servicePort, "")
 }
 
 func readyExperiment(ns, deploy, service, timeout string) *experiment.Experiment {
