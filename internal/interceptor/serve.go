@@ -26,6 +26,8 @@ import (
 	secretinformer "knative.dev/pkg/client/injection/kube/informers/core/v1/secret"
 	"knative.dev/pkg/logging"
 	certresources "knative.dev/pkg/webhook/certificates/resources"
+
+	"github.com/autox-tekton/autox/internal/experiment"
 )
 
 // Server serves the Interceptor over TLS with Tekton Triggers' interceptor
@@ -79,7 +81,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.CertFile != "" {
 		files := &certFiles{cert: s.CertFile, key: s.KeyFile}
 		if _, err := files.get(nil); err != nil {
-			return err
+			return experiment.Fieldf("", err.Error()+"; mount a PEM certificate and its key")
 		}
 		getCert = files.get
 		if s.CAFile != "" {
