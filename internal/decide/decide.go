@@ -170,6 +170,23 @@ func Latest(runs []Run) (Run, bool) {
 	return latest, true
 }
 
+// Relevant returns the runs that Decide looks at: the latest one and the
+// running ones (in any order). Decide on Relevant(runs) is Decide on runs,
+// so a cache may keep only these per group/spec.
+func Relevant(runs []Run) []Run {
+	latest, ok := Latest(runs)
+	if !ok {
+		return nil
+	}
+	out := []Run{latest}
+	for _, r := range runs {
+		if r.running() && !(r.Namespace == latest.Namespace && r.Name == latest.Name) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // hashLength is how many hex digits of the hash a run name carries: 40
 // bits, so two different launches of one group/spec collide with odds of
 // about one in a trillion.

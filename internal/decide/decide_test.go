@@ -99,6 +99,10 @@ func TestDecide_Launches(t *testing.T) {
 			if diff := cmp.Diff(tc.want, Decide("httpbin", "iter8", tc.ev, tc.runs)); diff != "" {
 				t.Errorf("Decide (-want +got):\n%s", diff)
 			}
+			// A cache that keeps only the relevant runs decides the same.
+			if diff := cmp.Diff(tc.want, Decide("httpbin", "iter8", tc.ev, Relevant(tc.runs))); diff != "" {
+				t.Errorf("Decide on Relevant(runs) (-want +got):\n%s", diff)
+			}
 		})
 	}
 }
@@ -160,6 +164,10 @@ func TestDecide_DoesNotLaunch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, Decide("httpbin", "iter8", tc.ev, tc.runs)); diff != "" {
 				t.Errorf("Decide (-want +got):\n%s", diff)
+			}
+			// A cache that keeps only the relevant runs decides the same.
+			if diff := cmp.Diff(tc.want, Decide("httpbin", "iter8", tc.ev, Relevant(tc.runs))); diff != "" {
+				t.Errorf("Decide on Relevant(runs) (-want +got):\n%s", diff)
 			}
 		})
 	}

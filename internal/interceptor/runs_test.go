@@ -10,6 +10,7 @@ import (
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/autox-tekton/autox/internal/decide"
 )
@@ -33,37 +34,44 @@ func TestRunCache(t *testing.T) {
 	)
 	rc := f.interceptor.Runs
 	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	want := []decide.Run{
-		{Namespace: "default", Name: "r1", UID: "uid-r1", Version: "1.0.0", Created: at(1), Done: true},
-		{Namespace: "default", Name: "r2", UID: "uid-r2", Version: "2.0.0", Created: at(2)},
-		{Namespace: "default", Name: "r3", UID: "uid-r3", Version: "3.0.0", Created: at(3), CancelRequested: true},
-		{Namespace: "default", Name: "r4", UID: "uid-r4", Version: "4.0.0", Created: at(4), Done: true},
-		{Namespace: "default", Name: "r5", UID: "uid-r5", Version: "5.0.0", Created: at(5)},
-	}
+	r2 := decide.Run{Namespace: "default", Name: "r2", UID: "uid-r2", Version: "2.0.0", Created: at(2)}
+	r5 := decide.Run{Namespace: "default", Name: "r5", UID: "uid-r5", Version: "5.0.0", Created: at(5)}
+	r6 := decide.Run{Namespace: "default", Name: "r6", UID: "uid-r6", Version: "6.0.0", Created: at(6)}
 	byName := cmpopts.SortSlices(func(a, b decide.Run) bool { return a.Name < b.Name })
-	got, err := rc.RunsOf("httpbin", "iter8")
-	if err != nil {
-		t.Fatal(err)
+	// r1 and r4 are done, r3 is being cancelled: only the latest (r5,
+	// pending) and the running r2 count.
+	runsOf := func(want []decide.Run) {
+		t.Helper()
+		var got []decide.Run
+		err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+			var err error
+			got, err = rc.RunsOf("httpbin", "iter8")
+			return cmp.Equal(want, got, byName), err
+		})
+		if diff := cmp.Diff(want, got, byName); err != nil || diff != "" {
+			t.Errorf("RunsOf(httpbin, iter8) (-want +got):\n%s", diff)
+		}
 	}
-	if diff := cmp.Diff(want, got, byName); diff != "" {
-		t.Errorf("RunsOf(httpbin, iter8) (-want +got):\n%s", diff)
-	}
+	runsOf([]decide.Run{r2, r5})
 
-	// A run created now reaches the cache without a LIST per event.
-	if _, err := f.client.TektonV1().PipelineRuns("default").Create(context.Background(), httpbinRun("r6", "6.0.0", 6, "running"), metav1.CreateOptions{}); err != nil {
+	// A run created now reaches the cache without a LIST per event, and
+	// one deleted leaves it.
+	ctx := context.Background()
+	prs := f.client.TektonV1().PipelineRuns("default")
+	if _, err := prs.Create(ctx, httpbinRun("r6", "6.0.0", 6, "running"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	want = append(want, decide.Run{Namespace: "default", Name: "r6", UID: "uid-r6", Version: "6.0.0", Created: at(6)})
-	err = wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-		got, err = rc.RunsOf("httpbin", "iter8")
-		return len(got) == len(want), err
-	})
-	if err != nil {
-		t.Fatalf("r6 did not reach the cache: %v", err)
+	runsOf([]decide.Run{r2, r5, r6})
+	if err := prs.Delete(ctx, "r6", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got, byName); diff != "" {
-		t.Errorf("RunsOf(httpbin, iter8) after a create (-want +got):\n%s", diff)
+	runsOf([]decide.Run{r2, r5})
+	// Finished: r2 leaves, r5 stays as the latest.
+	done2 := httpbinRun("r2", "2.0.0", 2, "done")
+	if _, err := prs.Update(ctx, done2, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
 	}
+	runsOf([]decide.Run{r5})
 	lists := 0
 	for _, a := range f.client.Actions() {
 		if a.GetVerb() == "list" {
@@ -77,16 +85,24 @@ func TestRunCache(t *testing.T) {
 
 func TestSlim(t *testing.T) {
 	pr := httpbinRun("r1", "1.0.0", 1, "running")
+	pr.ResourceVersion = "42"
 	pr.Status.PipelineSpec = &pipelinev1.PipelineSpec{Description: "a copy of the whole Pipeline"}
-	pr.Spec.Params = pipelinev1.Params{{Name: "experiment", Value: *pipelinev1.NewStructuredValues("big")}}
 	pr.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
 	got, err := slim(pr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := httpbinRun("r1", "1.0.0", 1, "running")
-	if diff := cmp.Diff(want, got); diff != "" {
+	want := &cachedRun{
+		ObjectMeta: metav1.ObjectMeta{Name: "r1", Namespace: "default", UID: "uid-r1", ResourceVersion: "42"},
+		groupSpec:  "httpbin/iter8",
+		run:        decide.Run{Namespace: "default", Name: "r1", UID: "uid-r1", Version: "1.0.0", Created: t0.Add(time.Minute)},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(cachedRun{})); diff != "" {
 		t.Errorf("slim (-want +got):\n%s", diff)
+	}
+	// The informer keys what it keeps by namespace/name.
+	if key, err := cache.MetaNamespaceKeyFunc(got); err != nil || key != "default/r1" {
+		t.Errorf("key of the cached run: %q, %v; want default/r1", key, err)
 	}
 }
 
