@@ -99,8 +99,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	srv := &http.Server{
-		Handler:           mux,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		Handler: mux,
+		// Requests in flight at the stop finish (each has Triggers' 3 s):
+		// a cancel patch cut halfway would leave a superseded run going.
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ReadHeaderTimeout: s.ReadTimeout,
 		ReadTimeout:       s.ReadTimeout,
 		WriteTimeout:      s.WriteTimeout,
