@@ -65,6 +65,10 @@ type Server struct {
 	// Log is for people; Zap is the logger Triggers' helpers take.
 	Log *slog.Logger
 	Zap *zap.SugaredLogger
+
+	// syncing keeps the tick and a Secret change from updating the
+	// ClusterInterceptor (or remaking a wiped certificate) at once.
+	syncing sync.Mutex
 }
 
 // Run serves until ctx ends, then shuts down gracefully.
@@ -242,6 +246,8 @@ func (s *Server) keepCABundle(ctx context.Context, ca func() ([]byte, error)) {
 }
 
 func (s *Server) syncCABundle(ctx context.Context, ca func() ([]byte, error)) {
+	s.syncing.Lock()
+	defer s.syncing.Unlock()
 	want, err := ca()
 	if err != nil {
 		s.Log.Warn("reading the CA for the ClusterInterceptor's caBundle: "+err.Error()+"; retry in "+s.CARefresh.String(), "clusterInterceptor", Name)
