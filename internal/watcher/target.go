@@ -92,6 +92,9 @@ func parseParam(path string, value any) (target, error) {
 	if err != nil {
 		return target{}, fmt.Errorf("%s: %v; %s", path, err, triggerShape)
 	}
+	if _, ok := value.(map[string]any); !ok {
+		return target{}, fmt.Errorf("%s: %s is not an object; %s", path, raw, triggerShape)
+	}
 	var p triggerParam
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
