@@ -42,12 +42,12 @@ type Watcher struct {
 	Log    *slog.Logger
 
 	// Only the reconcile loop touches these after Run starts.
-	watches  map[resourceKey]*watch
+	watches  map[resourceKey]*informerRun
 	problems map[string]string // Trigger namespace/name -> the problem last logged
 }
 
-// watch is one running informer and the names it posts for.
-type watch struct {
+// informerRun is one running informer and the names it posts for.
+type informerRun struct {
 	informer cache.SharedIndexInformer
 	stop     context.CancelFunc
 	done     chan struct{}
@@ -56,7 +56,7 @@ type watch struct {
 	names map[string]bool
 }
 
-func (w *watch) wants(obj *unstructured.Unstructured) bool {
+func (w *informerRun) wants(obj *unstructured.Unstructured) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.names[obj.GetName()]
@@ -68,7 +68,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if err := w.Access.CanWatch(ctx, TriggersResource, w.Namespace); err != nil {
 		return fmt.Errorf("reading the Triggers: %w", err)
 	}
-	w.watches = map[resourceKey]*watch{}
+	w.watches = map[resourceKey]*informerRun{}
 	w.problems = map[string]string{}
 	changed := make(chan struct{}, 1)
 	poke := func() {
@@ -167,7 +167,7 @@ func (w *Watcher) reconcile(ctx context.Context, objs []any) {
 // rename gives a running informer a new set of names, and sends the
 // current state of each name it did not post for before: a Trigger
 // added for an object whose resource was watched already.
-func (w *Watcher) rename(key resourceKey, wa *watch, names map[string]bool) {
+func (w *Watcher) rename(key resourceKey, wa *informerRun, names map[string]bool) {
 	wa.mu.Lock()
 	var added []string
 	for n := range names {
@@ -193,9 +193,9 @@ func (w *Watcher) rename(key resourceKey, wa *watch, names map[string]bool) {
 
 // start runs one informer for a resource in a namespace, posting for the
 // given names.
-func (w *Watcher) start(ctx context.Context, key resourceKey, names map[string]bool) *watch {
+func (w *Watcher) start(ctx context.Context, key resourceKey, names map[string]bool) *informerRun {
 	ctx, cancel := context.WithCancel(ctx)
-	wa := &watch{
+	wa := &informerRun{
 		informer: dynamicinformer.NewFilteredDynamicInformer(w.Dynamic, key.Resource, key.Namespace, w.Resync, cache.Indexers{}, nil).Informer(),
 		stop:     cancel,
 		done:     make(chan struct{}),
