@@ -129,7 +129,7 @@ func TestWatcherFollowsTheTriggers(t *testing.T) {
 		Dynamic:   client,
 		Namespace: "autox",
 		Access: fakeAccess{
-			{widgetsResource, "default"}:  errors.New("the API server does not serve widgets.example.com/v1; check the trigger's group, version and resource against kubectl api-resources"),
+			{widgetsResource, "default"}: errors.New("the API server does not serve widgets.example.com/v1; check the trigger's group, version and resource against kubectl api-resources"),
 			{servicesResource, "secret"}: errors.New("may not list services/v1 in namespace secret; grant get, list and watch on services to the watcher's ServiceAccount"),
 		},
 		Send: events,
