@@ -43,7 +43,7 @@ func (a *ClusterAccess) CanWatch(ctx context.Context, r schema.GroupVersionResou
 			_, err = a.Mapper.KindFor(r)
 		}
 		if err != nil {
-			return fmt.Errorf("the API server does not serve %s; check the trigger's group, version and resource against kubectl api-resources", groupResource(r))
+			return fmt.Errorf("the API server does not serve %s; check the group, version and resource against kubectl api-resources", groupResource(r))
 		}
 	}
 	for _, verb := range []string{"list", "watch"} {

@@ -43,11 +43,11 @@ func TestClusterAccess(t *testing.T) {
 	}, {
 		name:     "a version not served",
 		resource: schema.GroupVersionResource{Group: "apps", Version: "v1beta9", Resource: "deployments"},
-		wantErr:  "the API server does not serve deployments.apps/v1beta9; check the trigger's group, version and resource against kubectl api-resources",
+		wantErr:  "the API server does not serve deployments.apps/v1beta9; check the group, version and resource against kubectl api-resources",
 	}, {
 		name:     "a resource not served",
 		resource: widgetsResource,
-		wantErr:  "the API server does not serve widgets.example.com/v1; check the trigger's group, version and resource against kubectl api-resources",
+		wantErr:  "the API server does not serve widgets.example.com/v1; check the group, version and resource against kubectl api-resources",
 	}, {
 		name:     "may not list",
 		resource: deploymentsResource,

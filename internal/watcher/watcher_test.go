@@ -129,7 +129,7 @@ func TestWatcherFollowsTheTriggers(t *testing.T) {
 		Dynamic:   client,
 		Namespace: "autox",
 		Access: fakeAccess{
-			{widgetsResource, "default"}: errors.New("the API server does not serve widgets.example.com/v1; check the trigger's group, version and resource against kubectl api-resources"),
+			{widgetsResource, "default"}: errors.New("the API server does not serve widgets.example.com/v1; check the group, version and resource against kubectl api-resources"),
 			{servicesResource, "secret"}: errors.New("may not list services/v1 in namespace secret; grant get, list and watch on services to the watcher's ServiceAccount"),
 		},
 		Send: events,
@@ -194,7 +194,7 @@ func TestWatcherFollowsTheTriggers(t *testing.T) {
 		},
 		wantLogs: []string{
 			// The first Trigger may be read alone, then with the others; its line is not repeated.
-			"::error::Trigger autox/widget is not watched: the API server does not serve widgets.example.com/v1; check the trigger's group, version and resource against kubectl api-resources",
+			"::error::Trigger autox/widget is not watched: the API server does not serve widgets.example.com/v1; check the group, version and resource against kubectl api-resources",
 			"::error::Trigger autox/secret is not watched: may not list services/v1 in namespace secret; grant get, list and watch on services to the watcher's ServiceAccount",
 			`::error::Trigger autox/typo is not watched: spec.interceptors[0].params[0].value: {"kind":"Deployment","name":"httpbin","namespace":"default","resource":"deployments","version":"v1"} is not a trigger (json: unknown field "kind"); write {name: <object>, namespace: <its namespace>, group: <API group, "" for core>, version: <e.g. v1>, resource: <plural, e.g. deployments>}`,
 		},
