@@ -111,12 +111,14 @@ func (w *Watcher) reconcile(ctx context.Context, objs []any) {
 	want := map[resourceKey]map[string]bool{}
 	byKey := map[resourceKey][]string{} // the Triggers naming each resource
 	problems := map[string]string{}
+	present := map[string]bool{}
 	for _, o := range objs {
 		tr, ok := o.(*unstructured.Unstructured)
 		if _, labelled := tr.GetLabels()[GroupLabel]; !ok || !labelled {
 			continue // the API server selects by label; a fake client may not
 		}
 		id := tr.GetNamespace() + "/" + tr.GetName()
+		present[id] = true
 		t, err := parseTrigger(tr)
 		if err != nil {
 			problems[id] = err.Error()
@@ -157,8 +159,8 @@ func (w *Watcher) reconcile(ctx context.Context, objs []any) {
 		}
 	}
 	for id := range w.problems {
-		if _, still := problems[id]; !still {
-			w.Log.Info(fmt.Sprintf("Trigger %s: its problem is gone", id))
+		if _, still := problems[id]; !still && present[id] {
+			w.Log.Info(fmt.Sprintf("Trigger %s is watched now", id))
 		}
 	}
 	w.problems = problems

@@ -209,9 +209,16 @@ func TestWatcherFollowsTheTriggers(t *testing.T) {
 		do:         func() { set("httpbin", "5", "4.0.0", 3) },
 		wantEvents: []string{"update httpbin 4.0.0 from 3.0.0"},
 	}, {
-		name:     "a bad Trigger fixed: its problem is gone",
-		do:       func() { remove("typo") },
-		wantLogs: []string{"Trigger autox/typo: its problem is gone"},
+		name: "a bad Trigger fixed; another removed",
+		do: func() {
+			fixed := trigger("typo", watching("httpbin", deploymentsResource, "default"))
+			fixed.SetResourceVersion("2")
+			if _, err := triggers.Update(ctx, fixed, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			remove("widget")
+		},
+		wantLogs: []string{"Trigger autox/typo is watched now"},
 	}} {
 		t.Logf("step: %s", step.name)
 		step.do()
