@@ -171,7 +171,7 @@ func (p *Poster) deliver(ctx context.Context, ev Event) bool {
 		}
 		failures++
 		d := p.Backoff.delay(failures)
-		p.Log.Warn(fmt.Sprintf("EventListener unreachable (%v), retry in %s", err, d), "object", describe(ev))
+		p.Log.Warn(fmt.Sprintf("EventListener did not take the %s of %s (%v); retry in %s", ev.Type, describe(ev), err, d))
 		if err := p.sleep(ctx, d); err != nil {
 			return false
 		}

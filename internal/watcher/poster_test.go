@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,19 +17,6 @@ import (
 
 	"github.com/autox-tekton/autox/internal/logging"
 )
-
-// testLog writes the program's log lines to t.Log.
-func testLog(t *testing.T) *slog.Logger {
-	return logging.New(tWriter{t}, slog.LevelInfo)
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(string(b[:len(b)-1]))
-	return len(b), nil
-}
 
 // eventListener is an httptest EventListener that refuses the first
 // `failures` posts with 503, then accepts with 202, and notes each post
@@ -62,6 +50,9 @@ func (el *eventListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body.Object.GetLabels()[VersionLabel], old, r.Header.Get("X-Autox-Event-Id")))
 	el.mu.Unlock()
 	w.WriteHeader(status)
+	if status == http.StatusServiceUnavailable {
+		fmt.Fprintln(w, "down")
+	}
 	if status == http.StatusAccepted {
 		el.accepted <- struct{}{}
 	}
@@ -81,6 +72,8 @@ func TestPosterRetriesAndKeepsTheLatestState(t *testing.T) {
 		first, duringOutage []Event
 		wantPosts           []string
 		wantWaits           []time.Duration
+		// checked when given; URL stands for the EventListener's
+		wantLogs []string
 	}{{
 		name:      "no outage: every object, in order",
 		first:     []Event{{Type: Add, Object: a1}, {Type: Add, Object: b1}, {Type: Update, Object: c1}},
@@ -107,6 +100,13 @@ func TestPosterRetriesAndKeepsTheLatestState(t *testing.T) {
 			"202 add c 1.0.0 old=- id=uc-1",
 		},
 		wantWaits: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1600 * time.Millisecond},
+		wantLogs: []string{
+			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=1.0.0 (POST URL: 503 Service Unavailable: "down"); retry in 200ms`,
+			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=3.0.0 (POST URL: 503 Service Unavailable: "down"); retry in 400ms`,
+			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=3.0.0 (POST URL: 503 Service Unavailable: "down"); retry in 800ms`,
+			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=3.0.0 (POST URL: 503 Service Unavailable: "down"); retry in 1.6s`,
+			"EventListener took the update of Deployment default/a app.kubernetes.io/version=3.0.0 after 4 failed tries",
+		},
 	}, {
 		name:     "a long outage: the wait doubles up to 5s, and the deletion is posted at last",
 		failures: 9,
@@ -126,7 +126,8 @@ func TestPosterRetriesAndKeepsTheLatestState(t *testing.T) {
 			el := &eventListener{failures: tc.failures, accepted: make(chan struct{}, 100)}
 			srv := httptest.NewServer(el)
 			defer srv.Close()
-			p := NewPoster(srv.URL, srv.Client(), testLog(t))
+			var logs strings.Builder
+			p := NewPoster(srv.URL, srv.Client(), logging.New(&logs, slog.LevelInfo))
 			var waits []time.Duration
 			p.Sleep = func(ctx context.Context, d time.Duration) error {
 				if len(waits) == 0 {
@@ -167,6 +168,12 @@ func TestPosterRetriesAndKeepsTheLatestState(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantWaits, waits); diff != "" {
 				t.Errorf("waits between tries (-want +got):\n%s", diff)
+			}
+			if tc.wantLogs != nil {
+				got := strings.Split(strings.TrimSpace(strings.ReplaceAll(logs.String(), srv.URL, "URL")), "\n")
+				if diff := cmp.Diff(tc.wantLogs, got); diff != "" {
+					t.Errorf("log (-want +got):\n%s", diff)
+				}
 			}
 			if n := p.Pending(); n != 0 {
 				t.Errorf("%d objects still pending", n)
