@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -261,5 +263,69 @@ func TestWatcherFollowsTheTriggers(t *testing.T) {
 	case l := <-logs:
 		t.Errorf("log line not wanted: %s", l)
 	default:
+	}
+}
+
+// TestWatcherResendsTheState checks the level trigger through a real
+// informer: on a re-list (the watch expired: 410 Gone) and on a resync,
+// the current state of the watched object is posted again, and only its.
+func TestWatcherResendsTheState(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		resync time.Duration
+		// expire ends the first watch of deployments with 410 Gone, so
+		// the informer lists again
+		expire bool
+	}{
+		{name: "a re-list", expire: true},
+		// client-go resyncs at most once a second.
+		{name: "a resync", resync: time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := fake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
+				TriggersResource: "TriggerList", deploymentsResource: "DeploymentList",
+			},
+				trigger("httpbin", watching("httpbin", deploymentsResource, "default")),
+				deployment("httpbin", "u-httpbin", "1", "1.0.0", 1),
+				deployment("unwatched", "u-unwatched", "1", "1.0.0", 1),
+			)
+			expiring := make(chan *watch.FakeWatcher, 1)
+			var first atomic.Bool
+			client.PrependWatchReactor("deployments", func(action clienttesting.Action) (bool, watch.Interface, error) {
+				if tc.expire && first.CompareAndSwap(false, true) {
+					fw := watch.NewFake()
+					expiring <- fw
+					return true, fw, nil
+				}
+				return false, nil, nil
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			events := make(sendTo, 10)
+			w := &Watcher{Dynamic: client, Namespace: "autox", Access: fakeAccess{}, Resync: tc.resync, Send: events, Log: logging.New(io.Discard, slog.LevelInfo)}
+			done := make(chan error, 1)
+			go func() { done <- w.Run(ctx) }()
+			want := []string{"add httpbin 1.0.0", "update httpbin 1.0.0"}
+			var got []string
+			deadline := time.After(10 * time.Second)
+			for len(got) < len(want) {
+				select {
+				case ev := <-events:
+					got = append(got, brief(ev))
+					if len(got) == 1 && tc.expire {
+						fw := <-expiring
+						fw.Error(&metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version"})
+					}
+				case <-deadline:
+					t.Fatalf("not all within 10s; got %q", got)
+				}
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
