@@ -29,7 +29,8 @@ each watched object. An EventListener that does not answer is retried
 with backoff (200ms doubled up to 5s); only the newest state of each
 object waits, and none is dropped. A Trigger that names a resource the
 API server does not serve, or one the watcher may not watch, is logged
-once and skipped; the others keep working.
+once and skipped (and asked about again every 30s); the others keep
+working.
 
 Outside a pod the cluster is found as kubectl finds it: -kubeconfig (one
 file), else $KUBECONFIG (a list of files, merged), else ~/.kube/config.

@@ -10,6 +10,7 @@
 package watcher
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -38,8 +39,11 @@ type Watcher struct {
 	// Resync re-sends the state of every watched object this often (and
 	// re-reads the Triggers); 0 turns it off.
 	Resync time.Duration
-	Send   Sender
-	Log    *slog.Logger
+	// RetryRefused is how often a resource that may not be watched (or
+	// is not served) is asked about again; 0 means 30s.
+	RetryRefused time.Duration
+	Send         Sender
+	Log          *slog.Logger
 
 	// Only the reconcile loop touches these after Run starts.
 	watches  map[resourceKey]*informerRun
@@ -94,27 +98,38 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	w.Log.Info(fmt.Sprintf("watching the Triggers labelled %s in namespace %s", GroupLabel, w.Namespace))
 	defer w.stopAll()
+	var retry <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
-			w.reconcile(ctx, triggers.GetStore().List())
+		case <-retry:
+		}
+		retry = nil
+		if refused := w.reconcile(ctx, triggers.GetStore().List()); refused {
+			// A grant or a CRD may come later: ask again, without a
+			// restart and without waiting for a Trigger to change.
+			retry = time.After(cmp.Or(w.RetryRefused, 30*time.Second))
 		}
 	}
 }
 
 // reconcile makes the running informers match the Triggers: it starts
 // the ones newly named, stops the ones no Trigger names any more, and
-// logs each Trigger's problem once (again only when it changes).
-func (w *Watcher) reconcile(ctx context.Context, objs []any) {
+// logs each Trigger's problem once (again only when it changes). It
+// reports whether a resource could not be watched.
+func (w *Watcher) reconcile(ctx context.Context, objs []any) (refused bool) {
 	want := map[resourceKey]map[string]bool{}
 	byKey := map[resourceKey][]string{} // the Triggers naming each resource
 	problems := map[string]string{}
 	present := map[string]bool{}
 	for _, o := range objs {
 		tr, ok := o.(*unstructured.Unstructured)
-		if _, labelled := tr.GetLabels()[GroupLabel]; !ok || !labelled {
+		if !ok {
+			continue
+		}
+		if _, labelled := tr.GetLabels()[GroupLabel]; !labelled {
 			continue // the API server selects by label; a fake client may not
 		}
 		id := tr.GetNamespace() + "/" + tr.GetName()
@@ -145,6 +160,7 @@ func (w *Watcher) reconcile(ctx context.Context, objs []any) {
 			continue
 		}
 		if err := w.Access.CanWatch(ctx, key.Resource, key.Namespace); err != nil {
+			refused = true
 			for _, id := range byKey[key] {
 				problems[id] = err.Error()
 			}
@@ -164,6 +180,7 @@ func (w *Watcher) reconcile(ctx context.Context, objs []any) {
 		}
 	}
 	w.problems = problems
+	return refused
 }
 
 // rename gives a running informer a new set of names, and sends the

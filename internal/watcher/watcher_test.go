@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -327,5 +328,73 @@ func TestWatcherResendsTheState(t *testing.T) {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// grantLater refuses every resource until granted.
+type grantLater struct {
+	mu      sync.Mutex
+	granted bool
+}
+
+func (g *grantLater) CanWatch(_ context.Context, r schema.GroupVersionResource, namespace string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.granted || r == TriggersResource {
+		return nil
+	}
+	return fmt.Errorf("may not list %s in namespace %s; grant get, list and watch on %s to the watcher's ServiceAccount", groupResource(r), namespace, r.GroupResource())
+}
+
+// TestWatcherAsksAgain: a grant given while the watcher runs takes effect
+// without a restart and without a change of the Trigger.
+func TestWatcherAsksAgain(t *testing.T) {
+	client := fake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
+		TriggersResource: "TriggerList", deploymentsResource: "DeploymentList",
+	},
+		trigger("httpbin", watching("httpbin", deploymentsResource, "default")),
+		deployment("httpbin", "u-httpbin", "1", "1.0.0", 1),
+	)
+	access := &grantLater{}
+	events := make(sendTo, 10)
+	logs := make(lines, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &Watcher{Dynamic: client, Namespace: "autox", Access: access, RetryRefused: time.Millisecond, Send: events, Log: logging.New(logs, slog.LevelInfo)}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	wantLogs := []string{
+		"watching the Triggers labelled autox.dev/group in namespace autox",
+		"::error::Trigger autox/httpbin is not watched: may not list deployments.apps/v1 in namespace default; grant get, list and watch on deployments.apps to the watcher's ServiceAccount",
+		// asked again every millisecond, logged once; then granted
+		"watching deployments.apps/v1 in namespace default: httpbin",
+		"Trigger autox/httpbin is watched now",
+	}
+	wantEvents := []string{"add httpbin 1.0.0"}
+	var gotLogs, gotEvents []string
+	deadline := time.After(10 * time.Second)
+	for len(gotLogs) < len(wantLogs) || len(gotEvents) < len(wantEvents) {
+		select {
+		case l := <-logs:
+			gotLogs = append(gotLogs, l)
+			if strings.HasPrefix(l, "::error::") {
+				access.mu.Lock()
+				access.granted = true
+				access.mu.Unlock()
+			}
+		case ev := <-events:
+			gotEvents = append(gotEvents, brief(ev))
+		case <-deadline:
+			t.Fatalf("not all within 10s; logs %q, events %q", gotLogs, gotEvents)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if diff := cmp.Diff(wantLogs, gotLogs); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantEvents, gotEvents); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
