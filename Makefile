@@ -6,8 +6,9 @@ BIN   := bin
 PROGRAMS := $(notdir $(wildcard cmd/*))
 
 .PHONY: help build deps test unit lint bench demo clean images release cluster-up cluster-down cluster-selftest e2e
-# The folders `make release` resolves, those that exist.
-RELEASE_DIRS := $(wildcard tasks pipelines triggers)
+# What `make release` resolves, in order: the namespace first, then what
+# lives in it. triggers/examples/ is not part of it.
+RELEASE_DIRS := triggers/namespace.yaml tasks pipelines $(filter-out triggers/namespace.yaml,$(wildcard triggers/*.yaml))
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'

@@ -32,6 +32,8 @@ type Extensions struct {
 	Namespace string `json:"namespace"`
 	// RunName is autox-<group>-<spec>-<hash> (decide.RunName).
 	RunName string `json:"runName"`
+	// Experiment is the Trigger's experiment param as YAML text.
+	Experiment string `json:"experiment"`
 }
 
 // Interceptor decides on each event. It keeps nothing between events:
@@ -101,15 +103,18 @@ func (i *Interceptor) Process(ctx context.Context, r *triggersv1beta1.Intercepto
 	// this version then gets the same name, and its create fails with
 	// AlreadyExists. That is the point of the deterministic name: one run.
 	log.Info(reason, "outcome", "launch", "run", d.RunName)
+	// parseParams has checked it.
+	experimentText, _ := p.ExperimentText()
 	return &triggersv1beta1.InterceptorResponse{
 		Continue: true,
 		Extensions: map[string]interface{}{Name: Extensions{
-			Group:     p.Group,
-			Spec:      p.Spec,
-			Version:   version,
-			Name:      ev.Object.Metadata.Name,
-			Namespace: ev.Object.Metadata.Namespace,
-			RunName:   d.RunName,
+			Group:      p.Group,
+			Spec:       p.Spec,
+			Version:    version,
+			Name:       ev.Object.Metadata.Name,
+			Namespace:  ev.Object.Metadata.Namespace,
+			RunName:    d.RunName,
+			Experiment: experimentText,
 		}},
 	}
 }

@@ -136,9 +136,14 @@ func watcherBody(t testing.TB, typ string, obj, old map[string]interface{}) stri
 func httpbinParams() map[string]interface{} {
 	return map[string]interface{}{
 		"group": "httpbin", "spec": "iter8",
-		"trigger": map[string]interface{}{"name": "httpbin", "namespace": "default", "group": "apps", "version": "v1", "resource": "deployments"},
+		"trigger":    map[string]interface{}{"name": "httpbin", "namespace": "default", "group": "apps", "version": "v1", "resource": "deployments"},
+		"experiment": map[string]interface{}{"tasks": []interface{}{"ready", "http", "assess"}, "http": map[string]interface{}{"url": "http://httpbin.default/get"}},
 	}
 }
+
+// httpbinExperiment is httpbinParams' experiment as the extensions carry
+// it: YAML, keys sorted.
+const httpbinExperiment = "http:\n  url: http://httpbin.default/get\ntasks:\n- ready\n- http\n- assess\n"
 
 func request(body string, header map[string][]string) *triggersv1beta1.InterceptorRequest {
 	return &triggersv1beta1.InterceptorRequest{
@@ -177,6 +182,7 @@ func ceHeader(typ string) map[string][]string {
 func launched(version, runName string) *triggersv1beta1.InterceptorResponse {
 	return &triggersv1beta1.InterceptorResponse{Continue: true, Extensions: map[string]interface{}{"autox": Extensions{
 		Group: "httpbin", Spec: "iter8", Version: version, Name: "httpbin", Namespace: "default", RunName: runName,
+		Experiment: httpbinExperiment,
 	}}}
 }
 
@@ -403,12 +409,12 @@ func TestProcess_InvalidArgument(t *testing.T) {
 		wantMessage: `body is not JSON: invalid character '<' looking for beginning of value`,
 	}, {
 		name:        "params missing group",
-		params:      map[string]interface{}{"spec": "iter8", "trigger": httpbinParams()["trigger"]},
+		params:      map[string]interface{}{"spec": "iter8", "trigger": httpbinParams()["trigger"], "experiment": httpbinParams()["experiment"]},
 		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
 		wantMessage: `params.group is missing; add {name: group, value: <group, e.g. httpbin>} to the Trigger's autox interceptor params`,
 	}, {
 		name:        "params missing spec",
-		params:      map[string]interface{}{"group": "httpbin", "trigger": httpbinParams()["trigger"]},
+		params:      map[string]interface{}{"group": "httpbin", "trigger": httpbinParams()["trigger"], "experiment": httpbinParams()["experiment"]},
 		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
 		wantMessage: `params.spec is missing; add {name: spec, value: <spec, e.g. iter8>} to the Trigger's autox interceptor params`,
 	}, {
@@ -417,25 +423,31 @@ func TestProcess_InvalidArgument(t *testing.T) {
 		body:   watcherBody(t, "update", deployment("1.0.0"), nil),
 		wantMessage: "params.group is missing; add {name: group, value: <group, e.g. httpbin>} to the Trigger's autox interceptor params\n" +
 			"params.spec is missing; add {name: spec, value: <spec, e.g. iter8>} to the Trigger's autox interceptor params\n" +
-			"params.trigger is missing; add {name: trigger, value: {name, namespace, group, version, resource}} naming the object whose version label launches runs",
+			"params.trigger is missing; add {name: trigger, value: {name, namespace, group, version, resource}} naming the object whose version label launches runs\n" +
+			"params.experiment is missing; add {name: experiment, value: {tasks: [ready, http, assess], ready: ..., http: ..., assess: ...}}, the spec's values",
 	}, {
 		name:        "trigger without a name",
-		params:      map[string]interface{}{"group": "httpbin", "spec": "iter8", "trigger": map[string]interface{}{"namespace": "default", "group": "apps", "version": "v1", "resource": "deployments"}},
+		params:      map[string]interface{}{"group": "httpbin", "spec": "iter8", "trigger": map[string]interface{}{"namespace": "default", "group": "apps", "version": "v1", "resource": "deployments"}, "experiment": httpbinParams()["experiment"]},
 		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
 		wantMessage: `params.trigger.name is missing; the trigger object is {name, namespace, group, version, resource}, e.g. {name: httpbin, namespace: default, group: apps, version: v1, resource: deployments}`,
 	}, {
 		name:        "misspelt param",
 		params:      map[string]interface{}{"grop": "httpbin", "spec": "iter8"},
 		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
-		wantMessage: `params: unknown key "grop"; did you mean "group"? (known: group, spec, trigger; in trigger: name, namespace, group, version, resource)`,
+		wantMessage: `params: unknown key "grop"; did you mean "group"? (known: group, spec, trigger, experiment; in trigger: name, namespace, group, version, resource)`,
 	}, {
 		name:        "group not a DNS label",
-		params:      map[string]interface{}{"group": "HttpBin", "spec": "iter8", "trigger": httpbinParams()["trigger"]},
+		params:      map[string]interface{}{"group": "HttpBin", "spec": "iter8", "trigger": httpbinParams()["trigger"], "experiment": httpbinParams()["experiment"]},
 		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
 		wantMessage: `params.group: "HttpBin" is not a DNS label; use lower-case letters, digits and '-', starting and ending with a letter or digit`,
 	}, {
+		name:        "experiment neither an object nor a string",
+		params:      map[string]interface{}{"group": "httpbin", "spec": "iter8", "trigger": httpbinParams()["trigger"], "experiment": 7},
+		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
+		wantMessage: `params.experiment: want the spec's values as an object (or its YAML as a string), got 7`,
+	}, {
 		name:        "group not a string",
-		params:      map[string]interface{}{"group": 7, "spec": "iter8", "trigger": httpbinParams()["trigger"]},
+		params:      map[string]interface{}{"group": 7, "spec": "iter8", "trigger": httpbinParams()["trigger"], "experiment": httpbinParams()["experiment"]},
 		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
 		wantMessage: `params: group: want string, got a JSON number`,
 	}} {

@@ -95,13 +95,15 @@ func TestManifest(t *testing.T) {
 		ServiceSelectsDeployment:  cmp.Equal(svc.Spec.Selector, dep.Spec.Selector.MatchLabels),
 	}
 	want := facts{
+		// Every namespaced object is in autox, where release.yaml installs.
+		Namespaced:                []string{"autox", "autox", "autox", "autox", "autox"},
 		ServiceName:               env["INTERCEPTOR_TLS_SVC_NAME"],
 		SecretName:                env["INTERCEPTOR_TLS_SECRET_NAME"],
 		RoleSecrets:               []string{env["INTERCEPTOR_TLS_SECRET_NAME"]},
 		ClusterInterceptorService: triggersv1alpha1.ServiceReference{Name: svc.Name, Namespace: "autox", Path: Name, Port: &port},
 		ClusterInterceptorLabels:  map[string]string{"server/type": "https"},
 		BindingSubjects:           []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox"}},
-		RoleBindingSubjects:       []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name}},
+		RoleBindingSubjects:       []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox"}},
 		PodServiceAccount:         sa.Name,
 		ClusterRules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"get", "list", "watch", "patch"}},

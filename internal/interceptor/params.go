@@ -8,12 +8,14 @@ import (
 	"regexp"
 	"strings"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/autox-tekton/autox/internal/decide"
 	"github.com/autox-tekton/autox/internal/names"
 )
 
 // Params are the interceptor params of one Trigger (the contract with the
-// watcher, notes/i9-contract.md):
+// watcher, triggers/README.md):
 //
 //	params:
 //	  - name: group
@@ -22,6 +24,8 @@ import (
 //	    value: iter8
 //	  - name: trigger
 //	    value: {name: httpbin, namespace: default, group: apps, version: v1, resource: deployments}
+//	  - name: experiment
+//	    value: {tasks: [ready, http, assess], ready: ..., http: ..., assess: ...}
 type Params struct {
 	// Group is the autox group (label autox.dev/group on the runs).
 	Group string `json:"group"`
@@ -31,6 +35,11 @@ type Params struct {
 	// Every Trigger of the EventListener sees every event, so events about
 	// other objects are let go.
 	Trigger *Object `json:"trigger"`
+	// Experiment is the spec's values, the experiment the run does: a
+	// YAML (JSON) object, or a string holding its YAML text. It reaches the
+	// TriggerTemplate through the extensions, which Triggers escapes for
+	// JSON; a multi-line value in a Trigger's own binding would not be.
+	Experiment json.RawMessage `json:"experiment"`
 }
 
 // Object names a trigger object as the seed does.
@@ -43,7 +52,7 @@ type Object struct {
 	Resource string `json:"resource"`
 }
 
-var paramNames = []string{"group", "spec", "trigger"}
+var paramNames = []string{"group", "spec", "trigger", "experiment"}
 
 var objectFields = []string{"name", "namespace", "group", "version", "resource"}
 
@@ -86,7 +95,40 @@ func parseParams(raw map[string]interface{}) (Params, error) {
 			}
 		}
 	}
+	if _, err := p.ExperimentText(); err != nil {
+		errs = append(errs, err)
+	}
 	return p, errors.Join(errs...)
+}
+
+// ExperimentText is the experiment as the YAML text the Pipeline's
+// experiment param takes: an object is written as YAML (keys sorted), a
+// string is taken as it is.
+func (p Params) ExperimentText() (string, error) {
+	raw := bytes.TrimSpace(p.Experiment)
+	const missing = "params.experiment is missing; add {name: experiment, value: {tasks: [ready, http, assess], ready: ..., http: ..., assess: ...}}, the spec's values"
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", errors.New(missing)
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", fmt.Errorf("params.experiment: %w", err)
+		}
+		if strings.TrimSpace(s) == "" {
+			return "", errors.New(missing)
+		}
+		return s, nil
+	case '{':
+		b, err := yaml.JSONToYAML(raw)
+		if err != nil {
+			return "", fmt.Errorf("params.experiment: %w", err)
+		}
+		return string(b), nil
+	default:
+		return "", fmt.Errorf("params.experiment: want the spec's values as an object (or its YAML as a string), got %s", raw)
+	}
 }
 
 // jsonProblem rewrites a decoding error for people: an unknown key is
