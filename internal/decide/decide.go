@@ -20,6 +20,11 @@ const (
 	SpecLabel    = "autox.dev/spec"
 	VersionLabel = "app.kubernetes.io/version"
 	NameLabel    = "app.kubernetes.io/name"
+	// DecidedAtAnnotation holds when the interceptor decided to launch the
+	// run (RFC 3339, nanoseconds). Runs are ordered by it: a
+	// creationTimestamp has whole seconds, and two versions labelled
+	// within one second must still have a latest.
+	DecidedAtAnnotation = "autox.dev/decided-at"
 )
 
 // Run is what the decision needs of one PipelineRun.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"time"
 
 	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	"github.com/tektoncd/triggers/pkg/interceptors"
@@ -34,6 +35,9 @@ type Extensions struct {
 	RunName string `json:"runName"`
 	// Experiment is the Trigger's experiment param as YAML text.
 	Experiment string `json:"experiment"`
+	// DecidedAt is when the launch was decided (RFC 3339, nanoseconds,
+	// UTC): the run's annotation autox.dev/decided-at, which orders runs.
+	DecidedAt string `json:"decidedAt"`
 }
 
 // Interceptor decides on each event. It keeps nothing between events:
@@ -42,9 +46,18 @@ type Interceptor struct {
 	Runs      Runs
 	Canceller Canceller
 	Log       *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 var _ triggersv1beta1.InterceptorInterface = (*Interceptor)(nil)
+
+func (i *Interceptor) now() time.Time {
+	if i.Now == nil {
+		return time.Now()
+	}
+	return i.Now()
+}
 
 // Process answers one event. Bad input is InvalidArgument, an event that
 // launches nothing is FailedPrecondition with the reason, a cache that
@@ -115,6 +128,7 @@ func (i *Interceptor) Process(ctx context.Context, r *triggersv1beta1.Intercepto
 			Namespace:  ev.Object.Metadata.Namespace,
 			RunName:    d.RunName,
 			Experiment: experimentText,
+			DecidedAt:  i.now().UTC().Format(time.RFC3339Nano),
 		}},
 	}
 }

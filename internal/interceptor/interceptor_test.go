@@ -82,8 +82,9 @@ func newFixture(t testing.TB, runs ...*pipelinev1.PipelineRun) fixture {
 		t.Fatal("the PipelineRun cache did not sync")
 	}
 	return fixture{
-		interceptor: &Interceptor{Runs: rc, Canceller: PipelineRunCanceller{Client: client, Timeout: time.Second}, Log: testLogger(t)},
-		client:      client,
+		interceptor: &Interceptor{Runs: rc, Canceller: PipelineRunCanceller{Client: client, Timeout: time.Second}, Log: testLogger(t),
+			Now: func() time.Time { return decidedAt }},
+		client: client,
 	}
 }
 
@@ -141,6 +142,9 @@ func httpbinParams() map[string]interface{} {
 	}
 }
 
+// decidedAt is the fixture's clock.
+var decidedAt = time.Date(2026, 11, 27, 11, 0, 0, 123456789, time.FixedZone("CET", 3600))
+
 // httpbinExperiment is httpbinParams' experiment as the extensions carry
 // it: YAML, keys sorted.
 const httpbinExperiment = "http:\n  url: http://httpbin.default/get\ntasks:\n- ready\n- http\n- assess\n"
@@ -182,7 +186,7 @@ func ceHeader(typ string) map[string][]string {
 func launched(version, runName string) *triggersv1beta1.InterceptorResponse {
 	return &triggersv1beta1.InterceptorResponse{Continue: true, Extensions: map[string]interface{}{"autox": Extensions{
 		Group: "httpbin", Spec: "iter8", Version: version, Name: "httpbin", Namespace: "default", RunName: runName,
-		Experiment: httpbinExperiment,
+		Experiment: httpbinExperiment, DecidedAt: "2026-11-27T10:00:00.123456789Z",
 	}}}
 }
 

@@ -96,7 +96,7 @@ func TestManifest(t *testing.T) {
 	}
 	want := facts{
 		// Every namespaced object is in autox, where release.yaml installs.
-		Namespaced:                []string{"autox", "autox", "autox", "autox", "autox"},
+		Namespaced:                []string{"autox", "autox", "autox", "autox", "autox", "autox"},
 		ServiceName:               env["INTERCEPTOR_TLS_SVC_NAME"],
 		SecretName:                env["INTERCEPTOR_TLS_SECRET_NAME"],
 		RoleSecrets:               []string{env["INTERCEPTOR_TLS_SECRET_NAME"]},

@@ -91,6 +91,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	canceller := PipelineRunCanceller{Client: pipelines, Timeout: cancelTimeout}
+	sweeper := NewSweeper(canceller, log)
+	runs.OnSuperseded(sweeper.Superseded)
+	go sweeper.Run(ctx)
 	go runs.Run(ctx)
 	log.Info("reading the autox PipelineRuns into the cache")
 	if !cache.WaitForCacheSync(ctx.Done(), runs.HasSynced) {
@@ -111,7 +115,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer func() { _ = z.Sync() }()
 	s := &Server{
 		Listener:      ln,
-		Interceptor:   &Interceptor{Runs: runs, Canceller: PipelineRunCanceller{Client: pipelines, Timeout: cancelTimeout}, Log: log},
+		Interceptor:   &Interceptor{Runs: runs, Canceller: canceller, Log: log},
 		Kube:          clients.Kube,
 		Triggers:      triggers.TriggersV1alpha1(),
 		Namespace:     cfg.Namespace,

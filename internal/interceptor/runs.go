@@ -47,6 +47,9 @@ type RunCache struct {
 	handler  cache.ResourceEventHandlerRegistration
 	mu       sync.RWMutex
 	relevant map[string][]decide.Run
+	// superseded hears of runs that a later run of their group/spec
+	// supersedes while they still run (OnSuperseded).
+	superseded func(latest decide.Run, runs []decide.Run)
 }
 
 var _ Runs = (*RunCache)(nil)
@@ -74,6 +77,14 @@ func NewRunCache(client versioned.Interface) (*RunCache, error) {
 	c.handler = h
 	return c, nil
 }
+
+// OnSuperseded, called before Run, makes the cache report every run that
+// still runs while a later run of its group/spec exists, each time that
+// group/spec changes. "Latest version wins" is then kept level-triggered:
+// an event decided a moment before the cache saw the run just created for
+// the previous one cannot cancel that run, and this catches it when the
+// run arrives. f runs on the informer's goroutine and must not block.
+func (c *RunCache) OnSuperseded(f func(latest decide.Run, runs []decide.Run)) { c.superseded = f }
 
 // Run fills and follows the cache until ctx ends.
 func (c *RunCache) Run(ctx context.Context) { c.informer.Run(ctx.Done()) }
@@ -112,12 +123,25 @@ func (c *RunCache) changed(obj interface{}) {
 	}
 	relevant := decide.Relevant(runs)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if len(relevant) == 0 {
 		delete(c.relevant, r.groupSpec)
+	} else {
+		c.relevant[r.groupSpec] = relevant
+	}
+	c.mu.Unlock()
+	if c.superseded == nil || len(relevant) < 2 {
 		return
 	}
-	c.relevant[r.groupSpec] = relevant
+	// relevant is the latest run, then the others that run.
+	var superseded []decide.Run
+	for _, o := range relevant[1:] {
+		if !o.Done && !o.CancelRequested {
+			superseded = append(superseded, o)
+		}
+	}
+	if len(superseded) > 0 {
+		c.superseded(relevant[0], superseded)
+	}
 }
 
 // cachedRun is what the cache keeps of a PipelineRun: its metadata for
@@ -161,10 +185,19 @@ func toRun(pr *pipelinev1.PipelineRun) decide.Run {
 		Name:            pr.Name,
 		UID:             string(pr.UID),
 		Version:         pr.Labels[decide.VersionLabel],
-		Created:         pr.CreationTimestamp.Time,
+		Created:         created(pr),
 		Done:            done(pr),
 		CancelRequested: pr.IsCancelled() || pr.IsGracefullyCancelled() || pr.IsGracefullyStopped(),
 	}
+}
+
+// created is when the interceptor decided on the run (its annotation),
+// else its creationTimestamp: whole seconds only.
+func created(pr *pipelinev1.PipelineRun) time.Time {
+	if at, err := time.Parse(time.RFC3339Nano, pr.Annotations[decide.DecidedAtAnnotation]); err == nil {
+		return at
+	}
+	return pr.CreationTimestamp.Time
 }
 
 // done is pr.IsDone() without its allocations (it builds a condition

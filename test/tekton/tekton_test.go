@@ -100,6 +100,32 @@ func TestInventory(t *testing.T) {
 	}
 }
 
+// TestInstallNamespace: release.yaml installs everything namespaced in
+// autox (kubectl apply -f release.yaml, no -n); the examples' objects
+// name their namespace too.
+func TestInstallNamespace(t *testing.T) {
+	clusterScoped := map[string]bool{
+		"v1/Namespace": true, "rbac.authorization.k8s.io/v1/ClusterRole": true,
+		"rbac.authorization.k8s.io/v1/ClusterRoleBinding": true, "triggers.tekton.dev/v1alpha1/ClusterInterceptor": true,
+	}
+	for _, o := range readAll(t) {
+		if clusterScoped[o.kind] || strings.Contains(o.where, "README.md") {
+			continue
+		}
+		m, ok := o.value.(interface{ GetNamespace() string })
+		if !ok {
+			t.Fatalf("%s: %s has no namespace accessor", o.where, o.kind)
+		}
+		want := "autox"
+		if o.kind == "rbac.authorization.k8s.io/v1/RoleBinding" && strings.HasPrefix(o.where, "triggers/examples/") {
+			want = "default" // where the example's Deployment is
+		}
+		if m.GetNamespace() != want {
+			t.Errorf("%s: %s %s is in namespace %q, want %q", o.where, o.kind, o.name, m.GetNamespace(), want)
+		}
+	}
+}
+
 // TestTektonValidates: each Tekton object passes Tekton's own defaulting
 // and validation, as the webhook of a default v1.9.0 install applies it.
 func TestTektonValidates(t *testing.T) {

@@ -75,6 +75,7 @@ func TestTriggersMakeTheRun(t *testing.T) {
 			ext := map[string]any{"autox": map[string]any{
 				"group": group, "spec": spec, "version": "2.0.0", "name": group, "namespace": "default",
 				"runName": "autox-" + group + "-" + spec + "-0123456789", "experiment": exp,
+				"decidedAt": "2026-11-27T10:00:00.123456789Z",
 			}}
 			resolved, err := template.ResolveParams(rt, []byte(`{"type":"update"}`), http.Header{}, ext, template.NewTriggerContext("e1"))
 			if err != nil {
@@ -101,6 +102,9 @@ func TestTriggersMakeTheRun(t *testing.T) {
 			}
 			if diff := cmp.Diff(wantLabels, pr.Labels); diff != "" {
 				t.Errorf("labels (-want +got):\n%s", diff)
+			}
+			if at := pr.Annotations["autox.dev/decided-at"]; at != "2026-11-27T10:00:00.123456789Z" {
+				t.Errorf("annotation autox.dev/decided-at %q, want the interceptor's decidedAt", at)
 			}
 			got := map[string]string{}
 			for _, p := range pr.Spec.Params {
