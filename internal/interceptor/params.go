@@ -95,40 +95,56 @@ func parseParams(raw map[string]interface{}) (Params, error) {
 			}
 		}
 	}
-	if _, err := p.ExperimentText(); err != nil {
+	if err := p.checkExperiment(); err != nil {
 		errs = append(errs, err)
 	}
 	return p, errors.Join(errs...)
+}
+
+const missingExperiment = "params.experiment is missing; add {name: experiment, value: {tasks: [ready, http, assess], ready: ..., http: ..., assess: ...}}, the spec's values"
+
+// checkExperiment is ExperimentText's checks without the YAML it writes:
+// every event checks the params, only a launch needs the text.
+func (p Params) checkExperiment() error {
+	raw := bytes.TrimSpace(p.Experiment)
+	if len(raw) == 0 || string(raw) == "null" {
+		return errors.New(missingExperiment)
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("params.experiment: %w", err)
+		}
+		if strings.TrimSpace(s) == "" {
+			return errors.New(missingExperiment)
+		}
+		return nil
+	case '{':
+		return nil
+	default:
+		return fmt.Errorf("params.experiment: want the spec's values as an object (or its YAML as a string), got %s", raw)
+	}
 }
 
 // ExperimentText is the experiment as the YAML text the Pipeline's
 // experiment param takes: an object is written as YAML (keys sorted), a
 // string is taken as it is.
 func (p Params) ExperimentText() (string, error) {
+	if err := p.checkExperiment(); err != nil {
+		return "", err
+	}
 	raw := bytes.TrimSpace(p.Experiment)
-	const missing = "params.experiment is missing; add {name: experiment, value: {tasks: [ready, http, assess], ready: ..., http: ..., assess: ...}}, the spec's values"
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", errors.New(missing)
-	}
-	switch raw[0] {
-	case '"':
+	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", fmt.Errorf("params.experiment: %w", err)
-		}
-		if strings.TrimSpace(s) == "" {
-			return "", errors.New(missing)
-		}
-		return s, nil
-	case '{':
-		b, err := yaml.JSONToYAML(raw)
-		if err != nil {
-			return "", fmt.Errorf("params.experiment: %w", err)
-		}
-		return string(b), nil
-	default:
-		return "", fmt.Errorf("params.experiment: want the spec's values as an object (or its YAML as a string), got %s", raw)
+		err := json.Unmarshal(raw, &s)
+		return s, err
 	}
+	b, err := yaml.JSONToYAML(raw)
+	if err != nil {
+		return "", fmt.Errorf("params.experiment: %w", err)
+	}
+	return string(b), nil
 }
 
 // jsonProblem rewrites a decoding error for people: an unknown key is

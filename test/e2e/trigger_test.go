@@ -28,6 +28,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
 
 	"github.com/autox-tekton/autox/internal/kube"
 )
@@ -517,7 +519,19 @@ func TestTriggerRaces(t *testing.T) {
 func TestTriggerLatency(t *testing.T) {
 	c := triggersUp(t)
 	light(t, c)
-	w, err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS).Watch(context.Background(), metav1.ListOptions{LabelSelector: "autox.dev/group=light"})
+	// A watch that the API server ends is taken up again where it ended.
+	prs := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS)
+	sel := metav1.ListOptions{LabelSelector: "autox.dev/group=light"}
+	list, err := prs.List(context.Background(), sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := watchtools.NewRetryWatcher(list.GetResourceVersion(), &cache.ListWatch{
+		WatchFunc: func(o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = sel.LabelSelector
+			return prs.Watch(context.Background(), o)
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
