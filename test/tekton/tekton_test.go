@@ -89,7 +89,7 @@ func TestInventory(t *testing.T) {
 		},
 		"triggers/examples/httpbin.yaml":     {"triggers.tekton.dev/v1beta1/Trigger autox-httpbin-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
 		"triggers/examples/routeguide.yaml":  {"triggers.tekton.dev/v1beta1/Trigger autox-routeguide-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"tasks/autox-experiment/README.md#1": {"v1/ServiceAccount autox", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"tasks/autox-experiment/README.md#1": {"rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
 		"tasks/autox-experiment/README.md#2": {"tekton.dev/v1/TaskRun autox-experiment-example"},
 		"tasks/autox-grpc/autox-grpc.yaml":   {"tekton.dev/v1beta1/StepAction autox-grpc"},
 		"tasks/autox-http/autox-http.yaml":   {"tekton.dev/v1beta1/StepAction autox-http"},
