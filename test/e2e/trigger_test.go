@@ -494,6 +494,59 @@ func TestTriggerRaces(t *testing.T) {
 		}
 	})
 
+	t.Run("Triggers naming what the API server does not serve, or the watcher may not watch: one line each, the others keep working", func(t *testing.T) {
+		n := len(runsOf(t, c, "light"))
+		bad := func(group, object string) string {
+			return fmt.Sprintf(`apiVersion: triggers.tekton.dev/v1beta1
+kind: Trigger
+metadata: {name: autox-%[1]s-iter8, namespace: autox, labels: {autox.dev/group: %[1]s, autox.dev/spec: iter8}}
+spec:
+  interceptors:
+  - name: autox
+    ref: {name: autox, kind: ClusterInterceptor}
+    params:
+    - {name: group, value: %[1]s}
+    - {name: spec, value: iter8}
+    - {name: trigger, value: %[2]s}
+    - {name: experiment, value: {tasks: [assess]}}
+  bindings: [{ref: autox}]
+  template: {ref: autox}
+`, group, object)
+		}
+		docs := bad("widget", "{name: w, namespace: default, group: example.com, version: v1, resource: widgets}") + "---\n" +
+			bad("sts", "{name: s, namespace: default, group: apps, version: v1, resource: statefulsets}")
+		since := time.Now()
+		if err := applyRetrying(t, 30*time.Second, "-f", writeTemp(t, docs)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			kubectl(t, "", "-n", autoxNS, "delete", "trigger", "autox-widget-iter8", "autox-sts-iter8", "--ignore-not-found")
+		})
+		want := []string{
+			"Trigger autox/autox-widget-iter8 is not watched: the API server does not serve widgets.example.com/v1; check the group, version and resource against kubectl api-resources",
+			"Trigger autox/autox-sts-iter8 is not watched: may not list statefulsets.apps/v1 in namespace default; grant get, list and watch on statefulsets.apps to the watcher's ServiceAccount",
+		}
+		var logs string
+		waitFor(t, 30*time.Second, "the watcher's lines about both Triggers", func() (bool, string) {
+			logs, _ = kubectl(t, "", "-n", autoxNS, "logs", "deploy/autox-watcher", "--since-time="+since.UTC().Format(time.RFC3339))
+			return strings.Contains(logs, want[0]) && strings.Contains(logs, want[1]), logs
+		})
+		// The watcher asks again every 30 s (a grant may come): within 10 s,
+		// each is said once.
+		time.Sleep(5 * time.Second)
+		logs, _ = kubectl(t, "", "-n", autoxNS, "logs", "deploy/autox-watcher", "--since-time="+since.UTC().Format(time.RFC3339))
+		for _, w := range want {
+			if k := strings.Count(logs, w); k != 1 {
+				t.Errorf("the watcher said %q %d times, want once:\n%s", w, k, logs)
+			}
+		}
+		label(t, "light", "17.0.0")
+		runs := waitRuns(t, c, "light", n+1, 30*time.Second)
+		if v := version(runs[n]); v != "17.0.0" {
+			t.Errorf("run %s tests %s, want 17.0.0", runs[n].GetName(), v)
+		}
+	})
+
 	t.Run("interceptor certificate rotated: events keep flowing", func(t *testing.T) {
 		n := len(runsOf(t, c, "light"))
 		oldCA, _ := kubectl(t, "", "get", "clusterinterceptor", "autox", "-o", "jsonpath={.spec.clientConfig.caBundle}")
