@@ -258,7 +258,7 @@ func seedTutorial(t *testing.T, c *kube.Clients, app, deployYAML string) {
 	if status != "True" || pr.results()["slos-satisfied"] != "true" {
 		t.Fatalf("run %s of 1.0.0: %s %s, slos-satisfied %q, want Succeeded with the seed's SLOs satisfied\n%s", r1.GetName(), status, reason, pr.results()["slos-satisfied"], pr.results()["summary"])
 	}
-	t.Logf("e2e: %s: the seed's %s run %s Succeeded; SLOs:\n%s", app, app, r1.GetName(), pr.results()["summary"])
+	t.Logf("e2e: %s: the seed's run %s Succeeded; SLOs: %s", app, r1.GetName(), strings.ReplaceAll(pr.results()["summary"], "\n", "; "))
 
 	label(t, app, "2.0.0")
 	runs = waitRuns(t, c, app, 2, 30*time.Second)
