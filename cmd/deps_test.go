@@ -32,6 +32,8 @@ func TestEachCommandLinksOnlyWhatItRuns(t *testing.T) {
 		{"./grpc", []string{hey, clientGo}, []string{ghz}},
 		// assess keeps the result in a ConfigMap through client-go.
 		{"./assess", []string{hey, ghz}, []string{clientGo, assess}},
+		// The watcher reads Triggers and watched objects through client-go.
+		{"./watcher", []string{hey, ghz, assess}, []string{clientGo}},
 		{"./autox", nil, []string{hey, ghz, clientGo, assess}},
 	} {
 		t.Run(tc.command, func(t *testing.T) {

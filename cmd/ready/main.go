@@ -47,11 +47,12 @@ func main() {
 }
 
 func runReady(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {
-	env := map[string]string{"dir": "AUTOX_DIR", "kubeconfig": "AUTOX_KUBECONFIG"}
+	env := map[string]string{"dir": "AUTOX_DIR", "kubeconfig": "AUTOX_KUBECONFIG", "namespace": "AUTOX_NAMESPACE"}
 	fs := flag.NewFlagSet("ready", flag.ContinueOnError)
 	exp := cli.AddExperimentFlags(fs, env)
 	dir := fs.String("dir", ".", "folder to write ready.metrics.json into")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")
+	namespace := fs.String("namespace", "", "namespace of the objects when the experiment's ready.namespace is empty (default: the kubeconfig's; in a pod, the pod's)")
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
 		return err
@@ -65,6 +66,6 @@ func runReady(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	if cli.Skip(e, experiment.TaskReady, log) {
 		return nil
 	}
-	step := readystep.Step{Log: log, Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")}}
+	step := readystep.Step{Log: log, Namespace: *namespace, Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")}}
 	return step.Run(ctx, e, *dir)
 }

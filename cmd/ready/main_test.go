@@ -93,6 +93,52 @@ current-context: test
 	}
 }
 
+// TestNamespace: the objects' namespace is the experiment's
+// ready.namespace, else -namespace (AUTOX_NAMESPACE, the Task's namespace
+// param: the triggering object's), else the kubeconfig's.
+func TestNamespace(t *testing.T) {
+	srv := apitest.Start(t, deployment("web", "shop", "True"))
+	dir := t.TempDir()
+	kc := srv.Kubeconfig(t, dir, "default")
+	plain := filepath.Join(dir, "plain.yaml")
+	clitest.WriteFile(t, plain, "tasks: [ready]\nready: {deploy: web, timeout: 1s}\n")
+	named := filepath.Join(dir, "named.yaml")
+	clitest.WriteFile(t, named, "tasks: [ready]\nready: {deploy: web, namespace: shop, timeout: 1s}\n")
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantCode int
+		want     string
+	}{{
+		name:     "the kubeconfig's namespace",
+		args:     []string{"-f", plain},
+		wantCode: 3,
+		want:     "ready: waiting for deployment default/web to be Available (timeout 1s)\n",
+	}, {
+		name: "-namespace",
+		args: []string{"-f", plain, "-namespace", "shop"},
+		want: "ready: waiting for deployment shop/web to be Available (timeout 1s)\nready: deployment shop/web is ready",
+	}, {
+		name: "AUTOX_NAMESPACE",
+		env:  map[string]string{"AUTOX_NAMESPACE": "shop"},
+		args: []string{"-f", plain},
+		want: "ready: waiting for deployment shop/web to be Available (timeout 1s)\nready: deployment shop/web is ready",
+	}, {
+		name: "ready.namespace wins over -namespace",
+		args: []string{"-f", named, "-namespace", "default"},
+		want: "ready: waiting for deployment shop/web to be Available (timeout 1s)\nready: deployment shop/web is ready",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			code, stderr := ready(t, tc.env, append([]string{"-dir", out, "-kubeconfig", kc}, tc.args...)...)
+			if code != tc.wantCode || !strings.HasPrefix(stderr, tc.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d, stderr beginning:\n%s", code, stderr, tc.wantCode, tc.want)
+			}
+		})
+	}
+}
+
 // TestNotReadyInTime runs the built command, so that client-go logs as
 // in a step: the timeout says what was not ready and nothing else, for
 // client-go's own line about the watch that the timeout cut short is

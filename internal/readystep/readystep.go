@@ -24,6 +24,10 @@ type Step struct {
 	Log *slog.Logger
 	// Kubeconfig finds the cluster outside a pod.
 	Kubeconfig kube.Kubeconfig
+	// Namespace holds the objects when the experiment's ready.namespace is
+	// empty (the Task's namespace param: the triggering object's); when
+	// both are empty, the kubeconfig's (in a pod, the pod's).
+	Namespace string
 }
 
 // Run waits for the objects of e's ready task, then writes
@@ -37,6 +41,9 @@ func (s Step) Run(ctx context.Context, e *experiment.Experiment, dir string) err
 		return err
 	}
 	ns := e.Ready.Namespace
+	if ns == "" {
+		ns = s.Namespace
+	}
 	if ns == "" {
 		ns = clients.Namespace
 	}

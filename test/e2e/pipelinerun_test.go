@@ -39,9 +39,13 @@ var (
 	taskRunsGVR     = schema.GroupVersionResource{Group: "tekton.dev", Version: "v1", Resource: "taskruns"}
 )
 
-// seedNS is where the seed's tutorials deploy and run: its URLs are
+// seedNS is where the seed's tutorials deploy their apps: its URLs are
 // http://httpbin.default/... and routeguide.default:50051.
 const seedNS = "default"
+
+// autoxNS is where release.yaml installs autox and where its PipelineRuns
+// run.
+const autoxNS = "autox"
 
 var (
 	setupOnce sync.Once
@@ -73,15 +77,15 @@ func setUp(t *testing.T) error {
 		"pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/enforce-version=latest"); err != nil {
 		return fmt.Errorf("labelling namespace %s: %v\n%s", seedNS, err, out)
 	}
-	step(t, "make release; kubectl apply -n %s -f release.yaml", seedNS)
+	step(t, "make release; kubectl apply -f release.yaml (namespace %s)", autoxNS)
 	rel, err := releaseYAML(t)
 	if err != nil {
 		return err
 	}
-	if err := applyRetrying(t, 60*time.Second, "-n", seedNS, "-f", rel); err != nil {
+	if err := applyRetrying(t, 60*time.Second, "-f", rel); err != nil {
 		return err
 	}
-	step(t, "the experiment's ServiceAccount autox, bound to ClusterRole autox-experiment (tasks/autox-experiment/README.md)")
+	step(t, "the experiment's ServiceAccount %s/autox may read in %s (RoleBinding to ClusterRole autox-experiment, as triggers/examples/ bind it)", autoxNS, seedNS)
 	rbac := filepath.Join(t.TempDir(), "rbac.yaml")
 	if err := os.WriteFile(rbac, []byte(experimentRBAC), 0o644); err != nil {
 		return err
@@ -140,18 +144,14 @@ spec:
 `, name, ref, args, port, ports)
 }
 
-// experimentRBAC is what tasks/autox-experiment/README.md has a namespace
-// create: the ServiceAccount the runs use, bound to the ClusterRole that
-// release.yaml brings.
-const experimentRBAC = `apiVersion: v1
-kind: ServiceAccount
-metadata: {name: autox}
----
-apiVersion: rbac.authorization.k8s.io/v1
+// experimentRBAC is the RoleBinding triggers/examples/ have in the
+// namespace of the watched objects: the runs' ServiceAccount (autox/autox,
+// from release.yaml) may read what ready waits for there.
+const experimentRBAC = `apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata: {name: autox-experiment}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: autox-experiment}
-subjects: [{kind: ServiceAccount, name: autox}]
+subjects: [{kind: ServiceAccount, name: autox, namespace: autox}]
 `
 
 // releaseYAML runs make release (our images by ko, pinned by digest, in
@@ -214,6 +214,7 @@ func runExperiment(t *testing.T, c *kube.Clients, prefix, experimentYAML string)
 			"pipelineRef": map[string]any{"name": "autox"},
 			"params": []any{
 				map[string]any{"name": "experiment", "value": experimentYAML},
+				map[string]any{"name": "namespace", "value": seedNS},
 				map[string]any{"name": "group", "value": prefix},
 				map[string]any{"name": "spec", "value": "e2e"},
 				map[string]any{"name": "version", "value": "1.0.0"},
@@ -222,15 +223,15 @@ func runExperiment(t *testing.T, c *kube.Clients, prefix, experimentYAML string)
 		},
 	}
 	u := &unstructured.Unstructured{Object: pr}
-	created, err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(seedNS).Create(context.Background(), u, metav1.CreateOptions{})
+	created, err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS).Create(context.Background(), u, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("creating the PipelineRun: %v", err)
 	}
 	name := created.GetName()
-	step(t, "PipelineRun %s/%s created", seedNS, name)
+	step(t, "PipelineRun %s/%s created", autoxNS, name)
 	r := &pipelineRun{name: name}
 	waitFor(t, 5*time.Minute, "PipelineRun "+name, func() (bool, string) {
-		obj, err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(seedNS).Get(context.Background(), name, metav1.GetOptions{})
+		obj, err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS).Get(context.Background(), name, metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()
 		}
@@ -241,7 +242,7 @@ func runExperiment(t *testing.T, c *kube.Clients, prefix, experimentYAML string)
 		return status == "True" || status == "False", fmt.Sprintf("%s %s: %s", status, reason, message)
 	})
 	r.wall = span(r.obj, "status", "startTime", "status", "completionTime")
-	trs, err := c.Dynamic.Resource(taskRunsGVR).Namespace(seedNS).List(context.Background(), metav1.ListOptions{LabelSelector: "tekton.dev/pipelineRun=" + name})
+	trs, err := c.Dynamic.Resource(taskRunsGVR).Namespace(autoxNS).List(context.Background(), metav1.ListOptions{LabelSelector: "tekton.dev/pipelineRun=" + name})
 	if err != nil || len(trs.Items) != 1 {
 		t.Fatalf("TaskRuns of %s: %v (%d found, want 1)", name, err, len(trs.Items))
 	}
@@ -310,7 +311,7 @@ func (r *pipelineRun) results() map[string]string {
 // tknLogs is what `tkn pipelinerun logs` shows of the run.
 func tknLogs(t *testing.T, name string) string {
 	t.Helper()
-	out, err := exec.Command(tkn(t), "pipelinerun", "logs", name, "-n", seedNS).CombinedOutput()
+	out, err := exec.Command(tkn(t), "pipelinerun", "logs", name, "-n", autoxNS).CombinedOutput()
 	if err != nil {
 		t.Fatalf("tkn pipelinerun logs %s: %v\n%s", name, err, out)
 	}
@@ -320,7 +321,7 @@ func tknLogs(t *testing.T, name string) string {
 // storedResult is the result assess kept in the ConfigMap named after the run.
 func storedResult(t *testing.T, c *kube.Clients, name string) *result.Result {
 	t.Helper()
-	cm, err := c.Kube.CoreV1().ConfigMaps(seedNS).Get(context.Background(), name, metav1.GetOptions{})
+	cm, err := c.Kube.CoreV1().ConfigMaps(autoxNS).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("the result ConfigMap %s: %v", name, err)
 	}
@@ -440,11 +441,11 @@ func TestPipelineRunSeedExperiments(t *testing.T) {
 				}
 			}
 			step(t, "delete PipelineRun %s: its ConfigMap goes with it", r.name)
-			if err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(seedNS).Delete(context.Background(), r.name, metav1.DeleteOptions{}); err != nil {
+			if err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS).Delete(context.Background(), r.name, metav1.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, 60*time.Second, "garbage collection of ConfigMap "+r.name, func() (bool, string) {
-				_, err := c.Kube.CoreV1().ConfigMaps(seedNS).Get(context.Background(), r.name, metav1.GetOptions{})
+				_, err := c.Kube.CoreV1().ConfigMaps(autoxNS).Get(context.Background(), r.name, metav1.GetOptions{})
 				return apierrors.IsNotFound(err), fmt.Sprint(err)
 			})
 		})
@@ -545,11 +546,12 @@ func taskRunResults(tr *unstructured.Unstructured) map[string]string {
 }
 
 // TestExperimentServiceAccountRights: the ServiceAccount that runs the
-// Task may do what ready and assess need in its namespace, and nothing
-// more (the checks tasks/autox-experiment/README.md shows).
+// Task (autox/autox) may do what ready needs where the watched objects
+// are and what assess needs in autox, and nothing more (the checks
+// tasks/autox-experiment/README.md shows).
 func TestExperimentServiceAccountRights(t *testing.T) {
 	installed(t)
-	as := "--as=system:serviceaccount:" + seedNS + ":autox"
+	as := "--as=system:serviceaccount:" + autoxNS + ":autox"
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -557,12 +559,13 @@ func TestExperimentServiceAccountRights(t *testing.T) {
 		{[]string{"-n", seedNS, "watch", "deployments.apps"}, "yes"},
 		{[]string{"-n", seedNS, "list", "endpointslices.discovery.k8s.io"}, "yes"},
 		{[]string{"-n", seedNS, "watch", "services"}, "yes"},
-		{[]string{"-n", seedNS, "create", "configmaps"}, "yes"},
-		{[]string{"-n", seedNS, "update", "configmaps"}, "yes"},
-		{[]string{"-n", seedNS, "delete", "configmaps"}, "no"},
+		{[]string{"-n", autoxNS, "create", "configmaps"}, "yes"},
+		{[]string{"-n", autoxNS, "update", "configmaps"}, "yes"},
+		{[]string{"-n", autoxNS, "delete", "configmaps"}, "no"},
+		{[]string{"-n", autoxNS, "get", "secrets"}, "no"},
 		{[]string{"-n", seedNS, "get", "secrets"}, "no"},
-		{[]string{"-n", seedNS, "create", "pods"}, "no"},
-		{[]string{"-n", seedNS, "patch", "pipelineruns.tekton.dev"}, "no"},
+		{[]string{"-n", autoxNS, "create", "pods"}, "no"},
+		{[]string{"-n", autoxNS, "patch", "pipelineruns.tekton.dev"}, "no"},
 		{[]string{"-n", "kube-system", "watch", "deployments.apps"}, "no"},
 	} {
 		out, _ := kubectl(t, "", append([]string{"auth", "can-i", as}, tc.args...)...)

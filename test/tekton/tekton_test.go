@@ -28,6 +28,10 @@ import (
 	"github.com/tektoncd/pipeline/pkg/apis/config"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/v1beta1"
+	triggerscontexts "github.com/tektoncd/triggers/pkg/apis/triggers/contexts"
+	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
+	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -64,15 +68,61 @@ func TestInventory(t *testing.T) {
 		"pipelines/README.md#2":                        {"tekton.dev/v1/PipelineRun autox-routeguide-iter8-example"},
 		"tasks/autox-assess/autox-assess.yaml":         {"tekton.dev/v1beta1/StepAction autox-assess"},
 		"tasks/autox-experiment/autox-experiment.yaml": {"tekton.dev/v1/Task autox-experiment"},
-		"tasks/autox-experiment/rbac.yaml":             {"rbac.authorization.k8s.io/v1/ClusterRole autox-experiment"},
-		"tasks/autox-experiment/README.md#1":           {"v1/ServiceAccount autox", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"tasks/autox-experiment/README.md#2":           {"tekton.dev/v1/TaskRun autox-experiment-example"},
-		"tasks/autox-grpc/autox-grpc.yaml":             {"tekton.dev/v1beta1/StepAction autox-grpc"},
-		"tasks/autox-http/autox-http.yaml":             {"tekton.dev/v1beta1/StepAction autox-http"},
-		"tasks/autox-ready/autox-ready.yaml":           {"tekton.dev/v1beta1/StepAction autox-ready"},
+		"tasks/autox-experiment/rbac.yaml":             {"rbac.authorization.k8s.io/v1/ClusterRole autox-experiment", "v1/ServiceAccount autox", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"triggers/namespace.yaml":                      {"v1/Namespace autox"},
+		"triggers/eventlistener.yaml": {
+			"v1/ServiceAccount autox-eventlistener", "rbac.authorization.k8s.io/v1/Role autox-eventlistener",
+			"rbac.authorization.k8s.io/v1/RoleBinding autox-eventlistener", "rbac.authorization.k8s.io/v1/ClusterRole autox-eventlistener",
+			"rbac.authorization.k8s.io/v1/ClusterRoleBinding autox-eventlistener", "triggers.tekton.dev/v1beta1/EventListener autox",
+			"triggers.tekton.dev/v1beta1/TriggerBinding autox", "triggers.tekton.dev/v1beta1/TriggerTemplate autox",
+		},
+		"triggers/interceptor.yaml": {
+			"v1/ServiceAccount autox-interceptor", "rbac.authorization.k8s.io/v1/ClusterRole autox-interceptor",
+			"rbac.authorization.k8s.io/v1/ClusterRoleBinding autox-interceptor", "v1/Secret autox-interceptor-tls",
+			"rbac.authorization.k8s.io/v1/Role autox-interceptor-tls", "rbac.authorization.k8s.io/v1/RoleBinding autox-interceptor-tls",
+			"apps/v1/Deployment autox-interceptor", "v1/Service autox-interceptor", "triggers.tekton.dev/v1alpha1/ClusterInterceptor autox",
+		},
+		"triggers/watcher.yaml": {
+			"v1/ServiceAccount autox-watcher", "rbac.authorization.k8s.io/v1/Role autox-watcher",
+			"rbac.authorization.k8s.io/v1/RoleBinding autox-watcher", "rbac.authorization.k8s.io/v1/ClusterRole autox-watcher",
+			"rbac.authorization.k8s.io/v1/ClusterRoleBinding autox-watcher", "apps/v1/Deployment autox-watcher",
+		},
+		"triggers/examples/httpbin.yaml":     {"triggers.tekton.dev/v1beta1/Trigger autox-httpbin-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"triggers/examples/routeguide.yaml":  {"triggers.tekton.dev/v1beta1/Trigger autox-routeguide-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"tasks/autox-experiment/README.md#1": {"rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"tasks/autox-experiment/README.md#2": {"tekton.dev/v1/TaskRun autox-experiment-example"},
+		"tasks/autox-grpc/autox-grpc.yaml":   {"tekton.dev/v1beta1/StepAction autox-grpc"},
+		"tasks/autox-http/autox-http.yaml":   {"tekton.dev/v1beta1/StepAction autox-http"},
+		"tasks/autox-ready/autox-ready.yaml": {"tekton.dev/v1beta1/StepAction autox-ready"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("YAML under tasks/ and pipelines/ (-want +got):\n%s", diff)
+		t.Errorf("YAML under tasks/, pipelines/ and triggers/ (-want +got):\n%s", diff)
+	}
+}
+
+// TestInstallNamespace: release.yaml installs everything namespaced in
+// autox (kubectl apply -f release.yaml, no -n); the examples' objects
+// name their namespace too.
+func TestInstallNamespace(t *testing.T) {
+	clusterScoped := map[string]bool{
+		"v1/Namespace": true, "rbac.authorization.k8s.io/v1/ClusterRole": true,
+		"rbac.authorization.k8s.io/v1/ClusterRoleBinding": true, "triggers.tekton.dev/v1alpha1/ClusterInterceptor": true,
+	}
+	for _, o := range readAll(t) {
+		if clusterScoped[o.kind] || strings.Contains(o.where, "README.md") {
+			continue
+		}
+		m, ok := o.value.(interface{ GetNamespace() string })
+		if !ok {
+			t.Fatalf("%s: %s has no namespace accessor", o.where, o.kind)
+		}
+		want := "autox"
+		if o.kind == "rbac.authorization.k8s.io/v1/RoleBinding" && strings.HasPrefix(o.where, "triggers/examples/") {
+			want = "default" // where the example's Deployment is
+		}
+		if m.GetNamespace() != want {
+			t.Errorf("%s: %s %s is in namespace %q, want %q", o.where, o.kind, o.name, m.GetNamespace(), want)
+		}
 	}
 }
 
@@ -125,7 +175,10 @@ func webhookContext(t *testing.T) context.Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return apis.WithinCreate(config.ToContext(context.Background(), &config.Config{FeatureFlags: flags, Defaults: defaults}))
+	// Triggers' webhook defaults its objects (a binding's kind) only in
+	// this mode; it always runs in it.
+	ctx := triggerscontexts.WithUpgradeViaDefaulting(context.Background())
+	return apis.WithinCreate(config.ToContext(ctx, &config.Config{FeatureFlags: flags, Defaults: defaults}))
 }
 
 // readAll decodes every YAML file under tasks/ and pipelines/ and every
@@ -134,7 +187,7 @@ func webhookContext(t *testing.T) context.Context {
 func readAll(t *testing.T) []object {
 	t.Helper()
 	var out []object
-	for _, top := range []string{"tasks", "pipelines"} {
+	for _, top := range []string{"tasks", "pipelines", "triggers"} {
 		err := filepath.WalkDir(filepath.Join(root, top), func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -212,6 +265,28 @@ func decodeAll(t *testing.T, where string, b []byte) []object {
 			v = &rbacv1.RoleBinding{}
 		case "v1/ServiceAccount":
 			v = &corev1.ServiceAccount{}
+		case "v1/Namespace":
+			v = &corev1.Namespace{}
+		case "v1/Secret":
+			v = &corev1.Secret{}
+		case "v1/Service":
+			v = &corev1.Service{}
+		case "apps/v1/Deployment":
+			v = &appsv1.Deployment{}
+		case "rbac.authorization.k8s.io/v1/Role":
+			v = &rbacv1.Role{}
+		case "rbac.authorization.k8s.io/v1/ClusterRoleBinding":
+			v = &rbacv1.ClusterRoleBinding{}
+		case "triggers.tekton.dev/v1alpha1/ClusterInterceptor":
+			v = &triggersv1alpha1.ClusterInterceptor{}
+		case "triggers.tekton.dev/v1beta1/EventListener":
+			v = &triggersv1beta1.EventListener{}
+		case "triggers.tekton.dev/v1beta1/TriggerBinding":
+			v = &triggersv1beta1.TriggerBinding{}
+		case "triggers.tekton.dev/v1beta1/TriggerTemplate":
+			v = &triggersv1beta1.TriggerTemplate{}
+		case "triggers.tekton.dev/v1beta1/Trigger":
+			v = &triggersv1beta1.Trigger{}
 		default:
 			t.Errorf("%s: %s is a kind this test does not check; add it to decodeAll", where, kind)
 			continue

@@ -1,0 +1,76 @@
+// Command interceptor is the autox ClusterInterceptor: it tells the
+// EventListener whether an event about a trigger object is a new version
+// to test, names the PipelineRun, and cancels the runs a new version (or
+// a removed label, or a deleted object) supersedes.
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/interceptor"
+	"github.com/autox-tekton/autox/internal/kube"
+	"github.com/autox-tekton/autox/internal/logging"
+)
+
+const usage = `interceptor: the autox ClusterInterceptor, served over HTTPS at /autox
+
+It reads the autox PipelineRuns through an informer cache (never a LIST
+per event) and patches only spec.status to cancel. Its certificate is
+made and rotated in the Secret INTERCEPTOR_TLS_SECRET_NAME of namespace
+SYSTEM_NAMESPACE for the Service INTERCEPTOR_TLS_SVC_NAME, as Triggers'
+core interceptors do, and the ClusterInterceptor autox's caBundle is kept
+equal to its CA; or mount your own with -tls-cert-file and -tls-key-file
+(and -tls-ca-file to have the caBundle kept).
+
+Exit status: 0 stopped by SIGTERM or SIGINT, 2 bad input (a flag, the
+environment, the kubeconfig), 3 failed (the cluster, the certificate).`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	log := logging.New(os.Stderr, slog.LevelInfo)
+	kube.LogClientTo(ctx, log)
+	code := cli.Run(ctx, "interceptor", os.Stderr, func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Stderr, log, os.Getenv)
+	})
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {
+	env := map[string]string{
+		"addr": "AUTOX_INTERCEPTOR_ADDR", "kubeconfig": "AUTOX_KUBECONFIG", "ca-refresh": "AUTOX_CA_REFRESH",
+		"tls-cert-file": "AUTOX_TLS_CERT_FILE", "tls-key-file": "AUTOX_TLS_KEY_FILE", "tls-ca-file": "AUTOX_TLS_CA_FILE",
+	}
+	fs := flag.NewFlagSet("interceptor", flag.ContinueOnError)
+	addr := fs.String("addr", ":8443", "address to serve HTTPS on")
+	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")
+	certFile := fs.String("tls-cert-file", "", "a mounted PEM certificate to serve, read again when it changes (default: made and rotated in the Secret)")
+	keyFile := fs.String("tls-key-file", "", "the key of -tls-cert-file")
+	caFile := fs.String("tls-ca-file", "", "with -tls-cert-file: the CA to keep in the ClusterInterceptor's caBundle (default: you keep caBundle)")
+	caRefresh := fs.Duration("ca-refresh", time.Minute, "how often the ClusterInterceptor's caBundle is compared with the CA")
+	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
+	if err := cli.Parse(fs, args, env, getenv); err != nil {
+		return err
+	}
+	cfg := interceptor.Config{
+		Addr:       *addr,
+		Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")},
+		CertFile:   *certFile, KeyFile: *keyFile, CAFile: *caFile,
+		CARefresh:   *caRefresh,
+		Namespace:   getenv("SYSTEM_NAMESPACE"),
+		SecretName:  getenv("INTERCEPTOR_TLS_SECRET_NAME"),
+		ServiceName: getenv("INTERCEPTOR_TLS_SVC_NAME"),
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return interceptor.Run(ctx, cfg, log)
+}
