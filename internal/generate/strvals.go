@@ -134,8 +134,12 @@ func (p *setParser) assignment() (assignment, error) {
 				d = p.in[p.pos]
 				p.pos++
 			}
-			if d != '[' && d != '.' && d != '=' {
+			switch d {
+			case '[', '.', '=':
+			case 0, ',':
 				return assignment{}, fmt.Errorf("key %q has no value; write %s=<value>", pathString(path), pathString(path))
+			default:
+				return assignment{}, fmt.Errorf("%q follows %s; after an index write =, . or [", d, pathString(path))
 			}
 		}
 		switch d {
