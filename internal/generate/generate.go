@@ -53,7 +53,7 @@ func ParseArgs(args []string) (Args, error) {
 		}
 		if !hasValue {
 			if i+1 == len(args) {
-				return a, experiment.Fieldf(name, "needs a value; write "+name+" "+example(name))
+				return a, experiment.Fieldf(name, "needs a value; write "+name+" "+flagExample(name))
 			}
 			i++
 			value = args[i]
@@ -70,7 +70,7 @@ func ParseArgs(args []string) (Args, error) {
 	return a, nil
 }
 
-func example(flag string) string {
+func flagExample(flag string) string {
 	switch flag {
 	case "--set":
 		return "groups.httpbin.trigger.name=httpbin"

@@ -1,0 +1,431 @@
+package generate
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tektoncd/pipeline/pkg/apis/config"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	triggerscontexts "github.com/tektoncd/triggers/pkg/apis/triggers/contexts"
+	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
+	"github.com/tektoncd/triggers/pkg/template"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"knative.dev/pkg/apis"
+	"sigs.k8s.io/yaml"
+
+	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/interceptor"
+)
+
+const root = "../.."
+
+// seedArgs reads a testdata file holding the seed's command as the
+// tutorial prints it and returns its words after `helm install`, as the
+// shell would pass them to autox generate.
+func seedArgs(t *testing.T, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var words []string
+	var word strings.Builder
+	inWord, quoted := false, false
+	s := strings.ReplaceAll(string(b), "\\\n", " ")
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			inWord = true
+		case (r == ' ' || r == '\n') && !quoted:
+			if inWord {
+				words = append(words, word.String())
+				word.Reset()
+				inWord = false
+			}
+		default:
+			word.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, word.String())
+	}
+	if len(words) < 2 || words[0] != "helm" || words[1] != "install" {
+		t.Fatalf("%s does not start with helm install: %q", file, words)
+	}
+	return words[2:]
+}
+
+// decoded is the output of autox generate, decoded strictly.
+type decoded struct {
+	triggers     []*triggersv1beta1.Trigger
+	roleBindings []*rbacv1.RoleBinding
+	kinds        []string // kind name, in output order
+}
+
+func decode(t *testing.T, b []byte) decoded {
+	t.Helper()
+	var out decoded
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
+	for {
+		doc, err := r.Read()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bytes.TrimSpace(doc)) == 0 || strings.TrimSpace(string(doc)) == "---" {
+			continue
+		}
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &tm); err != nil {
+			t.Fatal(err)
+		}
+		switch tm.APIVersion + "/" + tm.Kind {
+		case "triggers.tekton.dev/v1beta1/Trigger":
+			var tr triggersv1beta1.Trigger
+			if err := yaml.UnmarshalStrict(doc, &tr); err != nil {
+				t.Fatalf("Trigger: %v\n%s", err, doc)
+			}
+			out.triggers = append(out.triggers, &tr)
+			out.kinds = append(out.kinds, "Trigger "+tr.Name)
+		case "rbac.authorization.k8s.io/v1/RoleBinding":
+			var rb rbacv1.RoleBinding
+			if err := yaml.UnmarshalStrict(doc, &rb); err != nil {
+				t.Fatalf("RoleBinding: %v\n%s", err, doc)
+			}
+			out.roleBindings = append(out.roleBindings, &rb)
+			out.kinds = append(out.kinds, "RoleBinding "+rb.Namespace+"/"+rb.Name)
+		default:
+			t.Fatalf("unexpected %s/%s in the output:\n%s", tm.APIVersion, tm.Kind, doc)
+		}
+	}
+}
+
+// example decodes one of triggers/examples/*.yaml.
+func example(t *testing.T, name string) decoded {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "triggers", "examples", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decode(t, b)
+}
+
+// jsonEqual compares interceptor param values as the JSON they hold, not
+// as bytes (key order, spacing).
+var jsonEqual = cmp.Comparer(func(a, b apiextensionsv1.JSON) bool {
+	var x, y any
+	if json.Unmarshal(a.Raw, &x) != nil || json.Unmarshal(b.Raw, &y) != nil {
+		return false
+	}
+	return cmp.Equal(x, y)
+})
+
+func param(tr *triggersv1beta1.Trigger, name string) []byte {
+	for _, ic := range tr.Spec.Interceptors {
+		for _, p := range ic.Params {
+			if p.Name == name {
+				return p.Value.Raw
+			}
+		}
+	}
+	return nil
+}
+
+func setParam(t *testing.T, tr *triggersv1beta1.Trigger, name string, v any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ic := range tr.Spec.Interceptors {
+		for i := range ic.Params {
+			if ic.Params[i].Name == name {
+				ic.Params[i].Value.Raw = b
+				return
+			}
+		}
+	}
+	t.Fatalf("no param %s", name)
+}
+
+const seedHTTPNotes = `ignoring autox autox --repo https://iter8-tools.github.io/hub/ --version 0.1.6: helm install's release name, chart, --repo and --version mean nothing here; autox generate prints Triggers for kubectl apply -f -
+groups.httpbin.specs.iter8.name: ignored; autox names the Trigger autox-httpbin-iter8 after the group and spec
+groups.httpbin.specs.iter8.version: ignored; "0.13.4" was the Iter8 chart's version, and autox runs its own Task (autox-experiment) instead
+groups.httpbin.specs.iter8.values.runner: ignored; autox runs the experiment once per version, as runner: job does`
+
+// TestSeedHTTP: the seed's HTTP command, with helm install replaced by
+// autox generate, gives the Trigger and RoleBinding of
+// triggers/examples/httpbin.yaml, and says what it ignored.
+func TestSeedHTTP(t *testing.T) {
+	out, notes, err := FromArgs(seedArgs(t, "seed-http.args"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(seedHTTPNotes, strings.Join(notes, "\n")); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+	got, want := decode(t, out), example(t, "httpbin.yaml")
+	if diff := cmp.Diff(want.kinds, got.kinds); diff != "" {
+		t.Fatalf("objects (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.triggers, got.triggers, jsonEqual); diff != "" {
+		t.Errorf("Trigger vs triggers/examples/httpbin.yaml (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.roleBindings, got.roleBindings); diff != "" {
+		t.Errorf("RoleBinding vs triggers/examples/httpbin.yaml (-want +got):\n%s", diff)
+	}
+	golden, err := os.ReadFile("testdata/seed-http.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(golden), string(out)); diff != "" {
+		t.Errorf("output vs testdata/seed-http.yaml (-want +got):\n%s", diff)
+	}
+}
+
+// TestSeedGRPC: the seed's gRPC command gives the Trigger of
+// triggers/examples/routeguide.yaml but for the URLs, which keep the
+// seed's GitHub addresses (the example serves the files in-cluster).
+func TestSeedGRPC(t *testing.T) {
+	out, notes, err := FromArgs(seedArgs(t, "seed-grpc.args"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNotes := []string{
+		"ignoring autox autox --repo https://iter8-tools.github.io/hub/ --version 0.1.6: helm install's release name, chart, --repo and --version mean nothing here; autox generate prints Triggers for kubectl apply -f -",
+		"groups.routeguide.specs.iter8.name: ignored; autox names the Trigger autox-routeguide-iter8 after the group and spec",
+		`groups.routeguide.specs.iter8.version: ignored; "0.13.4" was the Iter8 chart's version, and autox runs its own Task (autox-experiment) instead`,
+		"groups.routeguide.specs.iter8.values.runner: ignored; autox runs the experiment once per version, as runner: job does",
+	}
+	if diff := cmp.Diff(wantNotes, notes); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+	got, want := decode(t, out), example(t, "routeguide.yaml")
+	if diff := cmp.Diff(want.kinds, got.kinds); diff != "" {
+		t.Fatalf("objects (-want +got):\n%s", diff)
+	}
+	// The example's experiment with the seed's URLs is what the seed's
+	// values say.
+	var exp map[string]any
+	if err := json.Unmarshal(param(want.triggers[0], "experiment"), &exp); err != nil {
+		t.Fatal(err)
+	}
+	const docs = "https://raw.githubusercontent.com/iter8-tools/docs/v0.13.13/samples/"
+	grpc := exp["grpc"].(map[string]any)
+	grpc["protoURL"] = docs + "route_guide/routeguide/route_guide.proto"
+	eps := grpc["endpoints"].(map[string]any)
+	eps["getFeature"].(map[string]any)["dataURL"] = docs + "grpc-payload/unary.json"
+	eps["listFeatures"].(map[string]any)["dataURL"] = docs + "grpc-payload/server.json"
+	setParam(t, want.triggers[0], "experiment", exp)
+	if diff := cmp.Diff(want.triggers, got.triggers, jsonEqual); diff != "" {
+		t.Errorf("Trigger vs triggers/examples/routeguide.yaml with the seed's URLs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.roleBindings, got.roleBindings); diff != "" {
+		t.Errorf("RoleBinding vs triggers/examples/routeguide.yaml (-want +got):\n%s", diff)
+	}
+}
+
+// TestSeedMakesTheRun takes each seed's Trigger through Triggers' own
+// validation and resolution, as test/tekton does for the examples: its
+// binding and the TriggerTemplate of triggers/eventlistener.yaml, filled
+// with the extensions the autox interceptor returns, make a PipelineRun
+// of the Pipeline autox that Tekton accepts and that carries the
+// experiment.
+func TestSeedMakesTheRun(t *testing.T) {
+	ctx := webhookContext(t)
+	bindings, templates := eventListener(t)
+	pipeline := readPipeline(t)
+	for _, file := range []string{"seed-http.args", "seed-grpc.args"} {
+		t.Run(file, func(t *testing.T) {
+			out, _, err := FromArgs(seedArgs(t, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := decode(t, out).triggers[0]
+			tr.SetDefaults(ctx)
+			if err := tr.Validate(ctx); err != nil {
+				t.Errorf("Triggers refuses the Trigger: %v", err)
+			}
+			group, spec := tr.Labels["autox.dev/group"], tr.Labels["autox.dev/spec"]
+			exp, err := interceptor.Params{Experiment: param(tr, "experiment")}.ExperimentText()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := experiment.Parse([]byte(exp), "the experiment param"); err != nil {
+				t.Errorf("the experiment param: %v", err)
+			}
+			rt, err := template.ResolveTrigger(*tr,
+				func(n string) (*triggersv1beta1.TriggerBinding, error) { return get(bindings, n) },
+				func(n string) (*triggersv1beta1.ClusterTriggerBinding, error) {
+					return nil, fmt.Errorf("no ClusterTriggerBinding %s", n)
+				},
+				func(n string) (*triggersv1beta1.TriggerTemplate, error) { return get(templates, n) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			ext := map[string]any{"autox": map[string]any{
+				"group": group, "spec": spec, "version": "2.0.0", "name": group, "namespace": "default",
+				"runName": "autox-" + group + "-" + spec + "-0123456789", "experiment": exp,
+				"decidedAt": "2026-11-27T10:00:00.123456789Z",
+			}}
+			resolved, err := template.ResolveParams(rt, []byte(`{"type":"update"}`), http.Header{}, ext, template.NewTriggerContext("e1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := template.ResolveResources(rt.TriggerTemplate, resolved)
+			if len(res) != 1 {
+				t.Fatalf("%d resources, want one PipelineRun", len(res))
+			}
+			var pr v1.PipelineRun
+			dec := json.NewDecoder(bytes.NewReader(res[0]))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&pr); err != nil {
+				t.Fatalf("the PipelineRun: %v\n%s", err, res[0])
+			}
+			got := map[string]string{}
+			for _, p := range pr.Spec.Params {
+				got[p.Name] = p.Value.StringVal
+			}
+			want := map[string]string{"experiment": exp, "namespace": "default", "group": group, "spec": spec, "version": "2.0.0"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("params (-want +got):\n%s", diff)
+			}
+			if pr.Spec.PipelineRef == nil || pr.Spec.PipelineRef.Name != pipeline.Name {
+				t.Errorf("PipelineRun runs %+v, want Pipeline %s", pr.Spec.PipelineRef, pipeline.Name)
+			}
+			for n := range got {
+				found := false
+				for _, p := range pipeline.Spec.Params {
+					found = found || p.Name == n
+				}
+				if !found {
+					t.Errorf("param %s is not a param of the Pipeline autox", n)
+				}
+			}
+			pr.SetDefaults(ctx)
+			if err := pr.Validate(ctx); err != nil {
+				t.Errorf("Tekton refuses the PipelineRun: %v", err)
+			}
+		})
+	}
+}
+
+func get[T any](m map[string]*T, name string) (*T, error) {
+	if v, ok := m[name]; ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("no %T %s", *new(T), name)
+}
+
+// eventListener reads the TriggerBindings and TriggerTemplates of
+// triggers/eventlistener.yaml.
+func eventListener(t *testing.T) (map[string]*triggersv1beta1.TriggerBinding, map[string]*triggersv1beta1.TriggerTemplate) {
+	t.Helper()
+	bindings := map[string]*triggersv1beta1.TriggerBinding{}
+	templates := map[string]*triggersv1beta1.TriggerTemplate{}
+	for _, doc := range docs(t, filepath.Join(root, "triggers", "eventlistener.yaml")) {
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &tm); err != nil {
+			t.Fatal(err)
+		}
+		switch tm.Kind {
+		case "TriggerBinding":
+			var b triggersv1beta1.TriggerBinding
+			if err := yaml.UnmarshalStrict(doc, &b); err != nil {
+				t.Fatal(err)
+			}
+			bindings[b.Name] = &b
+		case "TriggerTemplate":
+			var tt triggersv1beta1.TriggerTemplate
+			if err := yaml.UnmarshalStrict(doc, &tt); err != nil {
+				t.Fatal(err)
+			}
+			templates[tt.Name] = &tt
+		}
+	}
+	return bindings, templates
+}
+
+func readPipeline(t *testing.T) *v1.Pipeline {
+	t.Helper()
+	d := docs(t, filepath.Join(root, "pipelines", "autox.yaml"))
+	var p v1.Pipeline
+	if err := yaml.UnmarshalStrict(d[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	return &p
+}
+
+func docs(t *testing.T, file string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
+	for {
+		doc, err := r.Read()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bytes.TrimSpace(doc)) > 0 {
+			out = append(out, doc)
+		}
+	}
+}
+
+// webhookContext carries the feature flags and defaults of Tekton
+// v1.9.0's own config/, as test/tekton does, in the mode Triggers' webhook
+// always runs in.
+func webhookContext(t *testing.T) context.Context {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/tektoncd/pipeline").Output()
+	if err != nil {
+		t.Fatalf("finding Tekton's module: %v", err)
+	}
+	dir := strings.TrimSpace(string(out))
+	data := func(file string) map[string]string {
+		b, err := os.ReadFile(filepath.Join(dir, "config", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cm corev1.ConfigMap
+		if err := yaml.Unmarshal(b, &cm); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		return cm.Data
+	}
+	flags, err := config.NewFeatureFlagsFromMap(data("config-feature-flags.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults, err := config.NewDefaultsFromMap(data("config-defaults.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := triggerscontexts.WithUpgradeViaDefaulting(context.Background())
+	return apis.WithinCreate(config.ToContext(ctx, &config.Config{FeatureFlags: flags, Defaults: defaults}))
+}
