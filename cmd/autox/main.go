@@ -26,6 +26,8 @@ const usage = `autox: automatic performance tests with SLO checks
 Commands:
   run   run an experiment's tasks here and print the report
         autox run -f experiment.yaml [-o text|json|html] [--out DIR]
+  generate  print the Triggers for Iter8 AutoX's Helm values, to kubectl apply
+        autox generate [--set K=V]... [-f values.yaml]... | kubectl apply -f -
 
 Exit status: 0 SLOs hold, 1 an SLO does not hold, 2 bad input,
 3 the experiment failed, or autox was stopped: on SIGTERM or Ctrl-C it ends
@@ -56,8 +58,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	switch args[0] {
 	case "run":
 		return runCmd(ctx, args[1:], stdout, stderr, log, getenv)
+	case "generate":
+		return generateCmd(args[1:], stdout, stderr)
 	}
-	return experiment.Fieldf("", fmt.Sprintf("unknown command %q; the commands are: run", args[0]))
+	return experiment.Fieldf("", fmt.Sprintf("unknown command %q; the commands are: run, generate", args[0]))
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {

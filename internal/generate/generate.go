@@ -5,6 +5,7 @@
 package generate
 
 import (
+	"flag"
 	"fmt"
 	"regexp"
 	"slices"
@@ -29,7 +30,8 @@ type Args struct {
 	Ignored []string
 }
 
-// ParseArgs splits the command line. It takes the seed's helm install
+// ParseArgs splits the command line; -h or --help returns flag.ErrHelp.
+// It takes the seed's helm install
 // line with `helm install` replaced by `autox generate`: up to two words
 // (release name and chart) and --repo, --version are accepted and ignored.
 func ParseArgs(args []string) (Args, error) {
@@ -48,6 +50,8 @@ func ParseArgs(args []string) (Args, error) {
 		}
 		switch name {
 		case "--set", "-f", "--values", "--repo", "--version":
+		case "-h", "--help":
+			return a, flag.ErrHelp
 		default:
 			return a, experiment.Fieldf("", fmt.Sprintf("unknown flag %q; autox generate takes --set K=V and -f values.yaml, and ignores helm install's --repo and --version (run autox generate -h)", name))
 		}
