@@ -429,3 +429,24 @@ func webhookContext(t *testing.T) context.Context {
 	ctx := triggerscontexts.WithUpgradeViaDefaulting(context.Background())
 	return apis.WithinCreate(config.ToContext(ctx, &config.Config{FeatureFlags: flags, Defaults: defaults}))
 }
+
+// TestREADME: the README's autox generate example is the seed's HTTP
+// command with helm install replaced, piped to kubectl, so it gives what
+// TestSeedHTTP checks.
+func TestREADME(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(b), "```\nautox generate ")
+	if start < 0 {
+		t.Fatal("README.md has no block starting with autox generate")
+	}
+	block := string(b)[start+4:]
+	block = block[:strings.Index(block, "```")]
+	got := strings.Fields(strings.NewReplacer("\\\n", " ", `"`, "").Replace(block))
+	want := append(append([]string{"autox", "generate"}, seedArgs(t, "seed-http.args")...), "|", "kubectl", "apply", "-f", "-")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("README.md's example vs the seed's command (-want +got):\n%s", diff)
+	}
+}
