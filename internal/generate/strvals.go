@@ -23,12 +23,14 @@ import (
 //
 // Where Helm silently does something odd, this parser refuses with a
 // message: a path without a value (noval[0]), an empty name (a..b=1), text
-// after a list's "}", a trailing lone backslash.
+// after a list's "}", a trailing lone backslash. Indexes stop at 1000.
 
 const (
-	// maxIndex is the largest list index, as Helm's: a[99999999]=x would
-	// otherwise allocate that many elements.
-	maxIndex = 65536
+	// maxIndex is the largest list index: a[99999999]=x would otherwise
+	// allocate that many elements, and the experiment parser a node for
+	// each. Helm allows 65536, which nested 30 deep is 2 million nodes; no
+	// autox list comes near 1000 items.
+	maxIndex = 1000
 	// maxDepth is the most dots in one key, as Helm's.
 	maxDepth = 30
 )
