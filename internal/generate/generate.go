@@ -256,7 +256,7 @@ func (b *builder) trigger(path string, v any) (Object, bool) {
 		return s, true
 	}
 	var o Object
-	var okAll = true
+	okAll := true
 	for _, f := range []struct {
 		key string
 		dst *string
