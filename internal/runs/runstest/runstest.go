@@ -304,4 +304,3 @@ func Spread(n int, lo, hi float64) []float64 {
 	}
 	return out
 }
-
