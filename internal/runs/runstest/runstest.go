@@ -237,6 +237,9 @@ func Store(t *testing.T, client *fake.Clientset, p PR, r *result.Result) store.S
 type Load struct {
 	LatenciesMs []float64
 	Errors      int64
+	// Stopped, on get, marks the http metrics file as written by a step
+	// that was stopped (SIGTERM): the task did not complete.
+	Stopped string
 }
 
 // Result builds a result the way assess does (result.Build) from the
@@ -276,7 +279,7 @@ assess:
 	}
 	files := map[string]*metrics.File{
 		"ready": {Task: "ready"},
-		"http":  {Task: "http", Endpoints: []*metrics.Endpoint{endpoint("get", get), endpoint("post", post)}},
+		"http":  {Task: "http", Endpoints: []*metrics.Endpoint{endpoint("get", get), endpoint("post", post)}, Stopped: get.Stopped},
 	}
 	return roundTrip(t, result.Build(spec, files, time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)))
 }
