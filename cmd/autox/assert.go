@@ -138,7 +138,7 @@ func connectFinder(namespace string, k kube.Kubeconfig) (runs.Finder, error) {
 	if err != nil {
 		return runs.Finder{}, err
 	}
-	return runs.Finder{Dynamic: c.Dynamic, ConfigMaps: c.Kube.CoreV1(), Namespace: namespace}, nil
+	return runs.Finder{Dynamic: c.Dynamic, ConfigMaps: c.Kube.CoreV1(), Pods: c.Kube.CoreV1(), Namespace: namespace}, nil
 }
 
 // assertRun checks cfg's conditions on the latest run of its group and

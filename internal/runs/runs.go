@@ -94,6 +94,9 @@ func GroupName(group, spec string) string { return "autox-" + group + "-" + spec
 type Finder struct {
 	Dynamic    dynamic.Interface
 	ConfigMaps corev1client.ConfigMapsGetter
+	// Pods reads a failed step's log for its last line (why it failed);
+	// nil reads no logs.
+	Pods corev1client.PodsGetter
 	// Namespace where the runs are (autox).
 	Namespace string
 	// Now and Sleep are the clock of Wait; nil means the real one.
@@ -398,6 +401,9 @@ type Failure struct {
 	ExitCode int32
 	// Reason and Message are the TaskRun's Succeeded condition's.
 	Reason, Message string
+	// LastLogLine is the failed step's last line of output, which says
+	// why (e.g. "ready: ..."); "" when its pod is gone.
+	LastLogLine string
 }
 
 // String is one line for people, with the command that shows the step's
@@ -405,6 +411,9 @@ type Failure struct {
 func (f *Failure) String() string {
 	if f.Step == "" {
 		return fmt.Sprintf("task %s (TaskRun %s): %s: %s", f.Task, f.TaskRun, f.Reason, f.Message)
+	}
+	if f.LastLogLine != "" {
+		return fmt.Sprintf("task %s, step %s exited with code %d: %s", f.Task, f.Step, f.ExitCode, f.LastLogLine)
 	}
 	return fmt.Sprintf("task %s, step %s exited with code %d; its log says why: tkn taskrun logs -n %s %s", f.Task, f.Step, f.ExitCode, f.Namespace, f.TaskRun)
 }
@@ -432,12 +441,32 @@ func (f Finder) Failure(ctx context.Context, r Run) (*Failure, error) {
 		for _, s := range tr.Status.Steps {
 			if t := s.Terminated; t != nil && t.ExitCode != 0 && s.TerminationReason != "Skipped" {
 				out.Step, out.ExitCode = s.Name, t.ExitCode
+				out.LastLogLine = f.lastLogLine(ctx, tr.Status.PodName, s.Container)
 				break
 			}
 		}
 		return out, nil
 	}
 	return nil, nil
+}
+
+// logTail is how many of a failed step's last log lines are read to find
+// its last non-empty one.
+const logTail = 20
+
+// lastLogLine is the last non-empty line container of pod wrote, or ""
+// when it cannot be read (the pod is gone, or no rights).
+func (f Finder) lastLogLine(ctx context.Context, pod, container string) string {
+	if f.Pods == nil || pod == "" || container == "" {
+		return ""
+	}
+	tail := int64(logTail)
+	b, err := f.Pods.Pods(f.Namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail}).DoRaw(ctx)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 // ErrTimeout is what Wait returns when the run is still going at its

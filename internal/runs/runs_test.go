@@ -291,3 +291,27 @@ func TestWait(t *testing.T) {
 		})
 	}
 }
+
+// TestFailureLogLine: a failed step's last log line says why; the fake
+// API server answers every log request with "fake logs".
+func TestFailureLogLine(t *testing.T) {
+	failed := runstest.PR{Group: "httpbin", Spec: "iter8", Version: "4.0.0", Hash: "4444444444", DecidedAt: t0, Status: runstest.Failed}
+	client := fake.NewClientset()
+	f := runs.Finder{Dynamic: runstest.Dynamic(failed.PipelineRun(t), failed.TaskRun(t, "ready", 3)), ConfigMaps: client.CoreV1(), Pods: client.CoreV1(), Namespace: "autox"}
+	r, err := f.Get(context.Background(), failed.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Failure(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &runs.Failure{Task: "experiment", TaskRun: failed.Name() + "-experiment", Namespace: "autox", Step: "ready", ExitCode: 3,
+		Reason: "Failed", Message: `"step-ready" exited with code 3`, LastLogLine: "fake logs"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff("task experiment, step ready exited with code 3: fake logs", got.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
