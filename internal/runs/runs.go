@@ -195,8 +195,9 @@ func (f Finder) noGroup(ctx context.Context, name string, withRuns []string) err
 // closest suggests a group for a misspelt one, or for a name given
 // without its autox- prefix or spec (httpbin for autox-httpbin-iter8).
 func closest(name string, groups []string) (string, bool) {
+	bare := strings.TrimPrefix(name, "autox-")
 	for _, g := range slices.Sorted(slices.Values(groups)) {
-		if strings.HasPrefix(g, "autox-"+strings.TrimPrefix(name, "autox-")+"-") {
+		if g == "autox-"+bare || strings.HasPrefix(g, "autox-"+bare+"-") {
 			return g, true
 		}
 	}

@@ -52,6 +52,8 @@ func TestGroup(t *testing.T) {
 			wantErr: "-g: no group autox-httpbin-iter9; the groups with runs are: autox-httpbin-iter8, autox-my-app-slo-check; did you mean autox-httpbin-iter8?"},
 		{name: "group without prefix and spec", objs: all, group: "httpbin",
 			wantErr: "-g: no group httpbin; the groups with runs are: autox-httpbin-iter8, autox-my-app-slo-check; did you mean autox-httpbin-iter8?"},
+		{name: "group without prefix", objs: all, group: "httpbin-iter8",
+			wantErr: "-g: no group httpbin-iter8; the groups with runs are: autox-httpbin-iter8, autox-my-app-slo-check; did you mean autox-httpbin-iter8?"},
 		{name: "a Trigger but no run yet", group: "autox-routeguide-iter8",
 			objs: func(t *testing.T) []runtime.Object {
 				return append(all(t), runstest.Trigger(t, "routeguide", "iter8", "routeguide"))
