@@ -26,6 +26,10 @@ const usage = `autox: automatic performance tests with SLO checks
 Commands:
   run   run an experiment's tasks here and print the report
         autox run -f experiment.yaml [-o text|json|html] [--out DIR]
+  assert  check the latest run of an experiment group in the cluster
+        autox assert -c completed -c nofailure -c slos -g autox-httpbin-iter8 [-t 5m]
+  report  print the stored report of a group's run, or compare its versions
+        autox report -g autox-httpbin-iter8 [-o text|html|json] [--version V] [--compare N]
   generate  print the Triggers for Iter8 AutoX's Helm values, to kubectl apply
         autox generate [--set K=V]... [-f values.yaml]... | kubectl apply -f -
 
@@ -58,10 +62,14 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	switch args[0] {
 	case "run":
 		return runCmd(ctx, args[1:], stdout, stderr, log, getenv)
+	case "assert":
+		return assertCmd(ctx, args[1:], stdout, stderr, log, getenv)
+	case "report":
+		return reportCmd(ctx, args[1:], stdout, stderr, log, getenv)
 	case "generate":
 		return generateCmd(args[1:], stdout, stderr)
 	}
-	return experiment.Fieldf("", fmt.Sprintf("unknown command %q; the commands are: run, generate", args[0]))
+	return experiment.Fieldf("", fmt.Sprintf("unknown command %q; the commands are: run, assert, report, generate", args[0]))
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {

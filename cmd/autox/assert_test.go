@@ -1,0 +1,353 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/logging"
+	"github.com/autox-tekton/autox/internal/result"
+	"github.com/autox-tekton/autox/internal/runs"
+	"github.com/autox-tekton/autox/internal/runs/runstest"
+)
+
+var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+// The runs of the seed's tutorial: httpbin labelled 1.0.0, then 2.0.0
+// (which cancelled 1.0.0's run), as the TriggerTemplate makes them.
+func pr(version, hash string, at time.Duration, status runstest.Status) runstest.PR {
+	return runstest.PR{Group: "httpbin", Spec: "iter8", Version: version, Hash: hash, DecidedAt: t0.Add(at), Status: status}
+}
+
+var (
+	passing = func(t *testing.T) *result.Result {
+		return runstest.Result(t, 50, runstest.Load{LatenciesMs: runstest.Spread(200, 2, 8)}, runstest.Load{LatenciesMs: runstest.Spread(200, 5, 30)})
+	}
+	slow = func(t *testing.T) *result.Result {
+		return runstest.Result(t, 50, runstest.Load{LatenciesMs: runstest.Spread(200, 40, 110)}, runstest.Load{LatenciesMs: runstest.Spread(197, 5, 30), Errors: 3})
+	}
+	stopped = func(t *testing.T) *result.Result {
+		return runstest.Result(t, 50, runstest.Load{LatenciesMs: runstest.Spread(50, 2, 8), Stopped: "stopped by SIGTERM after 50 of 200 requests"}, runstest.Load{})
+	}
+)
+
+// cluster is a fake API server: the objects, and the results stored as
+// internal/store stores them.
+type cluster struct {
+	objs    []runtime.Object
+	results map[runstest.PR]*result.Result
+}
+
+func (c cluster) finder(t *testing.T) runs.Finder {
+	t.Helper()
+	client := fake.NewClientset()
+	for p, r := range c.results {
+		runstest.Store(t, client, p, r)
+	}
+	return runs.Finder{Dynamic: runstest.Dynamic(c.objs...), ConfigMaps: client.CoreV1(), Namespace: runstest.Namespace}
+}
+
+func TestAssert(t *testing.T) {
+	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, runstest.Cancelled)
+	v1Done := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, runstest.Succeeded)
+	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Succeeded)
+	v2Failed := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Failed)
+	v2TimedOut := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.TimedOut)
+	conds := []string{"completed", "nofailure", "slos"}
+	for _, tc := range []struct {
+		name       string
+		cluster    func(t *testing.T) cluster
+		cfg        assertConfig
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{
+			name: "the seed: every condition holds",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2.PipelineRun(t), v2.TaskRun(t, "", 0)}, results: map[runstest.PR]*result.Result{v2: passing(t)}}
+			},
+			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: conds},
+			wantCode: 0,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+experiment completed
+experiment has no failure
+SLOs are satisfied
+all conditions were satisfied
+`,
+		},
+		{
+			name: "an SLO does not hold: which, observed and limit",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2Failed.PipelineRun(t), v2Failed.TaskRun(t, "assess", 1)}, results: map[runstest.PR]*result.Result{v2Failed: slow(t)}}
+			},
+			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: conds},
+			wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+experiment completed
+experiment has no failure
+SLOs are not satisfied:
+  http-get/latency-mean (msec) <= 50: observed 74.997
+conditions not satisfied: slos
+`,
+		},
+		{
+			name: "a task stopped: which and why",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{v2Failed.PipelineRun(t), v2Failed.TaskRun(t, "assess", 3)}, results: map[runstest.PR]*result.Result{v2Failed: stopped(t)}}
+			},
+			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: []string{"nofailure"}},
+			wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+experiment has failures:
+  http: stopped by SIGTERM after 50 of 200 requests
+conditions not satisfied: nofailure
+`,
+		},
+		{
+			name: "the ready step failed: no result, the TaskRun says where",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{v2Failed.PipelineRun(t), v2Failed.TaskRun(t, "ready", 3)}}
+			},
+			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: conds},
+			wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+experiment completed
+experiment has failures:
+  task experiment, step ready exited with code 3; its log says why: tkn taskrun logs -n autox autox-httpbin-iter8-5f6a7b8c9d-experiment
+cannot tell whether SLOs are satisfied: it failed before its assess step stored one: task experiment, step ready exited with code 3; its log says why: tkn taskrun logs -n autox autox-httpbin-iter8-5f6a7b8c9d-experiment
+conditions not satisfied: nofailure, slos
+`,
+		},
+		{
+			name: "the latest run was cancelled",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{v1.PipelineRun(t)}}
+			},
+			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: conds},
+			wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-0a1b2c3d4e of autox-httpbin-iter8, version 1.0.0
+experiment not completed: cancelled (a newer version superseded it, or the label was removed)
+cannot tell whether the experiment has failures: it was cancelled before its assess step stored one
+cannot tell whether SLOs are satisfied: it was cancelled before its assess step stored one
+conditions not satisfied: completed, nofailure, slos
+`,
+		},
+		{
+			name: "Tekton's timeout ended it",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{v2TimedOut.PipelineRun(t)}}
+			},
+			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: []string{"completed"}},
+			wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+experiment not completed: Tekton's timeout ended it: PipelineRun "autox-httpbin-iter8-5f6a7b8c9d" failed to finish within "1h0m0s"
+conditions not satisfied: completed
+`,
+		},
+		{
+			name: "--version picks an earlier version's run",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{v1Done.PipelineRun(t), v2Failed.PipelineRun(t)}, results: map[runstest.PR]*result.Result{v1Done: passing(t), v2Failed: slow(t)}}
+			},
+			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: conds, Version: "1.0.0"},
+			wantCode: 0,
+			wantStdout: `run autox-httpbin-iter8-0a1b2c3d4e of autox-httpbin-iter8, version 1.0.0
+experiment completed
+experiment has no failure
+SLOs are satisfied
+all conditions were satisfied
+`,
+		},
+		{
+			name: "still running, no -t",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{pr("2.0.0", "5f6a7b8c9d", 0, runstest.Running).PipelineRun(t)}}
+			},
+			cfg:        assertConfig{Group: "autox-httpbin-iter8", Conditions: conds},
+			wantCode:   2,
+			wantStderr: "autox: -t: not given, and run autox-httpbin-iter8-5f6a7b8c9d (version 2.0.0) of autox-httpbin-iter8 is still running; wait for it with -t 5m\n",
+		},
+		{
+			name: "no run yet, the Trigger names the object",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{runstest.Trigger(t, "httpbin", "iter8", "httpbin")}}
+			},
+			cfg:        assertConfig{Group: "autox-httpbin-iter8", Conditions: conds},
+			wantCode:   2,
+			wantStderr: "autox: -g: no run yet of autox-httpbin-iter8: is the object labelled? kubectl get deployments.apps httpbin -n default -L app.kubernetes.io/version, and kubectl -n autox logs deploy/autox-interceptor\n",
+		},
+		{
+			name: "no such group",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{v2.PipelineRun(t)}}
+			},
+			cfg:        assertConfig{Group: "autox-x-y", Conditions: conds},
+			wantCode:   2,
+			wantStderr: "autox: -g: no group autox-x-y; the groups with runs are: autox-httpbin-iter8\n",
+		},
+		{
+			name: "no run of --version",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2.PipelineRun(t)}}
+			},
+			cfg:        assertConfig{Group: "autox-httpbin-iter8", Conditions: conds, Version: "3.0.0"},
+			wantCode:   2,
+			wantStderr: "autox: --version: no run of autox-httpbin-iter8 has version \"3.0.0\"; its versions are: 2.0.0, 1.0.0\n",
+		},
+		{
+			name: "the result ConfigMap is gone",
+			cluster: func(t *testing.T) cluster {
+				return cluster{objs: []runtime.Object{v2.PipelineRun(t)}}
+			},
+			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: []string{"completed", "slos"}},
+			wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+experiment completed
+cannot tell whether SLOs are satisfied: ConfigMap autox/autox-httpbin-iter8-5f6a7b8c9d is gone (it is deleted with its PipelineRun; was it deleted by hand?)
+conditions not satisfied: slos
+`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := assertRun(context.Background(), tc.cfg, tc.cluster(t).finder(t), &stdout, logging.New(&stderr, slog.LevelInfo))
+			code := cli.Exit("autox", err, &stderr)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d (error %v)", code, tc.wantCode, err)
+			}
+			if diff := cmp.Diff(tc.wantStdout, stdout.String()); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantStderr, stderr.String()); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// fakeClock moves on with each sleep; at sleep number finishAt it lets
+// the run finish (as Tekton would update it).
+type fakeClock struct {
+	now              time.Time
+	sleeps, finishAt int
+	finish           func()
+}
+
+func (c *fakeClock) Now() time.Time { return c.now }
+
+func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
+	c.now = c.now.Add(d)
+	c.sleeps++
+	if c.sleeps == c.finishAt {
+		c.finish()
+	}
+	return nil
+}
+
+// TestAssertWaits: -t waits for a run still going, saying so every ~10 s
+// on stderr; a run that does not finish in time fails "completed".
+func TestAssertWaits(t *testing.T) {
+	running := pr("2.0.0", "5f6a7b8c9d", 0, runstest.Running)
+	done := pr("2.0.0", "5f6a7b8c9d", 0, runstest.Succeeded)
+	for _, tc := range []struct {
+		name       string
+		finishAt   int
+		timeout    time.Duration
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{
+			name: "finishes within -t", finishAt: 6, timeout: time.Minute, wantCode: 0,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+experiment completed
+experiment has no failure
+SLOs are satisfied
+all conditions were satisfied
+`,
+			wantStderr: `the run is still going; waiting run=autox-httpbin-iter8-5f6a7b8c9d version=2.0.0 timeout=1m0s
+still running run=autox-httpbin-iter8-5f6a7b8c9d version=2.0.0 waited=13s
+`,
+		},
+		{
+			name: "still running after -t", timeout: 20 * time.Second, wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+experiment not completed: still running after 20s (-t)
+cannot tell whether the experiment has failures: it is still running; its assess step stores the result when the load is done
+cannot tell whether SLOs are satisfied: it is still running; its assess step stores the result when the load is done
+conditions not satisfied: completed, nofailure, slos
+`,
+			wantStderr: `the run is still going; waiting run=autox-httpbin-iter8-5f6a7b8c9d version=2.0.0 timeout=20s
+still running run=autox-httpbin-iter8-5f6a7b8c9d version=2.0.0 waited=13s
+`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			dyn := runstest.Dynamic(running.PipelineRun(t))
+			client := fake.NewClientset()
+			clock := &fakeClock{now: t0, finishAt: tc.finishAt, finish: func() {
+				runstest.Store(t, client, done, passing(t))
+				if _, err := dyn.Resource(runs.PipelineRuns).Namespace("autox").Update(ctx, done.PipelineRun(t), metav1.UpdateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}}
+			f := runs.Finder{Dynamic: dyn, ConfigMaps: client.CoreV1(), Namespace: "autox", Now: clock.Now, Sleep: clock.Sleep}
+			var stdout, stderr bytes.Buffer
+			err := assertRun(ctx, assertConfig{Group: "autox-httpbin-iter8", Conditions: []string{"completed", "nofailure", "slos"}, Timeout: tc.timeout},
+				f, &stdout, logging.New(&stderr, slog.LevelInfo))
+			if code := cli.Exit("autox", err, &stderr); code != tc.wantCode {
+				t.Errorf("exit %d, want %d (error %v)", code, tc.wantCode, err)
+			}
+			if diff := cmp.Diff(tc.wantStdout, stdout.String()); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantStderr, stderr.String()); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestAssertBadInput: flags are checked before the cluster is read; each
+// problem names the flag and the fix, exit 2, nothing on stdout.
+func TestAssertBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no -g", []string{"-c", "completed"},
+			"autox: -g: missing; name the experiment group as autox-<group>-<spec>, e.g. -g autox-httpbin-iter8\n"},
+		{"no -c", []string{"-g", "autox-httpbin-iter8"},
+			"autox: -c: missing; give the conditions to check: -c completed -c nofailure -c slos\n"},
+		{"unknown conditions", []string{"-g", "autox-httpbin-iter8", "-c", "complete", "-c", "SLOs,nofailure,latency"},
+			"autox: -c: \"complete\" is not a condition; the conditions are completed, nofailure, slos; did you mean completed?\n" +
+				"autox: -c: \"SLOs\" is not a condition; the conditions are completed, nofailure, slos; did you mean slos?\n" +
+				"autox: -c: \"latency\" is not a condition; the conditions are completed, nofailure, slos\n"},
+		{"negative -t", []string{"-g", "autox-httpbin-iter8", "-c", "completed", "-t", "-1m"},
+			"autox: -t: -1m0s is negative; give how long to wait for the run, e.g. -t 5m\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := autox(t, append([]string{"assert"}, tc.args...)...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if diff := cmp.Diff(tc.want, stderr); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/logging"
+	"github.com/autox-tekton/autox/internal/report"
+	"github.com/autox-tekton/autox/internal/result"
+	"github.com/autox-tekton/autox/internal/runs/runstest"
+)
+
+// TestReport: the report of a stored result is the report `autox run`
+// prints of it (report.Text, report.HTML, the result as JSON); the
+// comparison puts the latest run with a result of each version side by
+// side, oldest first.
+func TestReport(t *testing.T) {
+	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, runstest.Succeeded)
+	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Failed)
+	v3Cancelled := pr("3.0.0", "3333333333", 500*time.Millisecond, runstest.Cancelled)
+	v3 := pr("3.0.0", "4444444444", 700*time.Millisecond, runstest.Succeeded)
+	v3Again := pr("3.0.0", "5555555555", 900*time.Millisecond, runstest.Running)
+	fast, slowRes, fast3 := passing(t), slow(t), passing(t)
+	c := cluster{
+		objs:    []runtime.Object{v1.PipelineRun(t), v2.PipelineRun(t), v3Cancelled.PipelineRun(t), v3.PipelineRun(t), v3Again.PipelineRun(t)},
+		results: map[runstest.PR]*result.Result{v1: fast, v2: slowRes, v3: fast3},
+	}
+	text := func(r *result.Result) string {
+		var b bytes.Buffer
+		if err := report.Text(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	html := func(r *result.Result) string {
+		var b bytes.Buffer
+		if err := report.HTML(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	asJSON := func(v any) string {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b) + "\n"
+	}
+	compareText := func(cols ...report.Column) string {
+		var b bytes.Buffer
+		if err := report.CompareText(&b, "autox-httpbin-iter8", cols); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	compareHTML := func(cols ...report.Column) string {
+		var b bytes.Buffer
+		if err := report.CompareHTML(&b, "autox-httpbin-iter8", cols); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	col1 := report.Column{Version: "1.0.0", Run: v1.Name(), Result: fast}
+	col2 := report.Column{Version: "2.0.0", Run: v2.Name(), Result: slowRes}
+	col3 := report.Column{Version: "3.0.0", Run: v3.Name(), Result: fast3}
+	for _, tc := range []struct {
+		name       string
+		cfg        reportConfig
+		wantStdout string
+		wantStderr string
+	}{
+		{"text of --version 2.0.0", reportConfig{Group: "autox-httpbin-iter8", Output: "text", Version: "2.0.0"}, text(slowRes),
+			"the stored result run=autox-httpbin-iter8-5f6a7b8c9d version=2.0.0 state=failed\n"},
+		{"html of --version 1.0.0", reportConfig{Group: "autox-httpbin-iter8", Output: "html", Version: "1.0.0"}, html(fast),
+			"the stored result run=autox-httpbin-iter8-0a1b2c3d4e version=1.0.0 state=succeeded\n"},
+		{"json of --version 2.0.0", reportConfig{Group: "autox-httpbin-iter8", Output: "json", Version: "2.0.0"}, asJSON(slowRes),
+			"the stored result run=autox-httpbin-iter8-5f6a7b8c9d version=2.0.0 state=failed\n"},
+		{"--compare 2: 3.0.0's latest run still goes, its earlier one has a result", reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true},
+			compareText(col2, col3), ""},
+		{"--compare 3 -o html", reportConfig{Group: "autox-httpbin-iter8", Output: "html", Compare: 3, compareSet: true},
+			compareHTML(col1, col2, col3), ""},
+		{"--compare 5: the three there are", reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 5, compareSet: true},
+			compareText(col1, col2, col3), "fewer versions with a stored result than asked; comparing those asked=5 versions=3\n"},
+		{"--compare 2 -o json", reportConfig{Group: "autox-httpbin-iter8", Output: "json", Compare: 2, compareSet: true},
+			asJSON([]compared{{Version: "2.0.0", Run: v2.Name(), Result: slowRes}, {Version: "3.0.0", Run: v3.Name(), Result: fast3}}), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := reportRun(context.Background(), tc.cfg, c.finder(t), &stdout, logging.New(&stderr, slog.LevelInfo))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantStdout, stdout.String()); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantStderr, stderr.String()); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReportCompareColumns pins the head of a comparison: which runs were
+// picked, oldest first (the tables' own layout is pinned in
+// internal/report).
+func TestReportCompareColumns(t *testing.T) {
+	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, runstest.Succeeded)
+	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Failed)
+	v2Cancelled := pr("2.0.0", "6666666666", 400*time.Millisecond, runstest.Cancelled)
+	c := cluster{objs: []runtime.Object{v1.PipelineRun(t), v2.PipelineRun(t), v2Cancelled.PipelineRun(t)},
+		results: map[runstest.PR]*result.Result{v1: passing(t), v2: slow(t)}}
+	var stdout, stderr bytes.Buffer
+	err := reportRun(context.Background(), reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true}, c.finder(t), &stdout, logging.New(&stderr, slog.LevelInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `Comparison of autox-httpbin-iter8, versions 1.0.0, 2.0.0 (oldest first):
+************************************************************************
+
+  Version | Run                            | Ended                | Verdict
+  ------- | ---                            | -----                | -------
+  1.0.0   | autox-httpbin-iter8-0a1b2c3d4e | 2026-11-27T10:00:00Z | All SLOs satisfied
+  2.0.0   | autox-httpbin-iter8-5f6a7b8c9d | 2026-11-27T10:00:00Z | SLOs not satisfied
+`
+	if got := stdout.String(); len(got) < len(want) || got[:len(want)] != want {
+		t.Errorf("comparison head (-want +got):\n%s", cmp.Diff(want, got[:min(len(got), len(want))]))
+	}
+}
+
+// TestReportErrors: exit 2 with the why and the fix, nothing on stdout.
+func TestReportErrors(t *testing.T) {
+	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, runstest.Succeeded)
+	v2Running := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Running)
+	v2Cancelled := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Cancelled)
+	for _, tc := range []struct {
+		name    string
+		cluster func(t *testing.T) cluster
+		cfg     reportConfig
+		want    string
+	}{
+		{"the latest run still goes", func(t *testing.T) cluster {
+			return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2Running.PipelineRun(t)}, results: map[runstest.PR]*result.Result{v1: passing(t)}}
+		}, reportConfig{Group: "autox-httpbin-iter8", Output: "text"},
+			"autox: -g: no stored result of autox-httpbin-iter8-5f6a7b8c9d (version 2.0.0): it is still running; its assess step stores the result when the load is done; autox assert -c completed -t 5m -g autox-httpbin-iter8 waits for it; --version reports another version: 1.0.0\n"},
+		{"the ConfigMap is gone", func(t *testing.T) cluster {
+			return cluster{objs: []runtime.Object{v1.PipelineRun(t)}}
+		}, reportConfig{Group: "autox-httpbin-iter8", Output: "html", Version: "1.0.0"},
+			"autox: --version: no stored result of autox-httpbin-iter8-0a1b2c3d4e (version 1.0.0): ConfigMap autox/autox-httpbin-iter8-0a1b2c3d4e is gone (it is deleted with its PipelineRun; was it deleted by hand?)\n"},
+		{"--compare with one version stored", func(t *testing.T) cluster {
+			return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2Cancelled.PipelineRun(t)}, results: map[runstest.PR]*result.Result{v1: passing(t)}}
+		}, reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true},
+			"autox: --compare: autox-httpbin-iter8 has 2 versions with a run (2.0.0, 1.0.0); only 1.0.0 has a stored result (autox report --version V says why one has none); compare once two versions have finished\n"},
+		{"no such group", func(t *testing.T) cluster {
+			return cluster{objs: []runtime.Object{v1.PipelineRun(t)}}
+		}, reportConfig{Group: "autox-httpbin-iter", Output: "text"},
+			"autox: -g: no group autox-httpbin-iter; the groups with runs are: autox-httpbin-iter8; did you mean autox-httpbin-iter8?\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := reportRun(context.Background(), tc.cfg, tc.cluster(t).finder(t), &stdout, logging.New(&bytes.Buffer{}, slog.LevelInfo))
+			if code := cli.Exit("autox", err, &stderr); code != 2 {
+				t.Errorf("exit %d, want 2 (error %v)", code, err)
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("stdout %q, want nothing", stdout.String())
+			}
+			if diff := cmp.Diff(tc.want, stderr.String()); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReportBadInput: flags are checked before the cluster is read.
+func TestReportBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no -g", nil,
+			"autox: -g: missing; name the experiment group as autox-<group>-<spec>, e.g. -g autox-httpbin-iter8\n"},
+		{"unknown -o", []string{"-g", "autox-httpbin-iter8", "-o", "pdf"},
+			"autox: -o: \"pdf\" is not an output format; write text, html or json\n"},
+		{"--compare 1", []string{"-g", "autox-httpbin-iter8", "--compare", "1"},
+			"autox: --compare: 1 versions cannot be compared; give 2 or more, e.g. --compare 2 for the last two versions\n"},
+		{"--compare 0", []string{"-g", "autox-httpbin-iter8", "--compare", "0"},
+			"autox: --compare: 0 versions cannot be compared; give 2 or more, e.g. --compare 2 for the last two versions\n"},
+		{"--compare with --version", []string{"-g", "autox-httpbin-iter8", "--compare", "2", "--version", "1.0.0"},
+			"autox: --version: cannot be given with --compare, which takes the latest versions; give one of them\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := autox(t, append([]string{"report"}, tc.args...)...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if diff := cmp.Diff(tc.want, stderr); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
