@@ -93,6 +93,9 @@ func TestInventory(t *testing.T) {
 		"tasks/autox-experiment/README.md#2": {"tekton.dev/v1/TaskRun autox-experiment-example"},
 		"tasks/autox-grpc/autox-grpc.yaml":   {"tekton.dev/v1beta1/StepAction autox-grpc"},
 		"tasks/autox-http/autox-http.yaml":   {"tekton.dev/v1beta1/StepAction autox-http"},
+		"tasks/autox-notify/autox-notify.yaml": {"tekton.dev/v1/Task autox-notify"},
+		"tasks/autox-notify/README.md#1":       {"v1/Secret autox-notify"},
+		"tasks/autox-notify/README.md#2":       {"v1/Secret autox-notify"},
 		"tasks/autox-ready/autox-ready.yaml": {"tekton.dev/v1beta1/StepAction autox-ready"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -520,7 +523,9 @@ func TestPipeline(t *testing.T) {
 		"pipelinerun-name": "$(context.pipelineRun.name)", "pipelinerun-uid": "$(context.pipelineRun.uid)",
 	}
 	for _, prm := range p.Spec.Params {
-		want[prm.Name] = "$(params." + prm.Name + ")"
+		if prm.Name != "dashboard-url" { // the notification's only
+			want[prm.Name] = "$(params." + prm.Name + ")"
+		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("params of the experiment task (-want +got):\n%s", diff)
