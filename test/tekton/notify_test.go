@@ -40,7 +40,9 @@ func TestNotifyTask(t *testing.T) {
 		t.Errorf("securityContext (-want +got):\n%s", diff)
 	}
 	r := s.ComputeResources
-	small := func(q *resource.Quantity, most string) bool { return !q.IsZero() && q.Cmp(resource.MustParse(most)) <= 0 }
+	small := func(q *resource.Quantity, most string) bool {
+		return !q.IsZero() && q.Cmp(resource.MustParse(most)) <= 0
+	}
 	if !small(r.Requests.Cpu(), "50m") || !small(r.Requests.Memory(), "64Mi") || !small(r.Limits.Cpu(), "200m") || !small(r.Limits.Memory(), "128Mi") {
 		t.Errorf("resources %v; want small requests and limits (cpu <= 50m/200m, memory <= 64Mi/128Mi)", r)
 	}

@@ -87,16 +87,16 @@ func TestInventory(t *testing.T) {
 			"rbac.authorization.k8s.io/v1/RoleBinding autox-watcher", "rbac.authorization.k8s.io/v1/ClusterRole autox-watcher",
 			"rbac.authorization.k8s.io/v1/ClusterRoleBinding autox-watcher", "apps/v1/Deployment autox-watcher",
 		},
-		"triggers/examples/httpbin.yaml":     {"triggers.tekton.dev/v1beta1/Trigger autox-httpbin-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"triggers/examples/routeguide.yaml":  {"triggers.tekton.dev/v1beta1/Trigger autox-routeguide-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"tasks/autox-experiment/README.md#1": {"rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"tasks/autox-experiment/README.md#2": {"tekton.dev/v1/TaskRun autox-experiment-example"},
-		"tasks/autox-grpc/autox-grpc.yaml":   {"tekton.dev/v1beta1/StepAction autox-grpc"},
-		"tasks/autox-http/autox-http.yaml":   {"tekton.dev/v1beta1/StepAction autox-http"},
+		"triggers/examples/httpbin.yaml":       {"triggers.tekton.dev/v1beta1/Trigger autox-httpbin-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"triggers/examples/routeguide.yaml":    {"triggers.tekton.dev/v1beta1/Trigger autox-routeguide-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"tasks/autox-experiment/README.md#1":   {"rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"tasks/autox-experiment/README.md#2":   {"tekton.dev/v1/TaskRun autox-experiment-example"},
+		"tasks/autox-grpc/autox-grpc.yaml":     {"tekton.dev/v1beta1/StepAction autox-grpc"},
+		"tasks/autox-http/autox-http.yaml":     {"tekton.dev/v1beta1/StepAction autox-http"},
 		"tasks/autox-notify/autox-notify.yaml": {"tekton.dev/v1/Task autox-notify"},
 		"tasks/autox-notify/README.md#1":       {"v1/Secret autox-notify"},
 		"tasks/autox-notify/README.md#2":       {"v1/Secret autox-notify"},
-		"tasks/autox-ready/autox-ready.yaml": {"tekton.dev/v1beta1/StepAction autox-ready"},
+		"tasks/autox-ready/autox-ready.yaml":   {"tekton.dev/v1beta1/StepAction autox-ready"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("YAML under tasks/, pipelines/ and triggers/ (-want +got):\n%s", diff)
