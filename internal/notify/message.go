@@ -186,6 +186,8 @@ func compose(cfg Config, s stored) Message {
 		m.Verdict, m.Why = Error, fmt.Sprintf("the experiment task failed (%s)", reason)
 	case r != nil && len(r.SLOs) == 0:
 		m.Verdict, m.Why = Pass, "the experiment completed; it has no SLOs"
+	case r != nil && len(r.SLOs) == 1:
+		m.Verdict, m.Why = Pass, "its one SLO holds"
 	case r != nil:
 		m.Verdict, m.Why = Pass, fmt.Sprintf("all %d SLOs hold", len(r.SLOs))
 	default:
@@ -268,11 +270,10 @@ func sample() Message {
 		DashboardURL: "https://tekton.example.com",
 	}
 	r := &result.Result{
-		Version:    result.Version,
-		Completed:  true,
-		SLOs:       []slo.Verdict{{Metric: "http-get/latency-mean", Bound: slo.Upper, Limit: 50, Value: &observed}},
-		Metrics:    map[string]float64{"http-get/latency-mean": observed},
-		MetricInfo: nil,
+		Version:   result.Version,
+		Completed: true,
+		SLOs:      []slo.Verdict{{Metric: "http-get/latency-mean", Bound: slo.Upper, Limit: 50, Value: &observed}},
+		Metrics:   map[string]float64{"http-get/latency-mean": observed},
 	}
 	return compose(cfg, stored{result: r})
 }

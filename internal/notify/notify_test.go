@@ -14,7 +14,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/autox-tekton/autox/internal/experiment"
@@ -163,8 +169,8 @@ func TestSends(t *testing.T) {
 		result:    passing(),
 		status:    succeeded,
 		dashboard: "https://tekton.example.com/",
-		wantBody:  `{"text":"*PASS* httpbin 2.0.0 (spec iter8): all 1 SLOs hold\n` + "PipelineRun `autox-httpbin-iter8-1a2b` in namespace `autox`" + `, \u003chttps://tekton.example.com/#/namespaces/autox/pipelineruns/autox-httpbin-iter8-1a2b|open it in the Tekton Dashboard\u003e\n"}`,
-		wantText: "PASS httpbin 2.0.0 (spec iter8): all 1 SLOs hold\n" +
+		wantBody:  `{"text":"*PASS* httpbin 2.0.0 (spec iter8): its one SLO holds\n` + "PipelineRun `autox-httpbin-iter8-1a2b` in namespace `autox`" + `, \u003chttps://tekton.example.com/#/namespaces/autox/pipelineruns/autox-httpbin-iter8-1a2b|open it in the Tekton Dashboard\u003e\n"}`,
+		wantText: "PASS httpbin 2.0.0 (spec iter8): its one SLO holds\n" +
 			"PipelineRun autox-httpbin-iter8-1a2b in namespace autox, open it in the Tekton Dashboard: https://tekton.example.com/#/namespaces/autox/pipelineruns/autox-httpbin-iter8-1a2b\n",
 	}, {
 		name:     "an SLO breach, named from the result ConfigMap",
@@ -281,7 +287,7 @@ func TestWebhookRefuses(t *testing.T) {
 				t.Fatalf("Run: %v; want nil (exit 0)", err)
 			}
 			want := outputs{
-				stdout: "PASS httpbin 2.0.0 (spec iter8): all 1 SLOs hold\nPipelineRun autox-httpbin-iter8-1a2b in namespace autox\n",
+				stdout: "PASS httpbin 2.0.0 (spec iter8): its one SLO holds\nPipelineRun autox-httpbin-iter8-1a2b in namespace autox\n",
 				log:    tc.wantLog,
 			}
 			if diff := cmp.Diff(want, out, cmp.AllowUnexported(outputs{})); diff != "" {
@@ -374,5 +380,63 @@ func TestStop(t *testing.T) {
 	want := "stopped (terminated signal received) while sending the notification to the webhook at " + strings.TrimPrefix(silent.URL, "http://") + "; it may not have arrived"
 	if err == nil || err.Error() != want || outcome.Code(err) != outcome.Failed {
 		t.Errorf("Run: %v (exit %d); want %q (exit 3)", err, outcome.Code(err), want)
+	}
+}
+
+// TestResultUnusable: a result ConfigMap that exists but cannot be used
+// is a warning, and the message goes without it, saying why.
+func TestResultUnusable(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cluster func(*fake.Clientset)
+		why     string
+		without string // what the message goes without
+	}{{
+		name: "owned by another run of that name",
+		cluster: func(c *fake.Clientset) {
+			target := store.Target{Namespace: "autox", Owner: store.Owner{Kind: store.KindPipelineRun, Name: runName, UID: "uid-old"}}
+			if _, err := (store.Store{ConfigMaps: c.CoreV1()}).Save(context.Background(), target, breach()); err != nil {
+				t.Fatal(err)
+			}
+		},
+		why:     "the result ConfigMap autox/autox-httpbin-iter8-1a2b belongs to another PipelineRun of that name (uid uid-old, not uid-1)",
+		without: "it",
+	}, {
+		name: "not an autox result",
+		cluster: func(c *fake.Clientset) {
+			c.CoreV1().ConfigMaps("autox").Create(context.Background(), &corev1.ConfigMap{
+				ObjectMeta: metav1.ObjectMeta{Name: runName, Namespace: "autox"}, Data: map[string]string{"result.json": `{"version": "v0"}`},
+			}, metav1.CreateOptions{})
+		},
+		why:     `the result ConfigMap autox/autox-httpbin-iter8-1a2b (key result.json) is not an autox result: its version is "v0", this autox reads "autox.dev/result/v1"`,
+		without: "it",
+	}, {
+		name: "not allowed to read it",
+		cluster: func(c *fake.Clientset) {
+			c.PrependReactor("get", "configmaps", func(k8stesting.Action) (bool, runtime.Object, error) {
+				return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "configmaps"}, runName, errors.New("RBAC"))
+			})
+		},
+		why:     `the result ConfigMap autox/autox-httpbin-iter8-1a2b could not be read: configmaps "autox-httpbin-iter8-1a2b" is forbidden: RBAC`,
+		without: "the failing SLOs",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			hook := newReceiver(t, http.StatusOK, "ok")
+			client := fake.NewClientset()
+			tc.cluster(client)
+			cms := func() (corev1client.ConfigMapsGetter, error) { return client.CoreV1(), nil }
+			err, out := run(t, Notifier{ConfigMaps: cms}, config(hook.URL, failed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := outputs{
+				stdout: "ERROR httpbin 2.0.0 (spec iter8): the experiment task failed (Failed)\n- no result: " + tc.why + "\nPipelineRun autox-httpbin-iter8-1a2b in namespace autox\n",
+				log: "::warning::" + tc.why + "; the message goes without " + tc.without + "\n" +
+					"notification sent to the webhook at " + hook.host() + " (200 OK): ERROR httpbin 2.0.0 (spec iter8): the experiment task failed (Failed)\n",
+			}
+			if diff := cmp.Diff(want, out, cmp.AllowUnexported(outputs{})); diff != "" {
+				t.Errorf("output (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
