@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -137,11 +138,20 @@ func config(webhook string, status Status) Config {
 	}
 }
 
-var (
-	succeeded = Status{Experiment: StatusSucceeded, Reason: "Succeeded", Tasks: StatusSucceeded}
-	failed    = Status{Experiment: StatusFailed, Reason: "Failed", Tasks: StatusFailed}
-	cancelled = Status{Experiment: StatusFailed, Reason: ReasonCancelled, Tasks: StatusFailed}
+// How the experiment task ended, as Tekton passes it.
+const (
+	succeeded = iota
+	failed
+	cancelled
 )
+
+func status(how int) Status {
+	return []Status{
+		succeeded: {Experiment: StatusSucceeded, Reason: "Succeeded", Tasks: StatusSucceeded},
+		failed:    {Experiment: StatusFailed, Reason: "Failed", Tasks: StatusFailed},
+		cancelled: {Experiment: StatusFailed, Reason: ReasonCancelled, Tasks: StatusFailed},
+	}[how]
+}
 
 type outputs struct{ stdout, log string }
 
@@ -167,7 +177,7 @@ func TestSends(t *testing.T) {
 	}{{
 		name:      "a passing run, with a Dashboard link",
 		result:    passing(),
-		status:    succeeded,
+		status:    status(succeeded),
 		dashboard: "https://tekton.example.com/",
 		wantBody:  `{"text":"*PASS* httpbin 2.0.0 (spec iter8): its one SLO holds\n` + "PipelineRun `autox-httpbin-iter8-1a2b` in namespace `autox`" + `, \u003chttps://tekton.example.com/#/namespaces/autox/pipelineruns/autox-httpbin-iter8-1a2b|open it in the Tekton Dashboard\u003e\n"}`,
 		wantText: "PASS httpbin 2.0.0 (spec iter8): its one SLO holds\n" +
@@ -175,7 +185,7 @@ func TestSends(t *testing.T) {
 	}, {
 		name:     "an SLO breach, named from the result ConfigMap",
 		result:   breach(),
-		status:   failed,
+		status:   status(failed),
 		wantBody: `{"text":"*FAIL* httpbin 2.0.0 (spec iter8): 2 of 3 SLOs do not hold\n• http-dead/latency-mean (msec) \u0026lt;= 50: no value (no requests got a response)\n• http-get/latency-mean (msec) \u0026lt;= 50: observed 73.210\n` + "PipelineRun `autox-httpbin-iter8-1a2b` in namespace `autox`" + `\n"}`,
 		wantText: "FAIL httpbin 2.0.0 (spec iter8): 2 of 3 SLOs do not hold\n" +
 			"- http-dead/latency-mean (msec) <= 50: no value (no requests got a response)\n" +
@@ -184,7 +194,7 @@ func TestSends(t *testing.T) {
 	}, {
 		name:   "an SLO breach, through a template",
 		result: breach(),
-		status: failed,
+		status: status(failed),
 		template: `{"verdict": {{json .Verdict}}, "group": {{json .Group}}, "version": {{json .Version}}, "run": {{json .Run}}, "ns": {{json .Namespace}},
  "failing": [{{range $i, $f := .FailingSLOs}}{{if $i}}, {{end}}{"metric": {{json $f.Metric}}, "limit": {{$f.Limit}}, "observed": {{json $f.Observed}}}{{end}}],
  "summary": {{json .Summary}}, "link": {{json .DashboardURL}}}`,
@@ -198,7 +208,7 @@ func TestSends(t *testing.T) {
 			"PipelineRun autox-httpbin-iter8-1a2b in namespace autox, open it in the Tekton Dashboard: http://dashboard.local:9097/#/namespaces/autox/pipelineruns/autox-httpbin-iter8-1a2b\n",
 	}, {
 		name:     "a cancelled run",
-		status:   cancelled,
+		status:   status(cancelled),
 		wantBody: `{"text":"*CANCELLED* httpbin 2.0.0 (spec iter8): the experiment was cancelled before it ended\n• no result: no ConfigMap autox/autox-httpbin-iter8-1a2b (the experiment ended before assess stored one)\n` + "PipelineRun `autox-httpbin-iter8-1a2b` in namespace `autox`" + `\n"}`,
 		wantText: "CANCELLED httpbin 2.0.0 (spec iter8): the experiment was cancelled before it ended\n" +
 			"- no result: no ConfigMap autox/autox-httpbin-iter8-1a2b (the experiment ended before assess stored one)\n" +
@@ -213,7 +223,7 @@ func TestSends(t *testing.T) {
 			"PipelineRun autox-httpbin-iter8-1a2b in namespace autox\n",
 	}, {
 		name:     "a missing result: the ready step failed",
-		status:   failed,
+		status:   status(failed),
 		wantBody: `{"text":"*ERROR* httpbin 2.0.0 (spec iter8): the experiment task failed (Failed)\n• no result: no ConfigMap autox/autox-httpbin-iter8-1a2b (the experiment ended before assess stored one)\n` + "PipelineRun `autox-httpbin-iter8-1a2b` in namespace `autox`" + `\n"}`,
 		wantText: "ERROR httpbin 2.0.0 (spec iter8): the experiment task failed (Failed)\n" +
 			"- no result: no ConfigMap autox/autox-httpbin-iter8-1a2b (the experiment ended before assess stored one)\n" +
@@ -221,7 +231,7 @@ func TestSends(t *testing.T) {
 	}, {
 		name:     "a task that did not complete",
 		result:   incomplete(),
-		status:   failed,
+		status:   status(failed),
 		wantBody: `{"text":"*ERROR* httpbin 2.0.0 (spec iter8): the experiment did not complete\n• http-get/error-count \u0026lt;= 0: no value (no such metric)\n• task http: no http metrics file: the http step did not finish\n` + "PipelineRun `autox-httpbin-iter8-1a2b` in namespace `autox`" + `\n"}`,
 		wantText: "ERROR httpbin 2.0.0 (spec iter8): the experiment did not complete\n" +
 			"- http-get/error-count <= 0: no value (no such metric)\n" +
@@ -282,7 +292,7 @@ func TestWebhookRefuses(t *testing.T) {
 			"::warning::notification not sent: the webhook at " + silentHost + " gave no answer within 200ms; the run's outcome does not change\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err, out := run(t, Notifier{ConfigMaps: cluster(t, passing()), Timeout: 200e6}, config(tc.webhook, succeeded))
+			err, out := run(t, Notifier{ConfigMaps: cluster(t, passing()), Timeout: 200 * time.Millisecond}, config(tc.webhook, status(succeeded)))
 			if err != nil {
 				t.Fatalf("Run: %v; want nil (exit 0)", err)
 			}
@@ -303,7 +313,7 @@ func TestWebhookRefuses(t *testing.T) {
 // TestOff: without the Secret nothing is sent, the cluster is not asked,
 // and the step says so in one line.
 func TestOff(t *testing.T) {
-	cfg := config("", succeeded)
+	cfg := config("", status(succeeded))
 	cfg.SecretKeys = nil
 	err, out := run(t, Notifier{ConfigMaps: noCluster(t)}, cfg)
 	if err != nil {
@@ -349,7 +359,7 @@ func TestBadInput(t *testing.T) {
 				`-experiment-status: "" is not Succeeded, Failed or None; pass $(tasks.experiment.status)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := config(good, failed)
+			cfg := config(good, status(failed))
 			tc.change(&cfg)
 			err, out := run(t, Notifier{ConfigMaps: noCluster(t)}, cfg)
 			if !experiment.IsInput(err) || outcome.Code(err) != outcome.BadInput {
@@ -376,7 +386,7 @@ func TestStop(t *testing.T) {
 	go func() { <-arrived; stop(errors.New("terminated signal received")) }()
 	var stdout, log bytes.Buffer
 	n := Notifier{ConfigMaps: cluster(t, passing()), Stdout: &stdout, Log: logging.New(&log, 0)}
-	err := n.Run(ctx, config(silent.URL+"/services/secret", succeeded))
+	err := n.Run(ctx, config(silent.URL+"/services/secret", status(succeeded)))
 	want := "stopped (terminated signal received) while sending the notification to the webhook at " + strings.TrimPrefix(silent.URL, "http://") + "; it may not have arrived"
 	if err == nil || err.Error() != want || outcome.Code(err) != outcome.Failed {
 		t.Errorf("Run: %v (exit %d); want %q (exit 3)", err, outcome.Code(err), want)
@@ -425,7 +435,7 @@ func TestResultUnusable(t *testing.T) {
 			client := fake.NewClientset()
 			tc.cluster(client)
 			cms := func() (corev1client.ConfigMapsGetter, error) { return client.CoreV1(), nil }
-			err, out := run(t, Notifier{ConfigMaps: cms}, config(hook.URL, failed))
+			err, out := run(t, Notifier{ConfigMaps: cms}, config(hook.URL, status(failed)))
 			if err != nil {
 				t.Fatal(err)
 			}
