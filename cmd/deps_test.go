@@ -34,6 +34,9 @@ func TestEachCommandLinksOnlyWhatItRuns(t *testing.T) {
 		{"./assess", []string{hey, ghz}, []string{clientGo, assess}},
 		// The watcher reads Triggers and watched objects through client-go.
 		{"./watcher", []string{hey, ghz, assess}, []string{clientGo}},
+		// notify reads the result ConfigMap through client-go, words the
+		// summary as assess does, and posts to a webhook; it sends no load.
+		{"./notify", []string{hey, ghz}, []string{clientGo, assess}},
 		{"./autox", nil, []string{hey, ghz, clientGo, assess}},
 	} {
 		t.Run(tc.command, func(t *testing.T) {

@@ -35,7 +35,7 @@ flags=(--base-import-paths --sbom=none)
 
 case ${1:-} in
   images)
-    "$ko" build "${flags[@]}" ./cmd/ready ./cmd/http ./cmd/grpc ./cmd/assess
+    "$ko" build "${flags[@]}" ./cmd/ready ./cmd/http ./cmd/grpc ./cmd/assess ./cmd/notify
     ;;
   release)
     out=${2:?write: images/ko.sh release FILE DIR...}

@@ -87,13 +87,16 @@ func TestInventory(t *testing.T) {
 			"rbac.authorization.k8s.io/v1/RoleBinding autox-watcher", "rbac.authorization.k8s.io/v1/ClusterRole autox-watcher",
 			"rbac.authorization.k8s.io/v1/ClusterRoleBinding autox-watcher", "apps/v1/Deployment autox-watcher",
 		},
-		"triggers/examples/httpbin.yaml":     {"triggers.tekton.dev/v1beta1/Trigger autox-httpbin-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"triggers/examples/routeguide.yaml":  {"triggers.tekton.dev/v1beta1/Trigger autox-routeguide-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"tasks/autox-experiment/README.md#1": {"rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"tasks/autox-experiment/README.md#2": {"tekton.dev/v1/TaskRun autox-experiment-example"},
-		"tasks/autox-grpc/autox-grpc.yaml":   {"tekton.dev/v1beta1/StepAction autox-grpc"},
-		"tasks/autox-http/autox-http.yaml":   {"tekton.dev/v1beta1/StepAction autox-http"},
-		"tasks/autox-ready/autox-ready.yaml": {"tekton.dev/v1beta1/StepAction autox-ready"},
+		"triggers/examples/httpbin.yaml":       {"triggers.tekton.dev/v1beta1/Trigger autox-httpbin-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"triggers/examples/routeguide.yaml":    {"triggers.tekton.dev/v1beta1/Trigger autox-routeguide-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"tasks/autox-experiment/README.md#1":   {"rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"tasks/autox-experiment/README.md#2":   {"tekton.dev/v1/TaskRun autox-experiment-example"},
+		"tasks/autox-grpc/autox-grpc.yaml":     {"tekton.dev/v1beta1/StepAction autox-grpc"},
+		"tasks/autox-http/autox-http.yaml":     {"tekton.dev/v1beta1/StepAction autox-http"},
+		"tasks/autox-notify/autox-notify.yaml": {"tekton.dev/v1/Task autox-notify"},
+		"tasks/autox-notify/README.md#1":       {"v1/Secret autox-notify"},
+		"tasks/autox-notify/README.md#2":       {"v1/Secret autox-notify"},
+		"tasks/autox-ready/autox-ready.yaml":   {"tekton.dev/v1beta1/StepAction autox-ready"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("YAML under tasks/, pipelines/ and triggers/ (-want +got):\n%s", diff)
@@ -520,7 +523,9 @@ func TestPipeline(t *testing.T) {
 		"pipelinerun-name": "$(context.pipelineRun.name)", "pipelinerun-uid": "$(context.pipelineRun.uid)",
 	}
 	for _, prm := range p.Spec.Params {
-		want[prm.Name] = "$(params." + prm.Name + ")"
+		if prm.Name != "dashboard-url" { // the notification's only
+			want[prm.Name] = "$(params." + prm.Name + ")"
+		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("params of the experiment task (-want +got):\n%s", diff)
