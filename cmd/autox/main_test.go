@@ -250,8 +250,7 @@ func TestUsageErrors(t *testing.T) {
 		want     string
 	}{
 		{nil, 2, "autox: no command given; use autox run -f experiment.yaml\n"},
-		{[]string{"launch"}, 2, "autox: unknown command \"launch\"; the commands are: run, assert, report, generate
-"},
+		{[]string{"launch"}, 2, "autox: unknown command \"launch\"; the commands are: run, assert, report, generate\n"},
 		{[]string{"run", "-x"}, 2, "autox: flag provided but not defined: -x; run with -h for the flags\n"},
 		{[]string{"run", "-f", "/nonexistent/e.yaml"}, 2, "autox: cannot read experiment file \"/nonexistent/e.yaml\": no such file or directory; pass an existing file with -f\n"},
 	} {
