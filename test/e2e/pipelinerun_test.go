@@ -242,7 +242,7 @@ func runExperiment(t *testing.T, c *kube.Clients, prefix, experimentYAML string)
 		return status == "True" || status == "False", fmt.Sprintf("%s %s: %s", status, reason, message)
 	})
 	r.wall = span(r.obj, "status", "startTime", "status", "completionTime")
-	trs, err := c.Dynamic.Resource(taskRunsGVR).Namespace(autoxNS).List(context.Background(), metav1.ListOptions{LabelSelector: "tekton.dev/pipelineRun=" + name})
+	trs, err := c.Dynamic.Resource(taskRunsGVR).Namespace(autoxNS).List(context.Background(), metav1.ListOptions{LabelSelector: "tekton.dev/pipelineRun=" + name + ",tekton.dev/pipelineTask=experiment"})
 	if err != nil || len(trs.Items) != 1 {
 		t.Fatalf("TaskRuns of %s: %v (%d found, want 1)", name, err, len(trs.Items))
 	}

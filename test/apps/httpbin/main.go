@@ -19,25 +19,26 @@ import (
 func main() {
 	fs := flag.NewFlagSet("httpbin", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (env HTTPBIN_ADDR)")
+	latency := fs.Duration("latency", 0, "added to every answer: a slower version of the app, for tests whose SLOs must not hold")
 	fs.Parse(os.Args[1:])
 	if v := os.Getenv("HTTPBIN_ADDR"); v != "" && !isSet(fs, "addr") {
 		*addr = v
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, *addr); err != nil {
+	if err := serve(ctx, *addr, *latency); err != nil {
 		fmt.Fprintln(os.Stderr, "httpbin:", err)
 		os.Exit(1)
 	}
 }
 
-func serve(ctx context.Context, addr string) error {
+func serve(ctx context.Context, addr string, latency time.Duration) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           app.New(),
+		Handler:           slower(app.New(), latency),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
@@ -56,6 +57,20 @@ func serve(ctx context.Context, addr string) error {
 		return err
 	}
 	return nil
+}
+
+// slower answers each request after latency (at once when it is 0).
+func slower(h http.Handler, latency time.Duration) http.Handler {
+	if latency <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(latency):
+			h.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	})
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {
