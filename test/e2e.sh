@@ -14,6 +14,8 @@ export AUTOX_IMAGES_ENV=$IMAGES_ENV
 echo "e2e: cluster ready in $((SECONDS - start))s; running go test -tags e2e ./test/e2e/"
 mkdir -p "$LOGS"
 log=$LOGS/e2e.log
+# Files the tests leave for people (the comparison report).
+export AUTOX_E2E_OUT=$LOGS
 go test -tags e2e -count=1 -timeout 30m -v ./test/e2e/ 2>&1 | tee "$log" | grep -E '^(=== RUN|--- (PASS|FAIL|SKIP)|\s+\S+_test.go:[0-9]+: (step:|.*(want|lacks|error|not)))|^(ok|FAIL|panic)|e2e: '
 rc=${PIPESTATUS[0]}
 pass=$(grep -c -- '--- PASS' "$log")
