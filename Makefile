@@ -5,7 +5,7 @@ GO    ?= go
 BIN   := bin
 PROGRAMS := $(notdir $(wildcard cmd/*))
 
-.PHONY: help build deps test unit lint bench demo clean images release cluster-up cluster-down cluster-selftest e2e
+.PHONY: help build deps test unit lint bench demo demo-local clean images release cluster-up cluster-down cluster-selftest e2e
 # What `make release` resolves, in order: the namespace first, then what
 # lives in it. triggers/examples/ is not part of it.
 RELEASE_DIRS := triggers/namespace.yaml tasks pipelines $(filter-out triggers/namespace.yaml,$(wildcard triggers/*.yaml))
@@ -66,8 +66,11 @@ bench: build ## our load steps vs the hey and ghz CLIs, same server, same run; t
 	@$(GO) test -run '^$$' -bench Decision -benchtime 20000x ./internal/interceptor | \
 	  awk '/^Benchmark/ { printf "  %-44s %8.0f decisions/s (%.2f of the goal)   p99 %.3f ms (%.3f of the goal)\n", $$1, $$5, $$5/5000, $$7, $$7/5 } /^(FAIL|panic)/ { print; bad=1 } END { exit bad }'
 
-demo: build ## the seed's HTTP and gRPC experiments against the sample apps; leaves report.html, report-grpc.html
+demo: build ## the README walkthrough on the test cluster (up if needed): generate, label, assert, report, compare; leaves demo/*.html
+	@./test/demo-cluster.sh
+
+demo-local: build ## the seed's HTTP and gRPC experiments with autox run on loopback; leaves report.html, report-grpc.html
 	@./test/demo.sh
 
 clean: ## remove built binaries and demo output
-	rm -rf $(BIN) out report.html report-grpc.html
+	rm -rf $(BIN) out demo report.html report-grpc.html

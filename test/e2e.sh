@@ -16,6 +16,8 @@ mkdir -p "$LOGS"
 log=$LOGS/e2e.log
 # Files the tests leave for people (the comparison report).
 export AUTOX_E2E_OUT=$LOGS
+# The bridge the pods reach this machine through (the notification test).
+export AUTOX_BRIDGE=$BRIDGE
 go test -tags e2e -count=1 -timeout 30m -v ./test/e2e/ 2>&1 | tee "$log" | grep -E '^(=== RUN|--- (PASS|FAIL|SKIP)|\s+\S+_test.go:[0-9]+: (step:|.*(want|lacks|error|not)))|^(ok|FAIL|panic)|e2e: '
 rc=${PIPESTATUS[0]}
 pass=$(grep -c -- '--- PASS' "$log")

@@ -5,31 +5,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/tektoncd/pipeline/pkg/apis/config"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
-	triggerscontexts "github.com/tektoncd/triggers/pkg/apis/triggers/contexts"
 	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
-	"github.com/tektoncd/triggers/pkg/template"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"knative.dev/pkg/apis"
 	"sigs.k8s.io/yaml"
 
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/interceptor"
+	"github.com/autox-tekton/autox/internal/tektontest"
 )
 
 const root = "../.."
@@ -273,34 +266,12 @@ func TestSeedMakesTheRun(t *testing.T) {
 			if _, err := experiment.Parse([]byte(exp), "the experiment param"); err != nil {
 				t.Errorf("the experiment param: %v", err)
 			}
-			rt, err := template.ResolveTrigger(*tr,
-				func(n string) (*triggersv1beta1.TriggerBinding, error) { return get(bindings, n) },
-				func(n string) (*triggersv1beta1.ClusterTriggerBinding, error) {
-					return nil, fmt.Errorf("no ClusterTriggerBinding %s", n)
-				},
-				func(n string) (*triggersv1beta1.TriggerTemplate, error) { return get(templates, n) })
-			if err != nil {
-				t.Fatal(err)
-			}
 			ext := map[string]any{"autox": map[string]any{
 				"group": group, "spec": spec, "version": "2.0.0", "name": group, "namespace": "default",
 				"runName": "autox-" + group + "-" + spec + "-0123456789", "experiment": exp,
 				"decidedAt": "2026-11-27T10:00:00.123456789Z",
 			}}
-			resolved, err := template.ResolveParams(rt, []byte(`{"type":"update"}`), http.Header{}, ext, template.NewTriggerContext("e1"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := template.ResolveResources(rt.TriggerTemplate, resolved)
-			if len(res) != 1 {
-				t.Fatalf("%d resources, want one PipelineRun", len(res))
-			}
-			var pr v1.PipelineRun
-			dec := json.NewDecoder(bytes.NewReader(res[0]))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&pr); err != nil {
-				t.Fatalf("the PipelineRun: %v\n%s", err, res[0])
-			}
+			pr := tektontest.PipelineRun(t, tr, bindings, templates, ext)
 			got := map[string]string{}
 			for _, p := range pr.Spec.Params {
 				got[p.Name] = p.Value.StringVal
@@ -327,13 +298,6 @@ func TestSeedMakesTheRun(t *testing.T) {
 			}
 		})
 	}
-}
-
-func get[T any](m map[string]*T, name string) (*T, error) {
-	if v, ok := m[name]; ok {
-		return v, nil
-	}
-	return nil, fmt.Errorf("no %T %s", *new(T), name)
 }
 
 // eventListener reads the TriggerBindings and TriggerTemplates of
@@ -397,38 +361,7 @@ func docs(t *testing.T, file string) [][]byte {
 	}
 }
 
-// webhookContext carries the feature flags and defaults of Tekton
-// v1.9.0's own config/, as test/tekton does, in the mode Triggers' webhook
-// always runs in.
-func webhookContext(t *testing.T) context.Context {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/tektoncd/pipeline").Output()
-	if err != nil {
-		t.Fatalf("finding Tekton's module: %v", err)
-	}
-	dir := strings.TrimSpace(string(out))
-	data := func(file string) map[string]string {
-		b, err := os.ReadFile(filepath.Join(dir, "config", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cm corev1.ConfigMap
-		if err := yaml.Unmarshal(b, &cm); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		return cm.Data
-	}
-	flags, err := config.NewFeatureFlagsFromMap(data("config-feature-flags.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defaults, err := config.NewDefaultsFromMap(data("config-defaults.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := triggerscontexts.WithUpgradeViaDefaulting(context.Background())
-	return apis.WithinCreate(config.ToContext(ctx, &config.Config{FeatureFlags: flags, Defaults: defaults}))
-}
+func webhookContext(t *testing.T) context.Context { return tektontest.WebhookContext(t) }
 
 // TestREADME: the README's autox generate example is the seed's HTTP
 // command with helm install replaced, piped to kubectl, so it gives what

@@ -99,9 +99,14 @@ type receiver struct {
 
 func newReceiver(t *testing.T) *receiver {
 	t.Helper()
-	ifc, err := net.InterfaceByName("cni0")
+	// test/cluster/lib.sh's BRIDGE; e2e.sh passes it on.
+	bridge := os.Getenv("AUTOX_BRIDGE")
+	if bridge == "" {
+		bridge = "autox0"
+	}
+	ifc, err := net.InterfaceByName(bridge)
 	if err != nil {
-		t.Fatalf("the CNI bridge cni0 (the pods' way to this machine): %v", err)
+		t.Fatalf("the cluster's CNI bridge %s (the pods' way to this machine): %v", bridge, err)
 	}
 	addrs, _ := ifc.Addrs()
 	var ip net.IP
@@ -111,7 +116,7 @@ func newReceiver(t *testing.T) *receiver {
 		}
 	}
 	if ip == nil {
-		t.Fatalf("cni0 has no IPv4 address: %v", addrs)
+		t.Fatalf("the bridge %s has no IPv4 address: %v", bridge, addrs)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
 	if err != nil {

@@ -25,10 +25,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/tektoncd/pipeline/pkg/apis/config"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/v1beta1"
-	triggerscontexts "github.com/tektoncd/triggers/pkg/apis/triggers/contexts"
 	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -40,6 +38,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/tektontest"
 )
 
 const (
@@ -150,39 +149,9 @@ func TestTektonValidates(t *testing.T) {
 	}
 }
 
-// webhookContext carries the feature flags and defaults of Tekton v1.9.0's
-// own config/ ConfigMaps, as a fresh install has them.
-func webhookContext(t *testing.T) context.Context {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/tektoncd/pipeline").Output()
-	if err != nil {
-		t.Fatalf("finding Tekton's module: %v", err)
-	}
-	dir := strings.TrimSpace(string(out))
-	data := func(file string) map[string]string {
-		b, err := os.ReadFile(filepath.Join(dir, "config", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cm corev1.ConfigMap
-		if err := yaml.Unmarshal(b, &cm); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		return cm.Data
-	}
-	flags, err := config.NewFeatureFlagsFromMap(data("config-feature-flags.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defaults, err := config.NewDefaultsFromMap(data("config-defaults.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Triggers' webhook defaults its objects (a binding's kind) only in
-	// this mode; it always runs in it.
-	ctx := triggerscontexts.WithUpgradeViaDefaulting(context.Background())
-	return apis.WithinCreate(config.ToContext(ctx, &config.Config{FeatureFlags: flags, Defaults: defaults}))
-}
+// webhookContext carries the feature flags and defaults of Tekton's own
+// config/, as the webhook of a default install has them.
+func webhookContext(t *testing.T) context.Context { return tektontest.WebhookContext(t) }
 
 // readAll decodes every YAML file under tasks/ and pipelines/ and every
 // ```yaml block of their READMEs, strictly: a field Tekton or Kubernetes

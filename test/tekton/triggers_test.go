@@ -1,10 +1,8 @@
 package tekton_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -12,10 +10,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
-	"github.com/tektoncd/triggers/pkg/template"
 
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/interceptor"
+	"github.com/autox-tekton/autox/internal/tektontest"
 )
 
 // TestTriggersMakeTheRun takes each example Trigger through Triggers' own
@@ -63,36 +61,12 @@ func TestTriggersMakeTheRun(t *testing.T) {
 			if _, err := experiment.Parse([]byte(exp), "the experiment param"); err != nil {
 				t.Errorf("the experiment param: %v", err)
 			}
-			rt, err := template.ResolveTrigger(*tr,
-				func(n string) (*triggersv1beta1.TriggerBinding, error) { return get(bindings, n) },
-				func(n string) (*triggersv1beta1.ClusterTriggerBinding, error) {
-					return nil, fmt.Errorf("no ClusterTriggerBinding %s", n)
-				},
-				func(n string) (*triggersv1beta1.TriggerTemplate, error) { return get(templates, n) })
-			if err != nil {
-				t.Fatal(err)
-			}
 			ext := map[string]any{"autox": map[string]any{
 				"group": group, "spec": spec, "version": "2.0.0", "name": group, "namespace": "default",
 				"runName": "autox-" + group + "-" + spec + "-0123456789", "experiment": exp,
 				"decidedAt": "2026-11-27T10:00:00.123456789Z",
 			}}
-			resolved, err := template.ResolveParams(rt, []byte(`{"type":"update"}`), http.Header{}, ext, template.NewTriggerContext("e1"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := template.ResolveResources(rt.TriggerTemplate, resolved)
-			if len(res) != 1 {
-				t.Fatalf("%d resources, want one PipelineRun", len(res))
-			}
-			var pr v1.PipelineRun
-			// encoding/json, as the EventListener decodes it: a raw newline
-			// in a string would fail here (YAML would fold it to a space).
-			dec := json.NewDecoder(bytes.NewReader(res[0]))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&pr); err != nil {
-				t.Fatalf("the PipelineRun: %v\n%s", err, res[0])
-			}
+			pr := tektontest.PipelineRun(t, tr, bindings, templates, ext)
 			if want := "autox-" + group + "-" + spec + "-0123456789"; pr.Name != want {
 				t.Errorf("PipelineRun %q, want %q", pr.Name, want)
 			}
@@ -173,10 +147,3 @@ func TestTriggerParams(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
-
-func get[T any](m map[string]*T, name string) (*T, error) {
-	if v, ok := m[name]; ok {
-		return v, nil
-	}
-	return nil, fmt.Errorf("no %T %s", *new(T), name)
-}
