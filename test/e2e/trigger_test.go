@@ -92,11 +92,15 @@ func waitTriggers(t *testing.T, c *kube.Clients) error {
 
 // trigger applies one Trigger of the autox EventListener for app (group
 // app, spec iter8), on a clean slate: the Deployment without the version
-// label and no run of the group. The Trigger goes when the test ends.
+// label and no run of the group. The runs are deleted in the foreground:
+// with no run left, the first run of 1.0.0 gets the name it had before
+// (the name is a hash of group, spec, version and the latest run), and
+// Tekton would take the old run's TaskRun, still being collected, for the
+// new run's. The Trigger goes when the test ends.
 func trigger(t *testing.T, c *kube.Clients, app, triggerYAML string) {
 	t.Helper()
 	unlabel(t, app)
-	if out, err := kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", "autox.dev/group="+app, "--wait=true"); err != nil {
+	if out, err := kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", "autox.dev/group="+app, "--cascade=foreground", "--wait=true"); err != nil {
 		t.Fatalf("deleting earlier runs of %s: %v\n%s", app, err, out)
 	}
 	f := filepath.Join(t.TempDir(), app+".yaml")

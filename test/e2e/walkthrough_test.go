@@ -164,7 +164,7 @@ func (r *receiver) waitBody(t *testing.T, parts ...string) string {
 func TestWalkthrough(t *testing.T) {
 	c := triggersUp(t)
 	unlabel(t, "httpbin")
-	kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", "autox.dev/group=httpbin", "--wait=true")
+	kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", "autox.dev/group=httpbin", "--cascade=foreground", "--wait=true")
 	t.Cleanup(func() {
 		kubectl(t, "", "-n", autoxNS, "delete", "trigger", "autox-httpbin-iter8", "autox-routeguide-iter8", "--ignore-not-found")
 		kubectl(t, "", "-n", autoxNS, "delete", "secret", "autox-notify", "--ignore-not-found")
@@ -246,7 +246,7 @@ func TestWalkthrough(t *testing.T) {
 	step(t, "the seed's gRPC command: Triggers' webhook takes its objects and a label launches a run")
 	seedGenerate(t, "seed-grpc.args")
 	unlabel(t, "routeguide")
-	kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", "autox.dev/group=routeguide", "--wait=true")
+	kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", "autox.dev/group=routeguide", "--cascade=foreground", "--wait=true")
 	label(t, "routeguide", "1.0.0")
 	runs := waitRuns(t, c, "routeguide", 1, 30*time.Second)
 	if version(runs[0]) != "1.0.0" {
