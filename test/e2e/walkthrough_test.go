@@ -174,6 +174,7 @@ func TestWalkthrough(t *testing.T) {
 
 	step(t, "notifications to a webhook receiver on this machine (Secret autox-notify)")
 	rcv := newReceiver(t)
+	kubectl(t, "", "-n", autoxNS, "delete", "secret", "autox-notify", "--ignore-not-found")
 	if out, err := kubectl(t, "", "-n", autoxNS, "create", "secret", "generic", "autox-notify", "--from-literal=url="+rcv.URL); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
