@@ -12,8 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
@@ -41,15 +39,9 @@ ends at once; result.json, report.txt and report.html are each whole or
 absent.`
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	log := logging.New(os.Stderr, slog.LevelInfo)
-	// Once, before client-go logs anything: klog's logger is global.
-	kube.LogClientTo(ctx, log)
-	code := cli.Run(ctx, "assess", os.Stderr, func(ctx context.Context) error {
+	kube.Main("assess", func(ctx context.Context, _ *slog.Logger) error {
 		return runAssess(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv, connect)
 	})
-	stop()
-	os.Exit(code)
 }
 
 // connect finds the cluster as the ready step does: in a pod, the pod's

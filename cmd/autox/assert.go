@@ -52,6 +52,9 @@ func (c *conditionsFlag) Set(v string) error {
 	return nil
 }
 
+// missingGroup is what assert and report say when -g is not given.
+const missingGroup = "missing; name the experiment group as autox-<group>-<spec>, e.g. -g autox-httpbin-iter8"
+
 // assertConfig is what autox assert was asked.
 type assertConfig struct {
 	// Group is -g, autox-<group>-<spec>.
@@ -67,7 +70,7 @@ func (c assertConfig) validate() error {
 	var problems []experiment.FieldError
 	add := func(path, msg string) { problems = append(problems, experiment.FieldError{Path: path, Message: msg}) }
 	if c.Group == "" {
-		add("-g", "missing; name the experiment group as autox-<group>-<spec>, e.g. -g autox-httpbin-iter8")
+		add("-g", missingGroup)
 	}
 	if len(c.Conditions) == 0 {
 		add("-c", "missing; give the conditions to check: -c completed -c nofailure -c slos")

@@ -10,14 +10,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/autox-tekton/autox/internal/assess"
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
-	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/run"
 )
 
@@ -40,15 +37,9 @@ its last line) and prints no report. Run "autox run -h" for its flags.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	log := logging.New(os.Stderr, slog.LevelInfo)
-	// Once, before client-go logs anything: klog's logger is global.
-	kube.LogClientTo(ctx, log)
-	code := cli.Run(ctx, "autox", os.Stderr, func(ctx context.Context) error {
+	kube.Main("autox", func(ctx context.Context, log *slog.Logger) error {
 		return dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr, log, os.Getenv)
 	})
-	stop()
-	os.Exit(code)
 }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {

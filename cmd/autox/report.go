@@ -38,7 +38,7 @@ func (c reportConfig) validate() error {
 	var problems []experiment.FieldError
 	add := func(path, msg string) { problems = append(problems, experiment.FieldError{Path: path, Message: msg}) }
 	if c.Group == "" {
-		add("-g", "missing; name the experiment group as autox-<group>-<spec>, e.g. -g autox-httpbin-iter8")
+		add("-g", missingGroup)
 	}
 	if !slices.Contains([]string{assess.Text, assess.HTML, assess.JSON}, c.Output) {
 		add("-o", fmt.Sprintf("%q is not an output format; write text, html or json", c.Output))

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/autox-tekton/autox/internal/cli"
@@ -29,12 +27,9 @@ step failed or was stopped: on SIGTERM (Tekton's cancel and timeout) it
 ends within 5s and writes what was measured until then, marked "stopped".`
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	code := cli.Run(ctx, "grpc", os.Stderr, func(ctx context.Context) error {
+	cli.Main("grpc", func(ctx context.Context) error {
 		return runGRPC(ctx, os.Args[1:], os.Stderr, os.Getenv)
 	})
-	stop()
-	os.Exit(code)
 }
 
 func runGRPC(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {

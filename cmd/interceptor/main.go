@@ -10,14 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/interceptor"
 	"github.com/autox-tekton/autox/internal/kube"
-	"github.com/autox-tekton/autox/internal/logging"
 )
 
 const usage = `interceptor: the autox ClusterInterceptor, served over HTTPS at /autox
@@ -34,14 +31,9 @@ Exit status: 0 stopped by SIGTERM or SIGINT, 2 bad input (a flag, the
 environment, the kubeconfig), 3 failed (the cluster, the certificate).`
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	log := logging.New(os.Stderr, slog.LevelInfo)
-	kube.LogClientTo(ctx, log)
-	code := cli.Run(ctx, "interceptor", os.Stderr, func(ctx context.Context) error {
+	kube.Main("interceptor", func(ctx context.Context, log *slog.Logger) error {
 		return run(ctx, os.Args[1:], os.Stderr, log, os.Getenv)
 	})
-	stop()
-	os.Exit(code)
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {

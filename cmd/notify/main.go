@@ -10,10 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
@@ -45,15 +43,9 @@ stopped: on SIGTERM (Tekton's cancel and timeout) it ends at once.`
 const secretPrefix = "AUTOX_NOTIFY_SECRET_"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	log := logging.New(os.Stderr, slog.LevelInfo)
-	// Once, before client-go logs anything: klog's logger is global.
-	kube.LogClientTo(ctx, log)
-	code := cli.Run(ctx, "notify", os.Stderr, func(ctx context.Context) error {
+	kube.Main("notify", func(ctx context.Context, _ *slog.Logger) error {
 		return runNotify(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Environ(), connect)
 	})
-	stop()
-	os.Exit(code)
 }
 
 // connect finds the cluster as the other steps do: in a pod, the pod's

@@ -10,13 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
-	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/readystep"
 )
 
@@ -35,15 +32,9 @@ or stopped: on SIGTERM (Tekton's cancel and timeout) it ends within 5s,
 says what each object was last seen as and writes no metrics file.`
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	log := logging.New(os.Stderr, slog.LevelInfo)
-	// Once, before client-go logs anything: klog's logger is global.
-	kube.LogClientTo(ctx, log)
-	code := cli.Run(ctx, "ready", os.Stderr, func(ctx context.Context) error {
+	kube.Main("ready", func(ctx context.Context, log *slog.Logger) error {
 		return runReady(ctx, os.Args[1:], os.Stderr, log, os.Getenv)
 	})
-	stop()
-	os.Exit(code)
 }
 
 func runReady(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {

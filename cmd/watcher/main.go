@@ -9,12 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/kube"
-	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/watcher"
 )
 
@@ -41,15 +38,9 @@ start), 2 bad input (a flag, the kubeconfig), 3 the Triggers cannot be
 read (Tekton Triggers not installed, or not allowed to watch them).`
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	log := logging.New(os.Stderr, slog.LevelInfo)
-	// Once, before client-go logs anything: klog's logger is global.
-	kube.LogClientTo(ctx, log)
-	code := cli.Run(ctx, "watcher", os.Stderr, func(ctx context.Context) error {
+	kube.Main("watcher", func(ctx context.Context, log *slog.Logger) error {
 		return runWatcher(ctx, os.Args[1:], os.Stderr, log, os.Getenv)
 	})
-	stop()
-	os.Exit(code)
 }
 
 func runWatcher(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {

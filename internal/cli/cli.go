@@ -9,7 +9,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/autox-tekton/autox/internal/experiment"
@@ -114,4 +117,13 @@ func Exit(program string, err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %s\n", program, line)
 	}
 	return outcome.Code(err)
+}
+
+// Main runs a program's work with a context that ends on SIGTERM (Tekton's
+// cancel and timeout) or SIGINT, and exits with Run's status.
+func Main(program string, work func(context.Context) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	code := Run(ctx, program, os.Stderr, work)
+	stop()
+	os.Exit(code)
 }
