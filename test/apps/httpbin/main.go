@@ -14,31 +14,34 @@ import (
 	"time"
 
 	"github.com/autox-tekton/autox/test/apps/httpbin/app"
+	"github.com/autox-tekton/autox/test/apps/stall"
 )
 
 func main() {
 	fs := flag.NewFlagSet("httpbin", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (env HTTPBIN_ADDR)")
 	latency := fs.Duration("latency", 0, "added to every answer: a slower version of the app, for tests whose SLOs must not hold")
+	stallEvery := fs.Duration("stall-every", 0, "with -stall-for: stop answering for -stall-for at the start of every -stall-every (the fixed-rate benchmark's server)")
+	stallFor := fs.Duration("stall-for", 0, "how long each stall lasts (see -stall-every)")
 	fs.Parse(os.Args[1:])
 	if v := os.Getenv("HTTPBIN_ADDR"); v != "" && !isSet(fs, "addr") {
 		*addr = v
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, *addr, *latency); err != nil {
+	if err := serve(ctx, *addr, stall.New(*stallEvery, *stallFor).Handler(slower(app.New(), *latency))); err != nil {
 		fmt.Fprintln(os.Stderr, "httpbin:", err)
 		os.Exit(1)
 	}
 }
 
-func serve(ctx context.Context, addr string, latency time.Duration) error {
+func serve(ctx context.Context, addr string, h http.Handler) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           slower(app.New(), latency),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },

@@ -17,7 +17,10 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/autox-tekton/autox/test/apps/routeguide/app"
+	"github.com/autox-tekton/autox/test/apps/stall"
 	payloads "github.com/autox-tekton/autox/test/data/grpc"
 )
 
@@ -25,6 +28,8 @@ func main() {
 	fs := flag.NewFlagSet("routeguide", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:50051", "listen address (env ROUTEGUIDE_ADDR)")
 	filesAddr := fs.String("files-addr", "", "if set, serve the proto and the seed's payloads over HTTP there (env ROUTEGUIDE_FILES_ADDR)")
+	stallEvery := fs.Duration("stall-every", 0, "with -stall-for: hold every call for -stall-for at the start of every -stall-every (the fixed-rate benchmark's server)")
+	stallFor := fs.Duration("stall-for", 0, "how long each stall lasts (see -stall-every)")
 	fs.Parse(os.Args[1:])
 	fromEnv(fs, "addr", "ROUTEGUIDE_ADDR", addr)
 	fromEnv(fs, "files-addr", "ROUTEGUIDE_FILES_ADDR", filesAddr)
@@ -36,7 +41,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	if err := serve(ctx, *addr); err != nil {
+	if err := serve(ctx, *addr, stall.New(*stallEvery, *stallFor).ServerOptions()...); err != nil {
 		fmt.Fprintln(os.Stderr, "routeguide:", err)
 		os.Exit(1)
 	}
@@ -77,8 +82,8 @@ func serveFiles(ctx context.Context, addr string) error {
 	return nil
 }
 
-func serve(ctx context.Context, addr string) error {
-	s, err := app.New()
+func serve(ctx context.Context, addr string, opts ...grpc.ServerOption) error {
+	s, err := app.New(opts...)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,91 @@
+// Package stall makes the sample apps stop answering for a while at
+// regular intervals: a server that stalls For out of every Every, the
+// server the fixed-rate tests and benchmarks measure (a closed-loop load
+// generator stops sending while it stalls and hides the stall from its
+// percentiles; a fixed-rate one must not).
+package stall
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc"
+)
+
+// Stall is a schedule: from Start, the first For of every Every is a
+// stall. The zero value never stalls.
+type Stall struct {
+	Every, For time.Duration
+	Start      time.Time
+}
+
+// New starts a schedule now; every <= 0 or d <= 0 never stalls.
+func New(every, d time.Duration) Stall {
+	if every <= 0 || d <= 0 {
+		return Stall{}
+	}
+	return Stall{Every: every, For: min(d, every), Start: time.Now()}
+}
+
+// Remaining is how long the stall in progress at t still lasts, 0 when
+// none is.
+func (s Stall) Remaining(t time.Time) time.Duration {
+	if s.Every <= 0 || s.For <= 0 {
+		return 0
+	}
+	into := t.Sub(s.Start) % s.Every
+	if into < 0 || into >= s.For {
+		return 0
+	}
+	return s.For - into
+}
+
+// Wait blocks until no stall is in progress, or ctx is done.
+func (s Stall) Wait(ctx context.Context) error {
+	wait := s.Remaining(time.Now())
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Handler answers with h once no stall is in progress.
+func (s Stall) Handler(h http.Handler) http.Handler {
+	if s.Every <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Wait(r.Context()) == nil {
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// ServerOptions hold every call until no stall is in progress.
+func (s Stall) ServerOptions() []grpc.ServerOption {
+	if s.Every <= 0 {
+		return nil
+	}
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if err := s.Wait(ctx); err != nil {
+				return nil, err
+			}
+			return h(ctx, req)
+		}),
+		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			if err := s.Wait(ss.Context()); err != nil {
+				return err
+			}
+			return h(srv, ss)
+		}),
+	}
+}
