@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,7 @@ func (w *Work) Run(ctx context.Context) (*metrics.File, error) {
 			Describe: fmt.Sprintf("%s at %s, %s, concurrency %d, %d connections, %s", ep.Call, ep.Host, load.Amount(ep.Traffic, "calls"),
 				ep.Workers, ep.Connections, load.Rate(ep.Rate, "calls")),
 			SkipFirst: ep.SkipFirst,
+			Busy:      fmt.Sprintf("all %d workers were busy; raise %s.concurrency", ep.Workers, ep.Path),
 			Engine:    &engine{ep: ep, batch: batch},
 		})
 	}
@@ -107,7 +109,7 @@ func (e *engine) requester(abort context.Context, g *load.Gate, rec *load.Record
 	if err != nil {
 		return false, fmt.Errorf("ghz: %w", err)
 	}
-	record(rec, rep)
+	record(rec, rep, guard.dues)
 	return !guard.turnedAway.Load(), nil
 }
 
@@ -206,6 +208,10 @@ type guard struct {
 	gate       *load.Gate
 	max        uint64
 	turnedAway atomic.Bool
+	// dues (at a fixed rate) has each granted call's intended send time,
+	// in the order granted. ghz calls Pace from one goroutine; dues is
+	// read once Run has returned.
+	dues []time.Time
 
 	mu       sync.RWMutex
 	finished bool
@@ -221,9 +227,13 @@ func (g *guard) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
 	if hits >= g.max {
 		return 0, true
 	}
-	if !g.gate.Next() {
+	due, ok := g.gate.NextDue()
+	if !ok {
 		g.turnedAway.Store(true)
 		return 0, true
+	}
+	if !due.IsZero() {
+		g.dues = append(g.dues, due)
 	}
 	g.inFlight.Add(1)
 	return 0, false
@@ -298,10 +308,36 @@ func (t *workerTicker) Finish() {
 // record hands one Requester's calls to the recorder. Every call that
 // did not end OK is an error; calls that failed without reaching the
 // server (Unavailable) have no latency.
-func record(rec *load.Recorder, rep *runner.Report) {
+//
+// At a fixed rate, dues has the calls' intended send times in the order
+// granted, and each call waited from its due time to its start (its end,
+// ghz's Timestamp, less its latency). ghz hands the granted calls to its
+// workers in that order, so the k-th call to start is the k-th granted.
+// Two calls granted within microseconds may start in the other order;
+// exchanging their due times moves each percentile by at most the
+// difference of their ends.
+func record(rec *load.Recorder, rep *runner.Report, dues []time.Time) {
+	var waits []time.Duration
+	if len(dues) > 0 {
+		byStart := make([]int, len(rep.Details))
+		for i := range byStart {
+			byStart[i] = i
+		}
+		start := func(i int) time.Time { return rep.Details[i].Timestamp.Add(-rep.Details[i].Latency) }
+		slices.SortStableFunc(byStart, func(a, b int) int { return start(a).Compare(start(b)) })
+		waits = make([]time.Duration, len(rep.Details))
+		for k, i := range byStart {
+			if k < len(dues) {
+				waits[i] = load.Wait(dues[k], start(i))
+			}
+		}
+	}
 	rec.Record(func(add func(load.Result)) {
-		for _, d := range rep.Details {
+		for i, d := range rep.Details {
 			r := load.Result{Latency: d.Latency, Code: d.Status, NoLatency: d.Status == codes.Unavailable.String()}
+			if waits != nil {
+				r.Wait = waits[i]
+			}
 			if d.Status != codes.OK.String() {
 				r.Error = d.Error
 				if r.Error == "" {

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -35,6 +36,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	_ "unsafe" // go:linkname, for hey's clock origin
 
 	"github.com/rakyll/hey/requester"
 
@@ -63,9 +65,26 @@ const minBatchPerConn = 32
 // request asks for a connection (after the Gate): ConnLats (dial, DNS
 // included, 0 on a reused connection), ReqLats (writing the request),
 // DelayLats (waiting for the first byte) and ResLats (reading the body).
-const heyOutput = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},` +
+const heyOutput = heyFields + `}`
+
+const heyFields = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},` +
 	`"conn":{{ jsonify .ConnLats }},"req":{{ jsonify .ReqLats }},"delay":{{ jsonify .DelayLats }},"res":{{ jsonify .ResLats }},` +
-	`"statusCodes":{{ jsonify .StatusCodes }}}`
+	`"statusCodes":{{ jsonify .StatusCodes }}`
+
+// heyOutputRated adds the offsets, for pairing (see heyStart).
+const heyOutputRated = heyFields + `,"offsets":{{ jsonify .Offsets }}}`
+
+// heyStart is hey's clock origin: hey stamps each request with its offset
+// from it (now() in hey's requester, just before it calls RequestFunc).
+// It is not exported; hey v0.1.5 is pinned and its now() has not changed
+// since 2016, and a hey without it fails to build here, loudly. Read
+// through it, an offset is a time on this process's monotonic clock,
+// exactly: the one way to pair hey's responses with what the worker
+// knows of each request (the alternative, the order of the responses,
+// breaks at the first transport error, which hey lists apart).
+//
+//go:linkname heyStart github.com/rakyll/hey/requester.startTime
+var heyStart time.Time
 
 // heyReport is heyOutput decoded.
 type heyReport struct {
@@ -77,6 +96,9 @@ type heyReport struct {
 	Delay       []float64 `json:"delay"`
 	Res         []float64 `json:"res"`
 	StatusCodes []int     `json:"statusCodes"`
+	// Offsets (with heyOutputRated) is when each response's request
+	// started, seconds from heyStart.
+	Offsets []float64 `json:"offsets"`
 }
 
 // latency is response i's time from asking for a connection to the end of
@@ -118,6 +140,7 @@ func (w *Work) Run(ctx context.Context) (*metrics.File, error) {
 			Metrics: &metrics.Endpoint{Task: experiment.TaskHTTP, Name: ep.Name, Target: ep.Method + " " + ep.URL, Percentiles: ep.Percentiles},
 			Describe: fmt.Sprintf("%s %s, %s, %d connections, %s", ep.Method, ep.URL, load.Amount(ep.Traffic, "requests"),
 				load.Workers(ep.Traffic, ep.Workers), load.Rate(ep.Rate, "requests")),
+			Busy:   fmt.Sprintf("all %d connections were busy; raise %s.connections", load.Workers(ep.Traffic, ep.Workers), ep.Path),
 			Engine: e,
 		})
 	}
@@ -209,17 +232,27 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 		GotConn: func(info httptrace.GotConnInfo) { b.setConn(info.Conn) },
 	})
 	body := e.ep.Payload
+	rated := g.Rate() > 0
+	output := heyOutput
+	if rated {
+		output = heyOutputRated
+		b.sends = make([]send, 0, n)
+	}
 	work := &requester.Work{
 		Request:     e.base,
 		RequestBody: body,
 		N:           n,
 		C:           1,
 		Timeout:     int(e.ep.Timeout / time.Second),
-		Output:      heyOutput,
+		Output:      output,
 		Writer:      &b.out,
 	}
 	work.RequestFunc = func() *http.Request {
-		if !g.Next() {
+		due, ok := g.NextDue()
+		if rated && ok {
+			b.sends = append(b.sends, send{at: time.Now(), due: due})
+		}
+		if !ok {
 			b.turnedAway = true
 			work.Stop() // one Stop on a C=1 Work does not block
 			return e.base.Clone(notSent)
@@ -255,9 +288,52 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 		return false, fmt.Errorf("reading hey's report: %d, %d, %d, %d phases and %d status codes for one set of responses",
 			len(rep.Conn), len(rep.Req), len(rep.Delay), len(rep.Res), len(rep.StatusCodes))
 	}
-	e.record(rec, &rep)
+	var waits []time.Duration
+	if rated {
+		var err error
+		if waits, err = pair(&rep, b.sends); err != nil {
+			return false, err
+		}
+	}
+	e.record(rec, &rep, waits)
 	return !b.turnedAway, nil
 }
+
+// pair returns, for each response in rep and then for each request that
+// got none (errors), how long it waited after its due time to be sent.
+// Response j's request is the first one sent at or after its offset: hey
+// stamps the offset just before it asks for the request, and the worker
+// sends one request at a time.
+func pair(rep *heyReport, sends []send) ([]time.Duration, error) {
+	if len(rep.Offsets) != len(rep.Res) || len(rep.Res) > len(sends) {
+		return nil, fmt.Errorf("pairing hey's responses with their send times: %d offsets and %d responses for %d requests sent",
+			len(rep.Offsets), len(rep.Res), len(sends))
+	}
+	waits := make([]time.Duration, 0, len(sends))
+	paired := make([]bool, len(sends))
+	i := 0
+	for j, off := range rep.Offsets {
+		started := heyStart.Add(time.Duration(math.Round(off * float64(time.Second))))
+		for i < len(sends) && sends[i].at.Before(started) {
+			i++
+		}
+		if i == len(sends) {
+			return nil, fmt.Errorf("pairing hey's responses with their send times: response %d of %d started after the last request was sent", j+1, len(rep.Offsets))
+		}
+		waits = append(waits, load.Wait(sends[i].due, sends[i].at))
+		paired[i] = true
+		i++
+	}
+	for k, s := range sends {
+		if !paired[k] {
+			waits = append(waits, load.Wait(s.due, s.at))
+		}
+	}
+	return waits, nil
+}
+
+// send is when a request was sent, and when it was due.
+type send struct{ at, due time.Time }
 
 // batch is one hey Work's state.
 type batch struct {
@@ -266,6 +342,9 @@ type batch struct {
 	// belong to the Work's one worker goroutine.
 	sent       int
 	turnedAway bool
+	// sends (at a fixed rate) has every granted request's send and due
+	// times, in order.
+	sends []send
 	dialed     atomic.Bool
 	mu         sync.Mutex
 	conn       net.Conn
@@ -286,20 +365,30 @@ func (b *batch) getConn() net.Conn {
 // record hands one batch to the recorder: every response's latency and
 // status; errors are transport errors plus responses whose status falls
 // in the endpoint's error ranges. The request that was turned away is
-// not one.
-func (e *engine) record(rec *load.Recorder, rep *heyReport) {
+// not one. waits (at a fixed rate) has each response's wait, then the
+// errors' (which error waited how long does not matter: they have no
+// latency, and count only as late or not).
+func (e *engine) record(rec *load.Recorder, rep *heyReport, waits []time.Duration) {
 	notSent := ": " + errNotSent.Error()
+	wait := func(i int) time.Duration {
+		if i < len(waits) {
+			return waits[i]
+		}
+		return 0
+	}
 	rec.Record(func(add func(load.Result)) {
+		k := len(rep.Res)
 		for msg, c := range rep.ErrorDist {
 			if strings.HasSuffix(msg, notSent) {
 				continue
 			}
 			for range c {
-				add(load.Result{NoLatency: true, Error: msg})
+				add(load.Result{NoLatency: true, Error: msg, Wait: wait(k)})
+				k++
 			}
 		}
 		for i := range rep.Res {
-			r := load.Result{Latency: rep.latency(i)}
+			r := load.Result{Latency: rep.latency(i), Wait: wait(i)}
 			if i < len(rep.StatusCodes) {
 				r.Code, r.Error = e.status(rep.StatusCodes[i])
 			}

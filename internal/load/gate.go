@@ -36,30 +36,53 @@ func NewGate(tickets int64, rate float64) *Gate {
 // (from 0) is due k/rate after the start; a late caller does not wait,
 // and Stop ends every wait.
 func (g *Gate) Next() bool {
+	_, ok := g.NextDue()
+	return ok
+}
+
+// NextDue is Next that also says when the request was due: its intended
+// send time on the phase's schedule (the zero Time without a rate). A
+// caller that comes after that time (every connection was busy) sends at
+// once, late, and its latency counts from the due time. A caller that
+// came early waited here for the timer, which may fire up to about a
+// millisecond late; that lateness is the client's own, not a wait for a
+// connection, so its intended time is when the timer let it through.
+func (g *Gate) NextDue() (time.Time, bool) {
 	if g.stopped.Load() {
-		return false
+		return time.Time{}, false
 	}
 	k := g.taken.Add(1) - 1
 	if g.tickets > 0 && k >= g.tickets {
-		return false
+		return time.Time{}, false
 	}
+	var due time.Time
 	if g.rate > 0 {
-		due := g.start.Add(time.Duration(float64(k) / g.rate * float64(time.Second)))
+		due = g.start.Add(time.Duration(float64(k) / g.rate * float64(time.Second)))
 		if wait := time.Until(due); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
 			case <-g.done:
 				t.Stop()
-				return false
+				return time.Time{}, false
 			}
+			due = time.Now()
 		}
 	}
 	if g.stopped.Load() {
-		return false
+		return time.Time{}, false
 	}
 	g.granted.Add(1)
-	return true
+	return due, true
+}
+
+// Wait is how long after due a request sent at sent waited for its turn:
+// 0 without a due time (no rate) or when it was sent on time.
+func Wait(due, sent time.Time) time.Duration {
+	if due.IsZero() {
+		return 0
+	}
+	return max(0, sent.Sub(due))
 }
 
 // Open reports whether tickets may remain: not stopped, count not reached.

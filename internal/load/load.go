@@ -78,6 +78,10 @@ type Endpoint struct {
 	Describe string
 	// SkipFirst results of the measured load are left out of the metrics.
 	SkipFirst int64
+	// Busy names what was busy when requests of a fixed-rate load were
+	// sent late, and what to raise: "all 4 connections were busy; raise
+	// connections".
+	Busy string
 	// Engine sends the requests; Send is called once per phase (warmup,
 	// then the measured load).
 	Engine Engine
@@ -137,6 +141,10 @@ func (l Loop) Run(ctx context.Context, eps []Endpoint) (*metrics.File, error) {
 		m := ep.Metrics
 		p.rec.close(m)
 		m.DurationSeconds = p.took.Seconds()
+		m.Rate = ep.Rate
+		if m.LateCount > 0 || p.notSent > 0 {
+			log.Warn(l.late(prefix, ep, m, p.notSent))
+		}
 		f.Endpoints = append(f.Endpoints, m)
 		if p.stopped {
 			var why string
@@ -171,10 +179,27 @@ func (l Loop) stopped(ctx context.Context, log *slog.Logger, f *metrics.File, pr
 	return f, fmt.Errorf("%s: load stopped: %w", prefix, context.Cause(ctx))
 }
 
+// late says that a fixed-rate load could not keep its schedule: how many
+// requests went out late, why, and how many were never sent.
+func (l Loop) late(prefix string, ep Endpoint, m *metrics.Endpoint, notSent int64) string {
+	msg := fmt.Sprintf("%s: could not keep %s", prefix, Rate(ep.Rate, l.Unit))
+	if m.LateCount > 0 {
+		msg += fmt.Sprintf(": %d of %d %s were sent more than %s after their intended time (%s); their latency counts from the intended time",
+			m.LateCount, m.RequestCount, l.Unit, LateAfter, ep.Busy)
+	}
+	if notSent > 0 {
+		msg += fmt.Sprintf("; %d %s were never sent: the load stops %s after its duration", notSent, l.Unit, lateAllowance)
+	}
+	return msg
+}
+
 // phase is what one phase (warmup or measured load) recorded.
 type phase struct {
 	rec  *Recorder
 	took time.Duration
+	// notSent counts the requests of a fixed-rate load that its
+	// duration's end (plus lateAllowance) left unsent.
+	notSent int64
 	// stopped is true when ctx ended the phase before its end, at
 	// stoppedAt from its start.
 	stopped   bool
@@ -194,7 +219,7 @@ func (l Loop) phase(ctx context.Context, log *slog.Logger, ep Endpoint, label st
 		deadline = d
 	}
 	g := NewGate(tickets, ep.Rate)
-	p := &phase{rec: NewRecorder(skip)}
+	p := &phase{rec: NewRecorder(skip, ep.Rate > 0)}
 	// The abort context outlives ctx by Grace: requests are made with it,
 	// so a cancel does not cut them at once.
 	abortCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
@@ -232,6 +257,9 @@ func (l Loop) phase(ctx context.Context, log *slog.Logger, ep Endpoint, label st
 			return p, err
 		case <-deadlineC:
 			g.Stop()
+			if ep.Rate > 0 && !p.stopped {
+				p.notSent = tickets - g.Granted()
+			}
 		case <-ctxDone:
 			ctxDone = nil
 			p.stopped, p.stoppedAt = true, time.Since(start)
@@ -247,8 +275,12 @@ func (l Loop) phase(ctx context.Context, log *slog.Logger, ep Endpoint, label st
 			return p, nil
 		case <-tick.C:
 			ended := min(p.rec.ended.Load(), g.Granted())
-			log.Info(fmt.Sprintf("%s: %d%s %s done, %d %s so far, %.0fs", label, ended, of, l.Unit,
-				p.rec.failed.Load(), l.FailureNoun, time.Since(start).Seconds()))
+			late := ""
+			if n := p.rec.lateNow.Load(); n > 0 {
+				late = fmt.Sprintf(", %d sent late", n)
+			}
+			log.Info(fmt.Sprintf("%s: %d%s %s done, %d %s%s so far, %.0fs", label, ended, of, l.Unit,
+				p.rec.failed.Load(), l.FailureNoun, late, time.Since(start).Seconds()))
 		}
 	}
 }

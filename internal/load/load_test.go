@@ -91,7 +91,7 @@ func TestGateStopEndsAWait(t *testing.T) {
 }
 
 func TestRecorderSkipsFirstAndKeepsAll(t *testing.T) {
-	r := NewRecorder(2)
+	r := NewRecorder(2, false)
 	for range 3 {
 		r.Record(func(add func(Result)) {
 			add(Result{Latency: time.Millisecond, Code: "200"})

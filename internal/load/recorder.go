@@ -10,10 +10,20 @@ import (
 	"github.com/autox-tekton/autox/internal/metrics"
 )
 
+// LateAfter is how long after its intended send time a request of a
+// fixed-rate load may be sent before it counts as late.
+const LateAfter = metrics.LateAfter
+
 // Result is what one request (call) ended with.
 type Result struct {
-	// Latency is the time to the whole response; ignored with NoLatency.
+	// Latency is the service time: from sending the request to the end
+	// of its response; ignored with NoLatency.
 	Latency time.Duration
+	// Wait is, at a fixed rate, how long the request waited after its
+	// intended send time before it was sent (load.Wait); 0 in a closed
+	// loop. The response time, what the latency metrics report, is
+	// Wait + Latency.
+	Wait time.Duration
 	// NoLatency marks a request that got no response (transport error).
 	NoLatency bool
 	// Code is the HTTP status or the gRPC code name; "" for none.
@@ -23,9 +33,10 @@ type Result struct {
 }
 
 // Recorder gathers one phase's results: engines hand it whole batches, so
-// its lock is taken once per batch, not per request. Every latency goes
-// into one HDR histogram, however long the run; nothing is kept per
-// request. It also keeps running counts for progress lines.
+// its lock is taken once per batch, not per request. Every response time
+// goes into one HDR histogram, however long the run, and at a fixed rate
+// every service time into a second; nothing is kept per request. It also
+// keeps running counts for progress lines.
 type Recorder struct {
 	mu     sync.Mutex
 	closed bool
@@ -35,15 +46,23 @@ type Recorder struct {
 	errors      int64
 	errorMsgs   map[string]int64
 	statusCodes map[string]int64
+	late        int64
 	latency     *hdrhistogram.Histogram
+	// service is nil in a closed loop, where it would equal latency.
+	service *hdrhistogram.Histogram
 
-	ended, failed atomic.Int64
+	ended, failed, lateNow atomic.Int64
 }
 
 // NewRecorder returns an empty Recorder that leaves out the first skip
-// results it is given.
-func NewRecorder(skip int64) *Recorder {
-	return &Recorder{skip: skip, errorMsgs: map[string]int64{}, statusCodes: map[string]int64{}, latency: metrics.NewHistogram()}
+// results it is given; rated says the load has a fixed rate, so that
+// service times are kept apart from response times.
+func NewRecorder(skip int64, rated bool) *Recorder {
+	r := &Recorder{skip: skip, errorMsgs: map[string]int64{}, statusCodes: map[string]int64{}, latency: metrics.NewHistogram()}
+	if rated {
+		r.service = metrics.NewHistogram()
+	}
+	return r
 }
 
 // Record adds one batch: batch calls add once per result, in the order
@@ -64,6 +83,10 @@ func (r *Recorder) add(res Result) {
 		return
 	}
 	r.requests++
+	if res.Wait > LateAfter {
+		r.late++
+		r.lateNow.Add(1)
+	}
 	if res.Code != "" {
 		r.statusCodes[res.Code]++
 	}
@@ -72,7 +95,10 @@ func (r *Recorder) add(res Result) {
 		r.errorMsgs[res.Error]++
 	}
 	if !res.NoLatency {
-		metrics.RecordLatency(r.latency, res.Latency)
+		metrics.RecordLatency(r.latency, res.Wait+res.Latency)
+		if r.service != nil {
+			metrics.RecordLatency(r.service, res.Latency)
+		}
 	}
 }
 
@@ -89,4 +115,5 @@ func (r *Recorder) close(m *metrics.Endpoint) {
 	r.closed = true
 	m.RequestCount, m.ErrorCount = r.requests, r.errors
 	m.Errors, m.StatusCodes, m.Latency = r.errorMsgs, r.statusCodes, r.latency
+	m.ServiceTime, m.LateCount = r.service, r.late
 }

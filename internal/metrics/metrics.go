@@ -22,6 +22,11 @@ const (
 	sigFigs       = 3
 )
 
+// LateAfter is how long after its intended send time a request of a
+// fixed-rate load may be sent before it counts as late: later than that,
+// it waited for a connection (every one was busy), not for a timer.
+const LateAfter = 10 * time.Millisecond
+
 // NewHistogram returns an empty latency histogram in microseconds.
 func NewHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(lowestMicros, highestMicros, sigFigs)
@@ -54,11 +59,26 @@ type Endpoint struct {
 	Percentiles []float64 `json:"percentiles"`
 	// DurationSeconds is the wall time of the measured load, warmup excluded.
 	DurationSeconds float64 `json:"durationSeconds"`
-	// Latency holds every response's latency; calls that failed without a
-	// response (transport errors) are counted but have no latency.
+	// Rate is the total rate asked for, requests per second; 0 is a
+	// closed loop (as fast as the connections go).
+	Rate float64 `json:"rate,omitempty"`
+	// LateCount counts, at a fixed rate, the requests sent more than
+	// load.LateAfter after their intended send time: every connection
+	// was busy.
+	LateCount int64 `json:"lateCount,omitempty"`
+	// Latency holds every response's latency, the response time: at a
+	// fixed rate from the request's intended send time (so the time it
+	// waited for a connection is in it), in a closed loop from its send.
+	// Calls that failed without a response (transport errors) are counted
+	// but have no latency.
 	Latency *hdrhistogram.Histogram `json:"-"`
 	// LatencyEncoded is Latency in HdrHistogram's V2 compressed form, base64.
 	LatencyEncoded string `json:"latency"`
+	// ServiceTime holds, at a fixed rate, every response's time from its
+	// actual send; nil in a closed loop, where it equals Latency.
+	ServiceTime *hdrhistogram.Histogram `json:"-"`
+	// ServiceTimeEncoded is ServiceTime encoded as LatencyEncoded is.
+	ServiceTimeEncoded string `json:"serviceTime,omitempty"`
 	// Note explains something a reader should know (e.g. streams).
 	Note string `json:"note,omitempty"`
 }
@@ -107,32 +127,49 @@ func (e *Endpoint) Values() (values map[string]float64, info map[string]Info, un
 	} else {
 		unavailable[p+"error-rate"] = "no " + unit + " were sent"
 	}
-	lat := "latency" + e.sep()
+	rated := e.Rate > 0
+	if rated {
+		set("late-count", float64(e.LateCount), "", "number of "+unit+" sent more than "+LateAfter.String()+" after their intended time (every connection busy)")
+	}
+	from := "from each send"
+	if rated {
+		from = "from each intended send time at " + strconv.FormatFloat(e.Rate, 'g', -1, 64) + "/s"
+	}
+	e.times(p, "latency", "latencies ("+from+")", e.Latency, set, info, unavailable, unit)
+	if rated {
+		e.times(p, "service-time", "service times (from each actual send)", e.ServiceTime, set, info, unavailable, unit)
+	}
+	return values, info, unavailable
+}
+
+// times sets the mean, stddev, min, max and percentiles of h under
+// p+name (latency-p99, latency/p99), or says why they are unavailable.
+func (e *Endpoint) times(p, name, what string, h *hdrhistogram.Histogram, set func(string, float64, string, string),
+	info map[string]Info, unavailable map[string]string, unit string) {
+	lat := name + e.sep()
 	names := []string{lat + "mean", lat + "stddev", lat + "min", lat + "max"}
 	for _, q := range e.Percentiles {
 		names = append(names, lat+"p"+FormatPercentile(q))
 	}
-	if e.Latency == nil || e.Latency.TotalCount() == 0 {
+	if h == nil || h.TotalCount() == 0 {
 		why := "no " + unit + " got a response"
 		if e.RequestCount == 0 {
 			why = "no " + unit + " were sent"
 		}
 		for _, n := range names {
 			unavailable[p+n] = why
-			info[p+n] = Info{Units: "msec", Description: "latency: " + why}
+			info[p+n] = Info{Units: "msec", Description: name + ": " + why}
 		}
-		return values, info, unavailable
+		return
 	}
-	h := e.Latency
-	set(lat+"mean", h.Mean()/1000, "msec", "mean of observed latencies")
-	set(lat+"stddev", h.StdDev()/1000, "msec", "standard deviation of observed latencies")
-	set(lat+"min", float64(h.Min())/1000, "msec", "minimum of observed latencies")
-	set(lat+"max", float64(h.Max())/1000, "msec", "maximum of observed latencies")
+	set(lat+"mean", h.Mean()/1000, "msec", "mean of observed "+what)
+	set(lat+"stddev", h.StdDev()/1000, "msec", "standard deviation of observed "+what)
+	set(lat+"min", float64(h.Min())/1000, "msec", "minimum of observed "+what)
+	set(lat+"max", float64(h.Max())/1000, "msec", "maximum of observed "+what)
 	for _, q := range e.Percentiles {
 		set(lat+"p"+FormatPercentile(q), float64(h.ValueAtQuantile(q))/1000, "msec",
-			FormatPercentile(q)+"th percentile of observed latencies")
+			FormatPercentile(q)+"th percentile of observed "+what)
 	}
-	return values, info, unavailable
 }
 
 func noteSuffix(note string) string {
@@ -183,31 +220,55 @@ func (e *Endpoint) Buckets(n int) []Bucket {
 	return out
 }
 
-// encode fills LatencyEncoded from Latency.
+// encode fills LatencyEncoded and ServiceTimeEncoded from the histograms.
 func (e *Endpoint) encode() error {
 	h := e.Latency
 	if h == nil {
 		h = NewHistogram()
 	}
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
-	if err != nil {
+	var err error
+	if e.LatencyEncoded, err = encodeHDR(h); err != nil {
 		return fmt.Errorf("encoding latency histogram of %s: %w", e.Prefix(), err)
 	}
-	e.LatencyEncoded = base64.StdEncoding.EncodeToString(b)
+	e.ServiceTimeEncoded = ""
+	if e.ServiceTime != nil {
+		if e.ServiceTimeEncoded, err = encodeHDR(e.ServiceTime); err != nil {
+			return fmt.Errorf("encoding service time histogram of %s: %w", e.Prefix(), err)
+		}
+	}
 	return nil
 }
 
-// decode fills Latency from LatencyEncoded.
-func (e *Endpoint) decode() error {
-	b, err := base64.StdEncoding.DecodeString(e.LatencyEncoded)
+// encodeHDR writes h in HdrHistogram's V2 compressed form, base64.
+func encodeHDR(h *hdrhistogram.Histogram) (string, error) {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	if err != nil {
-		return fmt.Errorf("latency histogram of %s is not base64: %w", e.Prefix(), err)
+		return "", err
 	}
-	h, err := hdrhistogram.Decode(b)
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+// decode fills the histograms from their encoded forms.
+func (e *Endpoint) decode() error {
+	h, err := DecodeHDR(e.LatencyEncoded)
 	if err != nil {
 		return fmt.Errorf("latency histogram of %s: %w", e.Prefix(), err)
 	}
 	e.Latency = h
+	if e.ServiceTimeEncoded != "" {
+		if e.ServiceTime, err = DecodeHDR(e.ServiceTimeEncoded); err != nil {
+			return fmt.Errorf("service time histogram of %s: %w", e.Prefix(), err)
+		}
+	}
 	slices.Sort(e.Percentiles)
 	return nil
+}
+
+// DecodeHDR reads a histogram that encode wrote.
+func DecodeHDR(s string) (*hdrhistogram.Histogram, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not base64: %w", err)
+	}
+	return hdrhistogram.Decode(b)
 }

@@ -149,11 +149,22 @@ func (s *Server) begin(ctx context.Context, method string) error {
 	return nil
 }
 
-func (s *Server) getFeature(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+// getFeature decodes the call and runs it through the server's unary
+// interceptors, as generated handlers do.
+func (s *Server) getFeature(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
 	in := dynamicpb.NewMessage(s.point)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
+	if ic == nil {
+		return s.feature1(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + Service + "/GetFeature"}
+	return ic(ctx, in, info, func(ctx context.Context, req any) (any, error) { return s.feature1(ctx, req.(*dynamicpb.Message)) })
+}
+
+// feature1 answers GetFeature.
+func (s *Server) feature1(ctx context.Context, in *dynamicpb.Message) (any, error) {
 	if err := s.begin(ctx, "GetFeature"); err != nil {
 		return nil, err
 	}
