@@ -344,10 +344,10 @@ type batch struct {
 	turnedAway bool
 	// sends (at a fixed rate) has every granted request's send and due
 	// times, in order.
-	sends []send
-	dialed     atomic.Bool
-	mu         sync.Mutex
-	conn       net.Conn
+	sends  []send
+	dialed atomic.Bool
+	mu     sync.Mutex
+	conn   net.Conn
 }
 
 func (b *batch) setConn(c net.Conn) {

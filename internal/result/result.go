@@ -68,6 +68,13 @@ type Endpoint struct {
 	Histogram []metrics.Bucket `json:"histogram,omitempty"`
 	// Latency is the full HDR histogram (V2 compressed, base64), mergeable.
 	Latency string `json:"latency"`
+	// Rate is the total rate asked for; 0 is a closed loop. At a rate,
+	// Latency counts from each request's intended send time,
+	// ServiceTime from its actual send, and LateCount counts the
+	// requests sent late (every connection busy).
+	Rate        float64 `json:"rate,omitempty"`
+	LateCount   int64   `json:"lateCount,omitempty"`
+	ServiceTime string  `json:"serviceTime,omitempty"`
 }
 
 // HistogramBars is how many bars each endpoint's chart has.
@@ -145,6 +152,9 @@ func (r *Result) add(f *metrics.File) {
 			Note:            e.Note,
 			Histogram:       e.Buckets(HistogramBars),
 			Latency:         e.LatencyEncoded,
+			Rate:            e.Rate,
+			LateCount:       e.LateCount,
+			ServiceTime:     e.ServiceTimeEncoded,
 		})
 	}
 	sort.SliceStable(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].Prefix < r.Endpoints[j].Prefix })

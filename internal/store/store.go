@@ -6,7 +6,8 @@
 //
 // The ConfigMap holds result.json under the key DataKey. A ConfigMap holds
 // at most 1 MiB (MaxDataBytes); a bigger result is cut, largest and least
-// needed parts first: each endpoint's full HDR latency histogram, then
+// needed parts first: each endpoint's full HDR histograms (latency, and
+// at a fixed rate service time), then
 // its histogram bars, then its error messages. Metrics, SLO verdicts and
 // the experiment always stay. The annotation DroppedAnnotation names what
 // was cut.
@@ -184,7 +185,8 @@ func (t Target) configMap(data []byte, dropped []string) *corev1.ConfigMap {
 	}
 }
 
-// What Fit cuts, in order.
+// What Fit cuts, in order. DroppedLatency cuts serviceTime with latency:
+// both are HDR histograms.
 const (
 	DroppedLatency   = "endpoints[].latency"
 	DroppedHistogram = "endpoints[].histogram"
@@ -201,7 +203,7 @@ func Fit(r *result.Result, limit int) ([]byte, []string, error) {
 		name string
 		cut  func(*result.Endpoint)
 	}{
-		{DroppedLatency, func(e *result.Endpoint) { e.Latency = "" }},
+		{DroppedLatency, func(e *result.Endpoint) { e.Latency, e.ServiceTime = "", "" }},
 		{DroppedHistogram, func(e *result.Endpoint) { e.Histogram = nil }},
 		{DroppedErrors, func(e *result.Endpoint) { e.Errors = nil }},
 	}

@@ -89,3 +89,22 @@ func (s Stall) ServerOptions() []grpc.ServerOption {
 		}),
 	}
 }
+
+// Implied is the q-th quantile (0.99 for p99) of response times that the
+// stalls alone imply for a load at a fixed rate measured from each
+// request's intended send time, over a whole number of periods: a
+// fraction f = For/Every of the intended times fall in a stall, and a
+// request intended t into one waits For - t, so the slowest 1-q of all
+// requests are the earliest (1-q)/f of each stall's, and the quantile is
+// For x (1 - (1-q)/f). It is 0 when the stalls hold fewer than 1-q of the
+// requests (then the quantile is a normal response's).
+func (s Stall) Implied(q float64) time.Duration {
+	if s.Every <= 0 || s.For <= 0 {
+		return 0
+	}
+	f := float64(s.For) / float64(s.Every)
+	if 1-q >= f {
+		return 0
+	}
+	return time.Duration(float64(s.For) * (1 - (1-q)/f))
+}

@@ -51,3 +51,22 @@ func TestWaitEndsWithTheStall(t *testing.T) {
 		t.Error("Wait with a cancelled context during a stall returned nil")
 	}
 }
+
+func TestImplied(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    Stall
+		q    float64
+		want time.Duration
+	}{
+		{"the benchmark's server: 1s every 5s, p99", Stall{Every: 5 * time.Second, For: time.Second}, 0.99, 950 * time.Millisecond},
+		{"the unit tests' server: 200ms every 1s, p99", Stall{Every: time.Second, For: 200 * time.Millisecond}, 0.99, 190 * time.Millisecond},
+		{"p90 of the benchmark's server", Stall{Every: 5 * time.Second, For: time.Second}, 0.90, 500 * time.Millisecond},
+		{"stalls too rare for the p99", Stall{Every: 10 * time.Second, For: 50 * time.Millisecond}, 0.99, 0},
+		{"no stalls", Stall{}, 0.99, 0},
+	} {
+		if got := tc.s.Implied(tc.q); got.Round(time.Microsecond) != tc.want {
+			t.Errorf("%s: Implied(%g) = %s, want %s", tc.name, tc.q, got, tc.want)
+		}
+	}
+}
