@@ -15,8 +15,12 @@ type Gate struct {
 	// tickets is the phase's request count; 0 is unlimited.
 	tickets int64
 	// rate is total requests per second; 0 is unlimited.
-	rate  float64
-	start time.Time
+	rate float64
+	// start is when the schedule starts: the first ask for a ticket, so
+	// that an engine's setup (ghz dials and parses before its first call)
+	// does not make the first requests late.
+	start     time.Time
+	startOnce sync.Once
 
 	taken   atomic.Int64 // tickets asked for, denied ones included
 	granted atomic.Int64
@@ -26,9 +30,10 @@ type Gate struct {
 }
 
 // NewGate opens a gate for tickets requests (0: until Stop) at rate
-// requests per second in total (0: unlimited), starting now.
+// requests per second in total (0: unlimited), its schedule starting at
+// the first ask.
 func NewGate(tickets int64, rate float64) *Gate {
-	return &Gate{tickets: tickets, rate: rate, start: time.Now(), done: make(chan struct{})}
+	return &Gate{tickets: tickets, rate: rate, done: make(chan struct{})}
 }
 
 // Next blocks until the caller may send one request and reports true,
@@ -57,6 +62,7 @@ func (g *Gate) NextDue() (time.Time, bool) {
 	}
 	var due time.Time
 	if g.rate > 0 {
+		g.startOnce.Do(func() { g.start = time.Now() })
 		due = g.start.Add(time.Duration(float64(k) / g.rate * float64(time.Second)))
 		if wait := time.Until(due); wait > 0 {
 			t := time.NewTimer(wait)

@@ -231,8 +231,9 @@ func TestLoopStopsAndSaysWhat(t *testing.T) {
 				t.Errorf("endpoints (-want +got):\n%s", diff)
 			}
 			// The cancel comes 0.3s after Run starts; the phase may start
-			// a few ms later (the ballast, a busy machine), so its elapsed
-			// time can round down to 0.2s.
+			// later (the ballast's 64 MB, a busy machine: 0.2s was seen
+			// with four processes on two cores), so its elapsed time can
+			// round down to 0.2s or 0.1s.
 			got := stoppedAt.ReplaceAllString(f.Stopped, "after 0.3s")
 			want := tc.want
 			if n := len(f.Endpoints); n > 0 {
@@ -246,7 +247,7 @@ func TestLoopStopsAndSaysWhat(t *testing.T) {
 }
 
 // stoppedAt matches the elapsed time of a stop 0.3s after Run's start.
-var stoppedAt = regexp.MustCompile(`after 0\.[23]s`)
+var stoppedAt = regexp.MustCompile(`after 0\.[123]s`)
 
 type testWriter struct{ t *testing.T }
 

@@ -21,6 +21,58 @@ func endpoint(task, name string, latenciesMs ...int) *Endpoint {
 	return e
 }
 
+// rated makes e an endpoint loaded at 100/s: its service times are its
+// latencies less 5 ms, and 3 of its requests went out late.
+func rated(e *Endpoint) *Endpoint {
+	e.Rate, e.LateCount, e.ServiceTime = 100, 3, NewHistogram()
+	for _, b := range e.Latency.Distribution() {
+		for range b.Count {
+			RecordLatency(e.ServiceTime, time.Duration(b.From)*time.Microsecond-5*time.Millisecond)
+		}
+	}
+	return e
+}
+
+func TestFixedRateValuesAndFile(t *testing.T) {
+	e := rated(endpoint("http", "get", 10, 20))
+	values, info, _ := e.Values()
+	want := map[string]float64{"http-get/late-count": 3, "http-get/latency-min": 10, "http-get/service-time-min": 5, "http-get/latency-max": 20, "http-get/service-time-max": 15}
+	got := map[string]float64{}
+	for k := range want {
+		got[k] = values[k]
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 0.02)); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+	for k, d := range map[string]string{
+		"http-get/latency-p50":      "50th percentile of observed latencies (from each intended send time at 100/s)",
+		"http-get/service-time-p50": "50th percentile of observed service times (from each actual send)",
+	} {
+		if info[k].Description != d {
+			t.Errorf("%s: description %q, want %q", k, info[k].Description, d)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "http.json")
+	if err := Write(path, &File{Task: "http", Endpoints: []*Endpoint{e}}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := f.Endpoints[0]
+	if back.Rate != 100 || back.LateCount != 3 || back.ServiceTime == nil || back.ServiceTime.TotalCount() != 2 || back.ServiceTime.Min() != e.ServiceTime.Min() {
+		t.Errorf("read back rate %g, late %d, service times %v; want 100, 3, the two written", back.Rate, back.LateCount, back.ServiceTime)
+	}
+	closed := endpoint("http", "get", 10)
+	if err := Write(path, &File{Task: "http", Endpoints: []*Endpoint{closed}}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); strings.Contains(string(b), "serviceTime") || strings.Contains(string(b), "lateCount") {
+		t.Errorf("a closed loop's file has fixed-rate fields:\n%s", b)
+	}
+}
+
 func TestIter8Names(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -36,6 +88,12 @@ func TestIter8Names(t *testing.T) {
 		e:    endpoint("grpc", "", 10),
 		want: []string{"grpc/error-count", "grpc/error-rate", "grpc/latency/max", "grpc/latency/mean", "grpc/latency/min",
 			"grpc/latency/p50", "grpc/latency/p99.9", "grpc/latency/stddev", "grpc/request-count"},
+	}, {
+		name: "grpc at a fixed rate: service times and late sends too",
+		e:    rated(endpoint("grpc", "", 10)),
+		want: []string{"grpc/error-count", "grpc/error-rate", "grpc/late-count", "grpc/latency/max", "grpc/latency/mean", "grpc/latency/min",
+			"grpc/latency/p50", "grpc/latency/p99.9", "grpc/latency/stddev", "grpc/request-count",
+			"grpc/service-time/max", "grpc/service-time/mean", "grpc/service-time/min", "grpc/service-time/p50", "grpc/service-time/p99.9", "grpc/service-time/stddev"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			values, info, _ := tc.e.Values()

@@ -113,6 +113,9 @@ func makeChart(e result.Endpoint) chart {
 	if e.Task == "grpc" {
 		c.Summary = fmt.Sprintf("%d calls, %d errors, %.2f s", e.RequestCount, e.ErrorCount, e.DurationSeconds)
 	}
+	if fr := FixedRate(e); fr != "" {
+		c.Summary += " · " + fr
+	}
 	plotW, plotH := float64(chartW-padL-padR), float64(chartH-padT-padB)
 	c.AxisX0, c.AxisX1 = f(padL), f(chartW-padR)
 	c.AxisY0, c.AxisY = f(padT), f(chartH-padB)

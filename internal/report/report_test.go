@@ -259,3 +259,21 @@ func near(img image.Image, x, y int, c [3]uint8) bool {
 	d := func(a uint32, b uint8) int { v := int(a>>8) - int(b); return max(v, -v) }
 	return d(r, c[0]) <= 3 && d(g, c[1]) <= 3 && d(b, c[2]) <= 3
 }
+
+func TestFixedRateLine(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		e    result.Endpoint
+		want string
+	}{
+		{"closed loop", result.Endpoint{Task: "http", Prefix: "http"}, ""},
+		{"http at 200/s", result.Endpoint{Task: "http", Prefix: "http", Rate: 200, LateCount: 396},
+			"200 requests/s asked; latency counts from each intended send time, service-time from each actual send; 396 sent late (more than 10ms after their intended time)"},
+		{"grpc at 8.5/s", result.Endpoint{Task: "grpc", Prefix: "grpc", Rate: 8.5},
+			"8.5 calls/s asked; latency counts from each intended send time, service-time from each actual send; 0 sent late (more than 10ms after their intended time)"},
+	} {
+		if diff := cmp.Diff(tc.want, FixedRate(tc.e)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}

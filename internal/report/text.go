@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/result"
 	"github.com/autox-tekton/autox/internal/slo"
 )
@@ -64,6 +65,9 @@ func Text(w io.Writer, r *result.Result) error {
 		for _, e := range r.Endpoints {
 			if e.Note != "" {
 				fmt.Fprintf(&b, "  Note (%s): %s\n", e.Prefix, e.Note)
+			}
+			if fr := FixedRate(e); fr != "" {
+				fmt.Fprintf(&b, "  Fixed rate (%s): %s\n", e.Prefix, fr)
 			}
 		}
 		b.WriteString("\n")
@@ -176,4 +180,18 @@ func table(b *strings.Builder, rows [][]string) {
 		}
 		b.WriteString("  " + strings.Join(cells, " | ") + "\n")
 	}
+}
+
+// FixedRate says, for an endpoint loaded at a fixed rate, what its
+// latencies mean and how many requests went out late; "" in a closed loop.
+func FixedRate(e result.Endpoint) string {
+	if e.Rate <= 0 {
+		return ""
+	}
+	unit := "requests"
+	if e.Task == "grpc" {
+		unit = "calls"
+	}
+	return fmt.Sprintf("%s %s/s asked; latency counts from each intended send time, service-time from each actual send; %d sent late (more than %s after their intended time)",
+		strconv.FormatFloat(e.Rate, 'g', -1, 64), unit, e.LateCount, metrics.LateAfter)
 }
