@@ -92,7 +92,7 @@ func TestPairWithErrors(t *testing.T) {
 		{at: at(32*time.Millisecond + 100), due: at(32*time.Millisecond + 200)}, // response 3, early
 	}
 	rep := &heyReport{
-		Res:     make([]float64, 4),
+		Res: make([]float64, 4), StatusCodes: make([]int, 4), rated: true,
 		Offsets: []float64{off(0), off(3 * time.Millisecond), off(30 * time.Millisecond), off(32 * time.Millisecond)},
 	}
 	got, err := pair(rep, sends)
@@ -104,7 +104,7 @@ func TestPairWithErrors(t *testing.T) {
 		t.Errorf("waits (-want +got):\n%s", diff)
 	}
 	rep.Offsets = append(rep.Offsets, off(40*time.Millisecond))
-	rep.Res = append(rep.Res, 0)
+	rep.Res, rep.StatusCodes = append(rep.Res, 0), append(rep.StatusCodes, 200)
 	if _, err := pair(rep, sends); err == nil || !strings.Contains(err.Error(), "response 5 of 5 started after the last request was sent") {
 		t.Errorf("a response after the last send: error %v", err)
 	}

@@ -56,23 +56,25 @@ const DefaultBatch = 50_000
 const minBatchPerConn = 32
 
 // heyOutput selects from hey's report only fields that are never NaN (its
-// {{ jsonify . }} prints nothing when every request fails).
-//
-// A response's latency is not hey's Lats: hey starts that clock before it
-// calls RequestFunc, where the Gate makes a rated request wait for its
-// turn, so at 8 requests/s on 4 connections every latency would carry
-// 500 ms of pacing. It is the sum of hey's phases, which start when the
-// request asks for a connection (after the Gate): ConnLats (dial, DNS
-// included, 0 on a reused connection), ReqLats (writing the request),
-// DelayLats (waiting for the first byte) and ResLats (reading the body).
-const heyOutput = heyFields + `}`
+// {{ jsonify . }} prints nothing when every request fails), and only what
+// is needed: decoding them is most of what this adapter adds to hey's
+// own work. In a closed loop a response's latency is hey's Lats, from
+// just before it asks RequestFunc for the request (which never waits
+// there) to the end of the body, as the hey CLI reports it.
+const heyOutput = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},` +
+	`"lats":{{ jsonify .Lats }},"statusCodes":{{ jsonify .StatusCodes }}}`
 
-const heyFields = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},` +
+// heyOutputRated is heyOutput at a fixed rate. There the Gate makes a
+// request wait in RequestFunc for its turn, so Lats would carry the
+// pacing (at 8 requests/s on 4 connections, 500 ms each): the service
+// time is the sum of hey's phases, which start when the request asks for
+// a connection, after the Gate: ConnLats (dial, DNS included, 0 on a
+// reused connection), ReqLats (writing the request), DelayLats (waiting
+// for the first byte) and ResLats (reading the body). The offsets pair
+// each response with its send (see heyStart).
+const heyOutputRated = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},` +
 	`"conn":{{ jsonify .ConnLats }},"req":{{ jsonify .ReqLats }},"delay":{{ jsonify .DelayLats }},"res":{{ jsonify .ResLats }},` +
-	`"statusCodes":{{ jsonify .StatusCodes }}`
-
-// heyOutputRated adds the offsets, for pairing (see heyStart).
-const heyOutputRated = heyFields + `,"offsets":{{ jsonify .Offsets }}}`
+	`"statusCodes":{{ jsonify .StatusCodes }},"offsets":{{ jsonify .Offsets }}}`
 
 // heyStart is hey's clock origin: hey stamps each request with its offset
 // from it (now() in hey's requester, just before it calls RequestFunc).
@@ -86,11 +88,13 @@ const heyOutputRated = heyFields + `,"offsets":{{ jsonify .Offsets }}}`
 //go:linkname heyStart github.com/rakyll/hey/requester.startTime
 var heyStart time.Time
 
-// heyReport is heyOutput decoded.
+// heyReport is heyOutput or heyOutputRated decoded.
 type heyReport struct {
 	NumRes    int64            `json:"numRes"`
 	ErrorDist map[string]int64 `json:"errorDist"`
-	// Each response's phases, in seconds, responses only, in one order.
+	// Each response's latency (heyOutput), or its phases
+	// (heyOutputRated), in seconds, responses only, in one order.
+	Lats        []float64 `json:"lats"`
 	Conn        []float64 `json:"conn"`
 	Req         []float64 `json:"req"`
 	Delay       []float64 `json:"delay"`
@@ -99,13 +103,34 @@ type heyReport struct {
 	// Offsets (with heyOutputRated) is when each response's request
 	// started, seconds from heyStart.
 	Offsets []float64 `json:"offsets"`
+	// rated is true for heyOutputRated.
+	rated bool
 }
 
-// latency is response i's time from asking for a connection to the end of
-// its body.
+// latency is response i's service time.
 func (r *heyReport) latency(i int) time.Duration {
-	sec := r.Conn[i] + r.Req[i] + r.Delay[i] + r.Res[i]
+	sec := 0.0
+	if r.rated {
+		sec = r.Conn[i] + r.Req[i] + r.Delay[i] + r.Res[i]
+	} else {
+		sec = r.Lats[i]
+	}
 	return time.Duration(sec * float64(time.Second))
+}
+
+// check says whether every list has one entry per response.
+func (r *heyReport) check() error {
+	n := len(r.StatusCodes)
+	lens := []int{len(r.Lats)}
+	if r.rated {
+		lens = []int{len(r.Conn), len(r.Req), len(r.Delay), len(r.Res), len(r.Offsets)}
+	}
+	for _, l := range lens {
+		if l != n {
+			return fmt.Errorf("reading hey's report: lists of %v entries for %d status codes", lens, n)
+		}
+	}
+	return nil
 }
 
 // errNotSent is the cause of the request a worker hands hey when the Gate
@@ -280,13 +305,12 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 	if c := b.getConn(); c != nil {
 		c.Close()
 	}
-	var rep heyReport
+	rep := heyReport{rated: rated}
 	if err := json.Unmarshal(bytes.TrimSpace(b.out.Bytes()), &rep); err != nil {
 		return false, fmt.Errorf("reading hey's report: %w", err)
 	}
-	if n := len(rep.Res); len(rep.Conn) != n || len(rep.Req) != n || len(rep.Delay) != n || len(rep.StatusCodes) != n {
-		return false, fmt.Errorf("reading hey's report: %d, %d, %d, %d phases and %d status codes for one set of responses",
-			len(rep.Conn), len(rep.Req), len(rep.Delay), len(rep.Res), len(rep.StatusCodes))
+	if err := rep.check(); err != nil {
+		return false, err
 	}
 	var waits []time.Duration
 	if rated {
@@ -305,9 +329,8 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 // stamps the offset just before it asks for the request, and the worker
 // sends one request at a time.
 func pair(rep *heyReport, sends []send) ([]time.Duration, error) {
-	if len(rep.Offsets) != len(rep.Res) || len(rep.Res) > len(sends) {
-		return nil, fmt.Errorf("pairing hey's responses with their send times: %d offsets and %d responses for %d requests sent",
-			len(rep.Offsets), len(rep.Res), len(sends))
+	if len(rep.Offsets) > len(sends) {
+		return nil, fmt.Errorf("pairing hey's responses with their send times: %d responses for %d requests sent", len(rep.Offsets), len(sends))
 	}
 	waits := make([]time.Duration, 0, len(sends))
 	paired := make([]bool, len(sends))
@@ -377,7 +400,7 @@ func (e *engine) record(rec *load.Recorder, rep *heyReport, waits []time.Duratio
 		return 0
 	}
 	rec.Record(func(add func(load.Result)) {
-		k := len(rep.Res)
+		k := len(rep.StatusCodes)
 		for msg, c := range rep.ErrorDist {
 			if strings.HasSuffix(msg, notSent) {
 				continue
@@ -387,11 +410,9 @@ func (e *engine) record(rec *load.Recorder, rep *heyReport, waits []time.Duratio
 				k++
 			}
 		}
-		for i := range rep.Res {
+		for i, code := range rep.StatusCodes {
 			r := load.Result{Latency: rep.latency(i), Wait: wait(i)}
-			if i < len(rep.StatusCodes) {
-				r.Code, r.Error = e.status(rep.StatusCodes[i])
-			}
+			r.Code, r.Error = e.status(code)
 			add(r)
 		}
 	})
