@@ -78,8 +78,8 @@ const heyOutputRated = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .
 
 // heyStart is hey's clock origin: hey stamps each request with its offset
 // from it (now() in hey's requester, just before it calls RequestFunc).
-// It is not exported; hey v0.1.5 is pinned and its now() has not changed
-// since 2016, and a hey without it fails to build here, loudly. Read
+// It is not exported; hey is pinned at v0.1.5, and a hey without it fails
+// to build here, loudly. Read
 // through it, an offset is a time on this process's monotonic clock,
 // exactly: the one way to pair hey's responses with what the worker
 // knows of each request (the alternative, the order of the responses,
