@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -77,10 +78,21 @@ func TestRunSeedExperiment(t *testing.T) {
 	for _, want := range []string{
 		"  Experiment completed: true\n",
 		"  http-get/latency-mean (msec) <= 50         | true\n",
-		"  http-post/request-count                | 200.00\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+	// The test's qps (400/s) makes it a fixed-rate load: its service times
+	// and late sends are reported beside the latencies.
+	for _, want := range []string{
+		`(?m)^  http-post/request-count +\| 200\.00$`,
+		`(?m)^  http-post/service-time-p99 \(msec\) +\| [0-9.]+$`,
+		`(?m)^  http-post/late-count +\| 0\.00$`,
+		`(?m)^  Fixed rate \(http-post\): 400 requests/s asked; latency counts from each intended send time, service-time from each actual send; [0-9]+ sent late \(more than 10ms after their intended time\)$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(stdout) {
+			t.Errorf("report lacks a line matching %s:\n%s", want, stdout)
 		}
 	}
 	if strings.Contains(stdout, "::error::") {
