@@ -30,8 +30,11 @@ lint: ## gofmt and go vet
 # the seed's SLOs, and on 2 cores several packages under -race at once can
 # push a mean past them.
 # AUTOX_KO: the image test builds with ko (test/cluster/ko.sh installs it).
-unit: ## unit and loopback tests, with the race detector
+# test/fixedrate measures rates, which the race detector would slow: it
+# builds only without it, and runs apart.
+unit: ## unit and loopback tests, with the race detector; the fixed-rate checks without it
 	AUTOX_KO=$$(./test/cluster/ko.sh) AUTOX_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 -p 1 ./...
+	$(GO) test -count=1 -v ./test/fixedrate | grep -E '^(---|ok|FAIL|panic)|fixedrate_test.go:[0-9]+: (asked|the server)'; exit $${PIPESTATUS[0]}
 
 test: ## the README's test command: deps, lint, unit tests, the cluster's e2e tests, the cluster's selftest
 	@./test/timed.sh deps $(MAKE) --no-print-directory deps
