@@ -79,11 +79,11 @@ const heyOutputRated = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .
 // heyStart is hey's clock origin: hey stamps each request with its offset
 // from it (now() in hey's requester, just before it calls RequestFunc).
 // It is not exported; hey is pinned at v0.1.5, and a hey without it fails
-// to build here, loudly. Read
-// through it, an offset is a time on this process's monotonic clock,
-// exactly: the one way to pair hey's responses with what the worker
-// knows of each request (the alternative, the order of the responses,
-// breaks at the first transport error, which hey lists apart).
+// to build here, loudly. Read through it, an offset is a time on this
+// process's monotonic clock, exactly: the one way to pair hey's responses
+// with what the worker knows of each request (the alternative, the order
+// of the responses, breaks at the first transport error, which hey lists
+// apart).
 //
 //go:linkname heyStart github.com/rakyll/hey/requester.startTime
 var heyStart time.Time
