@@ -35,7 +35,7 @@ import (
 )
 
 // sections of the suite, in the order they run.
-var sections = []string{"throughput", "fixed-rate", "rate", "memory", "interceptor", "e2e"}
+var sections = []string{"throughput", "fixed-rate", "rate", "memory", "allocs", "interceptor", "e2e"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -97,7 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	add("throughput", func() []Row { return append(s.httpThroughput(ctx), s.grpcThroughput(ctx)...) })
 	add("fixed-rate", func() []Row { return []Row{s.httpFixedRate(ctx), s.grpcFixedRate(ctx)} })
 	add("rate", func() []Row { return s.rates(ctx) })
-	add("memory", func() []Row { return s.memory(ctx) })
+	add("memory", func() []Row { return []Row{s.memory(ctx)} })
+	add("allocs", func() []Row { return []Row{s.allocations(ctx)} })
 	add("interceptor", func() []Row { return s.interceptor(ctx) })
 	add("e2e", func() []Row { return []Row{s.labelLatency()} })
 	if ctx.Err() != nil {
