@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	add("fixed-rate", func() []Row { return []Row{s.httpFixedRate(ctx), s.grpcFixedRate(ctx)} })
 	add("rate", func() []Row { return s.rates(ctx) })
 	add("memory", func() []Row { return []Row{s.memory(ctx)} })
-	add("allocs", func() []Row { return []Row{s.allocations(ctx)} })
+	add("allocs", func() []Row { return []Row{s.allocations(ctx), s.grpcAllocations(ctx)} })
 	add("interceptor", func() []Row { return s.interceptor(ctx) })
 	add("e2e", func() []Row { return []Row{s.labelLatency()} })
 	if ctx.Err() != nil {

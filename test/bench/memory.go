@@ -5,14 +5,18 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"time"
 
+	"github.com/bojand/ghz/runner"
 	"github.com/rakyll/hey/requester"
 
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/grpcload"
 	"github.com/autox-tekton/autox/internal/httpload"
+	routeguide "github.com/autox-tekton/autox/test/apps/routeguide/app"
 )
 
 // Memory rows: the peak RSS of a load step that records 1M requests, and
@@ -144,4 +148,71 @@ func mallocs() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.Mallocs
+}
+
+// grpcAllocations is the allocations row of gRPC: grpcload.Work against
+// ghz's runner.Run, on one routeguide, counted as allocs counts them.
+func (s *suite) grpcAllocations(ctx context.Context) Row {
+	name := fmt.Sprintf("grpc allocations/call, -n %d -c %d", allocRequests, memConnections)
+	srv, err := startServer(ctx, s.serverCore, s.path("routeguide"), "-addr", "127.0.0.1:0")
+	if err != nil {
+		return failed(name, memGoal, err)
+	}
+	defer s.stopServer(srv)
+	dir, clean, err := workDir()
+	if err != nil {
+		return failed(name, memGoal, err)
+	}
+	defer clean()
+	ours := func(n int) (float64, error) {
+		spec, err := grpcSpec(srv.addr, fmt.Sprintf("  total: %d\n  concurrency: %d\n", n, memConnections))(dir)
+		if err != nil {
+			return 0, err
+		}
+		e, err := experiment.Parse([]byte(spec), "bench")
+		if err != nil {
+			return 0, err
+		}
+		eps, err := grpcload.Prepare(ctx, &http.Client{}, e.GRPCEndpoints())
+		if err != nil {
+			return 0, err
+		}
+		w := &grpcload.Work{Endpoints: eps}
+		before := mallocs()
+		f, err := w.Run(ctx)
+		after := mallocs()
+		if err != nil {
+			return 0, fmt.Errorf("grpcload.Work: %w", err)
+		}
+		ep := f.Endpoints[0]
+		if ep.ErrorCount > 0 || ep.RequestCount != int64(n) {
+			return 0, fmt.Errorf("grpcload.Work made %d calls with %d errors, want %d without", ep.RequestCount, ep.ErrorCount, n)
+		}
+		return float64(after-before) / float64(n), nil
+	}
+	proto := filepath.Join(dir, routeguide.ProtoName)
+	ghz := func(n int) (float64, error) {
+		before := mallocs()
+		rep, err := runner.Run(grpcCall, srv.addr, runner.WithProtoFile(proto, nil), runner.WithInsecure(true),
+			runner.WithDataFromJSON(grpcData), runner.WithTotalRequests(uint(n)), runner.WithConcurrency(uint(memConnections)))
+		after := mallocs()
+		if err != nil {
+			return 0, fmt.Errorf("ghz's runner.Run: %w", err)
+		}
+		if len(rep.ErrorDist) > 0 || rep.Count != uint64(n) {
+			return 0, fmt.Errorf("ghz's runner.Run made %d calls with errors %v, want %d without", rep.Count, rep.ErrorDist, n)
+		}
+		return float64(after-before) / float64(n), nil
+	}
+	var o, g float64
+	for _, n := range []int{1600, allocRequests} {
+		if o, err = ours(n); err != nil {
+			return failed(name, memGoal, err)
+		}
+		if g, err = ghz(n); err != nil {
+			return failed(name, memGoal, err)
+		}
+	}
+	return measured(name, Figure{"grpcload.Work", o, "allocs/call"}, Figure{"runner.Run", g, "allocs/call"}, memGoal,
+		fmt.Sprintf("runtime.MemStats.Mallocs over a whole run in the bench process (GOMAXPROCS %d), after a warmup of 1600 calls each; ours parses the proto (grpcload.Prepare) before the count, ghz inside runner.Run", runtime.GOMAXPROCS(0)))
 }
