@@ -496,3 +496,48 @@ func errText(err error) string {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+func TestServerAndClientProcesses(t *testing.T) {
+	ctx := t.Context()
+	srv, err := startServer(ctx, "0", "sh", "-c", "echo 'x listening on 127.0.0.1:12345'; exec sleep 60")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("127.0.0.1:12345", srv.addr); diff != "" {
+		t.Errorf("address (-want +got):\n%s", diff)
+	}
+	if err := srv.stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if srv.cmd.ProcessState == nil {
+		t.Error("the server was not waited for")
+	}
+
+	_, err = startServer(ctx, "0", "sh", "-c", "echo starting; exit 3")
+	if diff := cmp.Diff("sh -c echo starting; exit 3 exited before it listened:\nstarting\n", errText(err)); diff != "" {
+		t.Errorf("a server that exits at once (-want +got):\n%s", diff)
+	}
+
+	r, err := runClient(ctx, "1", time.Minute, "sh", "-c", "echo out; echo err >&2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"out\n", "err\n"}, []string{r.stdout, r.stderr}); diff != "" {
+		t.Errorf("client output (-want +got):\n%s", diff)
+	}
+	if r.peakRSS <= 0 {
+		t.Errorf("peak RSS %d, want more than 0", r.peakRSS)
+	}
+	_, err = runClient(ctx, "1", time.Minute, "sh", "-c", "echo no; exit 2")
+	if diff := cmp.Diff("sh -c echo no; exit 2: exit status 2\nno", errText(err)); diff != "" {
+		t.Errorf("a client that fails (-want +got):\n%s", diff)
+	}
+	start := time.Now()
+	_, err = runClient(ctx, "1", 200*time.Millisecond, "sh", "-c", "exec sleep 60")
+	if diff := cmp.Diff("sh -c exec sleep 60: signal: terminated (timeout 200ms)\n", errText(err)); diff != "" {
+		t.Errorf("a client past its timeout (-want +got):\n%s", diff)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the client past its timeout ended after %s", took)
+	}
+}

@@ -87,7 +87,12 @@ func (s *server) stop() error {
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	exited := make(chan error, 1)
-	go func() { exited <- s.cmd.Wait() }()
+	// Wait only once its stdout is read to the end (os/exec's rule for
+	// StdoutPipe); that end comes when the process exits.
+	go func() {
+		<-s.done
+		exited <- s.cmd.Wait()
+	}()
 	select {
 	case err := <-exited:
 		var ee *exec.ExitError
