@@ -362,7 +362,7 @@ func TestWriteTable(t *testing.T) {
 3  grpc vs ghz, -z 4s -c 16            -                         -                     -      >= 0.95     error
 4  label to PipelineRun, median (e2e)  -                         -                     -      <= 1.00     not measured
 
-[2] beside: hey p99 0.0122 s
+[2] beside: hey p99 0.0122 s, ratio 0.013
 [2] service time left out
 [3] ghz made 10 calls with errors
 [4] not measured in this run: make e2e prints it

@@ -150,7 +150,8 @@ func (r Report) WriteJSON(w io.Writer) error {
 }
 
 // WriteTable writes the rows as a table: row, ours, peer, ratio (ours /
-// peer), goal (of the ratio), verdict; then each row's notes by number.
+// peer), goal (of the ratio), verdict; then each row's notes by number,
+// figures beside a row with their ratio to its peer.
 func (r Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\trow\tours\tpeer\tratio\tgoal\tverdict")
@@ -162,7 +163,11 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, row.Name, row.Ours, row.Peer, ratio, row.Goal, row.Verdict)
 		for _, b := range row.Beside {
-			notes = append(notes, fmt.Sprintf("[%d] beside: %s", i+1, b.String()))
+			note := fmt.Sprintf("[%d] beside: %s", i+1, b.String())
+			if row.Peer != nil && row.Peer.Value != 0 && row.Peer.Unit == b.Unit {
+				note += fmt.Sprintf(", ratio %.3f", b.Value/row.Peer.Value)
+			}
+			notes = append(notes, note)
 		}
 		for _, n := range row.Notes {
 			notes = append(notes, fmt.Sprintf("[%d] %s", i+1, n))
