@@ -22,10 +22,12 @@ const (
 )
 
 // fixedRateGoal: ours within 10% of the stall-implied p99.
-var fixedRateGoal = Within(0.90, 1.10)
+func fixedRateGoal() Goal { return Within(0.90, 1.10) }
 
 // stallArgs make a sample app stall.
-var stallArgs = []string{"-addr", "127.0.0.1:0", "-stall-every", stallEvery.String(), "-stall-for", stallFor.String()}
+func stallArgs() []string {
+	return []string{"-addr", "127.0.0.1:0", "-stall-every", stallEvery.String(), "-stall-for", stallFor.String()}
+}
 
 func fixedRateName(task, unit string) string {
 	return fmt.Sprintf("%s p99 at %d %s/s -c %d, %s, stall %s/%s", task, fixedRate, unit, fixedWorkers, fixedDuration, stallFor, stallEvery)
@@ -44,11 +46,11 @@ func (s *suite) httpFixedRate(ctx context.Context) Row {
 	name := fixedRateName("http", "requests")
 	implied, err := stallImplied(stallEvery, stallFor, 99)
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
-	srv, err := startServer(ctx, s.serverCore, s.path("httpbin"), stallArgs...)
+	srv, err := startServer(ctx, s.serverCore, s.path("httpbin"), stallArgs()...)
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
 	defer s.stopServer(srv)
 	url := "http://" + srv.addr + "/get"
@@ -56,25 +58,25 @@ func (s *suite) httpFixedRate(ctx context.Context) Row {
 		return fmt.Sprintf("tasks: [http]\nhttp:\n  url: %s\n  duration: %s\n  connections: %d\n  qps: %d\n", url, fixedDuration, fixedWorkers, fixedRate), nil
 	})
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
 	ours, metric, err := p99(e)
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
 	r, err := runClient(ctx, s.clientCore, fixedDuration+time.Minute, s.path("hey"),
 		"-c", fmt.Sprint(fixedWorkers), "-q", fmt.Sprint(fixedRate/fixedWorkers), "-z", fixedDuration.String(), url)
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
 	h, err := parseHey(r.stdout)
 	if err == nil && h.P99 == 0 {
 		err = fmt.Errorf("hey printed no 99%% line:\n%s", tail(r.stdout, 20))
 	}
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
-	row := measured(name, Figure{"cmd/http", ours, "s"}, Figure{"stall-implied", implied.Seconds(), "s"}, fixedRateGoal,
+	row := measured(name, Figure{"cmd/http", ours, "s"}, Figure{"stall-implied", implied.Seconds(), "s"}, fixedRateGoal(),
 		fixedRateNotes("http", metric, e.RequestCount, e.DurationSeconds)...)
 	row.Beside = []Figure{{Label: fmt.Sprintf("hey -c %d -q %d p99", fixedWorkers, fixedRate/fixedWorkers), Value: h.P99.Seconds(), Unit: "s"}}
 	return row
@@ -86,30 +88,30 @@ func (s *suite) grpcFixedRate(ctx context.Context) Row {
 	name := fixedRateName("grpc", "calls")
 	implied, err := stallImplied(stallEvery, stallFor, 99)
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
-	srv, err := startServer(ctx, s.serverCore, s.path("routeguide"), stallArgs...)
+	srv, err := startServer(ctx, s.serverCore, s.path("routeguide"), stallArgs()...)
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
 	defer s.stopServer(srv)
 	e, _, err := s.ourStep(ctx, "grpc", fixedDuration+time.Minute,
 		grpcSpec(srv.addr, fmt.Sprintf("  duration: %s\n  concurrency: %d\n  rps: %d\n", fixedDuration, fixedWorkers, fixedRate)))
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
 	ours, metric, err := p99(e)
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
 	g, err := s.ghz(ctx, srv.addr, 0, "-c", fmt.Sprint(fixedWorkers), "--rps", fmt.Sprint(fixedRate), "-z", fixedDuration.String(), "--duration-stop", "wait")
 	if err == nil && g.P99 == 0 {
 		err = fmt.Errorf("ghz's report has no p99")
 	}
 	if err != nil {
-		return failed(name, fixedRateGoal, err)
+		return failed(name, fixedRateGoal(), err)
 	}
-	row := measured(name, Figure{"cmd/grpc", ours, "s"}, Figure{"stall-implied", implied.Seconds(), "s"}, fixedRateGoal,
+	row := measured(name, Figure{"cmd/grpc", ours, "s"}, Figure{"stall-implied", implied.Seconds(), "s"}, fixedRateGoal(),
 		fixedRateNotes("grpc", metric, e.RequestCount, e.DurationSeconds)...)
 	row.Beside = []Figure{{Label: fmt.Sprintf("ghz --rps %d -c %d p99", fixedRate, fixedWorkers), Value: g.P99.Seconds(), Unit: "s"}}
 	return row

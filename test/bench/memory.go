@@ -30,7 +30,7 @@ const (
 	allocRequests = 20_000
 )
 
-var memGoal = AtMost(1.0)
+func memGoal() Goal { return AtMost(1.0) }
 
 const mb = 1 << 20
 
@@ -46,12 +46,12 @@ func (s *suite) httpbinRow(ctx context.Context, name string, goal Goal, row func
 
 // memory is the peak-RSS row.
 func (s *suite) memory(ctx context.Context) Row {
-	return s.httpbinRow(ctx, fmt.Sprintf("http peak RSS, -n %d -c %d", memRequests, memConnections), memGoal, s.peakRSS)
+	return s.httpbinRow(ctx, fmt.Sprintf("http peak RSS, -n %d -c %d", memRequests, memConnections), memGoal(), s.peakRSS)
 }
 
 // allocations is the allocations row.
 func (s *suite) allocations(ctx context.Context) Row {
-	return s.httpbinRow(ctx, fmt.Sprintf("http allocations/request, -n %d -c %d", allocRequests, memConnections), memGoal, s.allocs)
+	return s.httpbinRow(ctx, fmt.Sprintf("http allocations/request, -n %d -c %d", allocRequests, memConnections), memGoal(), s.allocs)
 }
 
 // peakRSS runs bin/http and hey -n 1M, each its own process on the
@@ -64,23 +64,23 @@ func (s *suite) peakRSS(ctx context.Context, name, url string) Row {
 		err = fmt.Errorf("cmd/http sent %d requests, want %d", e.RequestCount, memRequests)
 	}
 	if err != nil {
-		return failed(name, memGoal, err)
+		return failed(name, memGoal(), err)
 	}
 	hey, err := runClient(ctx, s.clientCore, 10*time.Minute, s.path("hey"), "-n", strconv.Itoa(memRequests), "-c", strconv.Itoa(memConnections), url)
 	if err != nil {
-		return failed(name, memGoal, err)
+		return failed(name, memGoal(), err)
 	}
 	h, err := parseHey(hey.stdout)
 	if err == nil && h.Responses[200] != memRequests {
 		err = fmt.Errorf("hey got %d responses, want %d", h.Responses[200], memRequests)
 	}
 	if err != nil {
-		return failed(name, memGoal, err)
+		return failed(name, memGoal(), err)
 	}
 	if ours.peakRSS == 0 || hey.peakRSS == 0 {
-		return failed(name, memGoal, fmt.Errorf("no peak RSS from the kernel (cmd/http %d, hey %d bytes)", ours.peakRSS, hey.peakRSS))
+		return failed(name, memGoal(), fmt.Errorf("no peak RSS from the kernel (cmd/http %d, hey %d bytes)", ours.peakRSS, hey.peakRSS))
 	}
-	return measured(name, Figure{"cmd/http", float64(ours.peakRSS) / mb, "MB"}, Figure{"hey", float64(hey.peakRSS) / mb, "MB"}, memGoal,
+	return measured(name, Figure{"cmd/http", float64(ours.peakRSS) / mb, "MB"}, Figure{"hey", float64(hey.peakRSS) / mb, "MB"}, memGoal(),
 		fmt.Sprintf("ru_maxrss of each process (MB = 2^20 bytes); cmd/http sent %.0f requests/s, hey %.0f", float64(e.RequestCount)/e.DurationSeconds, h.RPS))
 }
 
@@ -134,13 +134,13 @@ func (s *suite) allocs(ctx context.Context, name, url string) Row {
 	var err error
 	for _, n := range []int{1600, allocRequests} {
 		if o, err = ours(n); err != nil {
-			return failed(name, memGoal, err)
+			return failed(name, memGoal(), err)
 		}
 		if h, err = hey(n); err != nil {
-			return failed(name, memGoal, err)
+			return failed(name, memGoal(), err)
 		}
 	}
-	return measured(name, Figure{"httpload.Work", o, "allocs/request"}, Figure{"requester.Work", h, "allocs/request"}, memGoal,
+	return measured(name, Figure{"httpload.Work", o, "allocs/request"}, Figure{"requester.Work", h, "allocs/request"}, memGoal(),
 		fmt.Sprintf("runtime.MemStats.Mallocs over a whole run in the bench process (GOMAXPROCS %d), after a warmup of 1600 requests each", runtime.GOMAXPROCS(0)))
 }
 
@@ -156,12 +156,12 @@ func (s *suite) grpcAllocations(ctx context.Context) Row {
 	name := fmt.Sprintf("grpc allocations/call, -n %d -c %d", allocRequests, memConnections)
 	srv, err := startServer(ctx, s.serverCore, s.path("routeguide"), "-addr", "127.0.0.1:0")
 	if err != nil {
-		return failed(name, memGoal, err)
+		return failed(name, memGoal(), err)
 	}
 	defer s.stopServer(srv)
 	dir, clean, err := workDir()
 	if err != nil {
-		return failed(name, memGoal, err)
+		return failed(name, memGoal(), err)
 	}
 	defer clean()
 	ours := func(n int) (float64, error) {
@@ -207,12 +207,12 @@ func (s *suite) grpcAllocations(ctx context.Context) Row {
 	var o, g float64
 	for _, n := range []int{1600, allocRequests} {
 		if o, err = ours(n); err != nil {
-			return failed(name, memGoal, err)
+			return failed(name, memGoal(), err)
 		}
 		if g, err = ghz(n); err != nil {
-			return failed(name, memGoal, err)
+			return failed(name, memGoal(), err)
 		}
 	}
-	return measured(name, Figure{"grpcload.Work", o, "allocs/call"}, Figure{"runner.Run", g, "allocs/call"}, memGoal,
+	return measured(name, Figure{"grpcload.Work", o, "allocs/call"}, Figure{"runner.Run", g, "allocs/call"}, memGoal(),
 		fmt.Sprintf("runtime.MemStats.Mallocs over a whole run in the bench process (GOMAXPROCS %d), after a warmup of 1600 calls each; ours parses the proto (grpcload.Prepare) before the count, ghz inside runner.Run", runtime.GOMAXPROCS(0)))
 }

@@ -21,7 +21,7 @@ import (
 // arrived: rate = (n-1) / (last - first), not a figure of ours.
 
 // rateGoal: within 1%.
-var rateGoal = Within(0.99, 1.01)
+func rateGoal() Goal { return Within(0.99, 1.01) }
 
 // rateCase is one rate and how long it runs.
 type rateCase struct {
@@ -29,7 +29,9 @@ type rateCase struct {
 	duration time.Duration
 }
 
-var rateCases = []rateCase{{10, 10 * time.Second}, {1000, 5 * time.Second}, {10000, 3 * time.Second}}
+func rateCases() []rateCase {
+	return []rateCase{{10, 10 * time.Second}, {1000, 5 * time.Second}, {10000, 3 * time.Second}}
+}
 
 // rateConnections send every rate case.
 const rateConnections = 16
@@ -118,7 +120,7 @@ func rateName(c rateCase) string {
 // rates measures each rate case on a fresh count-server.
 func (s *suite) rates(ctx context.Context) []Row {
 	var rows []Row
-	for _, c := range rateCases {
+	for _, c := range rateCases() {
 		rows = append(rows, s.rate(ctx, c))
 	}
 	return rows
@@ -128,25 +130,25 @@ func (s *suite) rate(ctx context.Context, c rateCase) Row {
 	name := rateName(c)
 	srv, err := startServer(ctx, s.serverCore, s.self, "count-server", "-addr", "127.0.0.1:0")
 	if err != nil {
-		return failed(name, rateGoal, err)
+		return failed(name, rateGoal(), err)
 	}
 	defer s.stopServer(srv)
 	e, _, err := s.ourStep(ctx, "http", c.duration+time.Minute, func(string) (string, error) {
 		return fmt.Sprintf("tasks: [http]\nhttp:\n  url: http://%s/get\n  duration: %s\n  connections: %d\n  qps: %d\n", srv.addr, c.duration, rateConnections, c.rate), nil
 	})
 	if err != nil {
-		return failed(name, rateGoal, err)
+		return failed(name, rateGoal(), err)
 	}
 	a, err := arrivals(ctx, srv.addr)
 	if err != nil {
-		return failed(name, rateGoal, err)
+		return failed(name, rateGoal(), err)
 	}
 	got, err := a.Rate()
 	if err != nil {
-		return failed(name, rateGoal, err)
+		return failed(name, rateGoal(), err)
 	}
 	span := time.Duration(a.LastUnixNano - a.FirstUnixNano)
-	return measured(name, Figure{"achieved", got, "requests/s"}, Figure{"asked", float64(c.rate), "requests/s"}, rateGoal,
+	return measured(name, Figure{"achieved", got, "requests/s"}, Figure{"asked", float64(c.rate), "requests/s"}, rateGoal(),
 		fmt.Sprintf("the server saw %d requests from first to last in %.3fs; cmd/http counted %d in %.3fs", a.Count, span.Seconds(), e.RequestCount, e.DurationSeconds))
 }
 
