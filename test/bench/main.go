@@ -12,9 +12,10 @@
 // at 200 requests/s on a server that stalls 1s every 5s over the p99 the
 // stall implies (hey's and ghz's beside it); rate accuracy at 10, 1000
 // and 10000 requests/s, counted at the server; peak RSS over 1M requests
-// and heap allocations per request, hey as the peer; the interceptor's
-// decisions/s and p99 over their goals; the label-to-PipelineRun latency
-// from the last e2e log, when there is one.
+// and heap allocations per request, hey as the peer (ghz's runner for
+// gRPC allocations); the interceptor's decisions/s and p99 over their
+// goals; the label-to-PipelineRun latency from the last e2e log, when
+// there is one.
 //
 // Exit status: 0 every row was measured (goals missed are "miss", not a
 // failure), 1 a row could not be measured, 2 bad flags.
