@@ -1,238 +1,150 @@
-// Command bench measures autox's load steps against their peers in the
-// same run: cmd/http against the hey CLI, and cmd/grpc against the ghz CLI,
-// each built from the same module version, on the same loopback server
-// with the same connections (concurrency), in both modes: a request count
-// (-n) and a duration (-z). Rounds alternate the tools so that drift hits
-// both; each row's figure is the median of the per-round ratios.
+// Command bench is autox's benchmark suite (make bench). Each row is a
+// ratio measured in this run: ours over a peer (hey, wrk, ghz), a formula
+// or a goal, with the goal of the ratio and pass or miss. Servers (the
+// sample apps, built by make build, and this program's count-server) run
+// as their own processes pinned to one core, load generators pinned to
+// the other (taskset -c). The table goes to stdout and the rows, as
+// JSON, to -json; progress goes to stderr.
+//
+// Rows: closed-loop throughput of cmd/http against the hey CLI (by count
+// and by duration) and wrk, and of cmd/grpc against the ghz CLI, tools
+// alternating over rounds, the median ratio; fixed-rate accuracy, our p99
+// at 200 requests/s on a server that stalls 1s every 5s over the p99 the
+// stall implies (hey's and ghz's beside it); rate accuracy at 10, 1000
+// and 10000 requests/s, counted at the server; peak RSS over 1M requests
+// and heap allocations per request, hey as the peer (ghz's runner for
+// gRPC allocations); the interceptor's decisions/s and p99 over their
+// goals; the label-to-PipelineRun latency from the last e2e log, when
+// there is one.
+//
+// Exit status: 0 every row was measured (goals missed are "miss", not a
+// failure), 1 a row could not be measured, 2 bad flags.
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
+	"io"
 	"os"
-	"os/exec"
+	"os/signal"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
+	"strings"
+	"syscall"
 	"time"
-
-	"github.com/autox-tekton/autox/internal/metrics"
-	"github.com/autox-tekton/autox/test/apps/httpbin/app"
-	routeguide "github.com/autox-tekton/autox/test/apps/routeguide/app"
 )
 
+// sections of the suite, in the order they run.
+func sections() []string {
+	return []string{"throughput", "fixed-rate", "rate", "memory", "allocs", "interceptor", "e2e"}
+}
+
 func main() {
-	bin := flag.String("bin", "bin", "folder with the http and hey binaries")
-	n := flag.Int("n", 20000, "requests (calls) per run")
-	z := flag.Duration("z", 4*time.Second, "duration of each run in duration mode")
-	c := flag.Int("c", 16, "connections (HTTP) and concurrency (gRPC)")
-	rounds := flag.Int("rounds", 5, "rounds; each runs both tools once")
-	flag.Parse()
-	var rows []string
-	for _, mode := range []mode{{n: *n}, {z: *z}} {
-		row, err := runHTTP(*bin, mode, *c, *rounds)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		rows = append(rows, row)
-		fmt.Println()
-	}
-	for _, mode := range []mode{{n: *n}, {z: *z}} {
-		row, err := runGRPC(*bin, mode, *c, *rounds)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		rows = append(rows, row)
-		fmt.Println()
-	}
-	fmt.Println("summary (median ratio of requests/s, ours / theirs; goal: about 1.0 by count, 0.95 or more by duration)")
-	for _, r := range rows {
-		fmt.Println("  " + r)
-	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-// mode is a request count (n) or a duration (z).
-type mode struct {
-	n int
-	z time.Duration
-}
-
-func (m mode) String() string {
-	if m.z > 0 {
-		return "-z " + m.z.String()
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "count-server" {
+		if err := countServer(ctx, args[1:], stdout); err != nil {
+			fmt.Fprintln(stderr, "bench count-server:", err)
+			return 1
+		}
+		return 0
 	}
-	return "-n " + strconv.Itoa(m.n)
-}
-
-// flag is the CLI flag for the mode (hey and ghz both take -n and -z).
-func (m mode) flag() []string {
-	if m.z > 0 {
-		return []string{"-z", m.z.String()}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	s := &suite{log: stderr}
+	fs.StringVar(&s.bin, "bin", "bin", "folder with http, grpc, hey, ghz, httpbin and routeguide (make build)")
+	jsonPath := fs.String("json", "bin/bench.json", "where to write the rows as JSON")
+	fs.IntVar(&s.n, "n", 20000, "requests (calls) per throughput run by count")
+	fs.DurationVar(&s.z, "z", 4*time.Second, "duration of each throughput run by duration")
+	fs.IntVar(&s.c, "c", 16, "connections (HTTP) and concurrency (gRPC) of the throughput runs")
+	fs.IntVar(&s.rounds, "rounds", 3, "throughput rounds; each runs both tools once")
+	fs.StringVar(&s.serverCore, "server-core", "0", "taskset -c list for the servers")
+	fs.StringVar(&s.clientCore, "client-core", "1", "taskset -c list for the load generators")
+	fs.StringVar(&s.goCmd, "go", "go", "go command that runs the interceptor's benchmark")
+	fs.StringVar(&s.e2eLog, "e2e-log", ".cluster/logs/e2e.log", "the last make e2e log, read for the label-to-PipelineRun latency")
+	only := fs.String("only", strings.Join(sections(), ","), "comma-separated sections to run: "+strings.Join(sections(), ", "))
+	if err := fs.Parse(args); err != nil {
+		return 2
 	}
-	return []string{"-n", strconv.Itoa(m.n)}
-}
-
-// roundsOf runs ours and theirs alternately, prints each ratio, and
-// returns the median.
-func roundsOf(n int, ourName, theirName string, ours, theirs func() (float64, error)) (float64, error) {
-	fmt.Printf("%-6s %16s %16s %8s\n", "round", ourName+" r/s", theirName+" r/s", "ratio")
-	var ratios []float64
-	for i := 1; i <= n; i++ {
-		first, second := ours, theirs
-		if i%2 == 0 {
-			first, second = theirs, ours
+	want := strings.Split(*only, ",")
+	for _, w := range want {
+		if !slices.Contains(sections(), w) {
+			fmt.Fprintf(stderr, "bench: -only: %q is not a section; write some of %s, comma-separated\n", w, strings.Join(sections(), ","))
+			return 2
 		}
-		a, err := first()
-		if err != nil {
-			return 0, err
-		}
-		b, err := second()
-		if err != nil {
-			return 0, err
-		}
-		o, t := a, b
-		if i%2 == 0 {
-			o, t = b, a
-		}
-		ratios = append(ratios, o/t)
-		fmt.Printf("%-6d %16.0f %16.0f %8.3f\n", i, o, t, o/t)
 	}
-	slices.Sort(ratios)
-	median := ratios[len(ratios)/2]
-	fmt.Printf("median ratio %s / %s: %.3f\n", ourName, theirName, median)
-	return median, nil
-}
-
-func runHTTP(bin string, m mode, c, rounds int) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if s.n < 1 || s.c < 1 || s.rounds < 1 || s.z < time.Second {
+		fmt.Fprintf(stderr, "bench: -n %d -c %d -rounds %d -z %s: want -n, -c and -rounds of at least 1 and -z of at least 1s\n", s.n, s.c, s.rounds, s.z)
+		return 2
+	}
+	self, err := os.Executable()
 	if err != nil {
-		return "", err
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
 	}
-	srv := &http.Server{Handler: app.New(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Shutdown(context.Background())
-	url := "http://" + ln.Addr().String() + "/get"
+	s.self = self
 
-	work, err := os.MkdirTemp("", "autox-bench-")
-	if err != nil {
-		return "", err
+	start := time.Now()
+	var rows []Row
+	add := func(section string, f func() []Row) {
+		if slices.Contains(want, section) && ctx.Err() == nil {
+			rows = append(rows, s.section(section, f)...)
+		}
 	}
-	defer os.RemoveAll(work)
-	exp := filepath.Join(work, "experiment.yaml")
-	amount := fmt.Sprintf("numRequests: %d", m.n)
-	if m.z > 0 {
-		amount = "duration: " + m.z.String()
-	}
-	spec := fmt.Sprintf("tasks: [http]\nhttp:\n  url: %s\n  %s\n  connections: %d\n  qps: unlimited\n", url, amount, c)
-	if err := os.WriteFile(exp, []byte(spec), 0o644); err != nil {
-		return "", err
+	add("throughput", func() []Row { return append(s.httpThroughput(ctx), s.grpcThroughput(ctx)...) })
+	add("fixed-rate", func() []Row { return []Row{s.httpFixedRate(ctx), s.grpcFixedRate(ctx)} })
+	add("rate", func() []Row { return s.rates(ctx) })
+	add("memory", func() []Row { return []Row{s.memory(ctx)} })
+	add("allocs", func() []Row { return []Row{s.allocations(ctx), s.grpcAllocations(ctx)} })
+	add("interceptor", func() []Row { return s.interceptor(ctx) })
+	add("e2e", func() []Row { return []Row{s.labelLatency()} })
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "bench: stopped:", context.Cause(ctx))
+		return 1
 	}
 
-	fmt.Printf("HTTP load, GET %s, hey %s on %d connections, %d rounds\n", url, m, c, rounds)
-	median, err := roundsOf(rounds, "cmd/http", "hey", func() (float64, error) { return ourRPS(bin, "http", exp, work) },
-		func() (float64, error) { return heyRPS(bin, url, m, c) })
-	return fmt.Sprintf("%-34s %.3f", fmt.Sprintf("http  cmd/http / hey %s -c %d", m, c), median), err
+	rep := NewReport(time.Now(), s.serverCore, s.clientCore, rows)
+	fmt.Fprintf(stdout, "\nautox benchmark suite, %s, %s: servers on core %s, load on core %s (taskset -c); ratio = ours / peer\n\n",
+		rep.Date, time.Since(start).Round(time.Second), s.serverCore, s.clientCore)
+	if err := rep.WriteTable(stdout); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	if err := writeJSON(*jsonPath, rep); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\nrows as JSON: %s\n", *jsonPath)
+	if rep.Failed() {
+		fmt.Fprintln(stderr, "bench: some rows could not be measured (verdict error); see their notes")
+		return 1
+	}
+	return 0
 }
 
-func runGRPC(bin string, m mode, c, rounds int) (string, error) {
-	s, host, err := routeguide.Start("127.0.0.1:0")
+// writeJSON writes the report to path through a temporary file, so a
+// reader never sees half of it.
+func writeJSON(path string, rep Report) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bench-*.json")
 	if err != nil {
-		return "", err
+		return err
 	}
-	defer s.GRPC.Stop()
-	work, err := os.MkdirTemp("", "autox-bench-")
-	if err != nil {
-		return "", err
+	defer os.Remove(tmp.Name())
+	if err := rep.WriteJSON(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	defer os.RemoveAll(work)
-	proto := filepath.Join(work, routeguide.ProtoName)
-	if err := os.WriteFile(proto, []byte(routeguide.Proto), 0o644); err != nil {
-		return "", err
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	const call, data = "routeguide.RouteGuide.GetFeature", `{"latitude": 407838351, "longitude": -746143763}`
-	exp := filepath.Join(work, "experiment.yaml")
-	amount := fmt.Sprintf("total: %d", m.n)
-	if m.z > 0 {
-		amount = "duration: " + m.z.String()
-	}
-	spec := fmt.Sprintf("tasks: [grpc]\ngrpc:\n  host: %s\n  call: %s\n  protoFile: %s\n  data: %s\n  %s\n  concurrency: %d\n", host, call, proto, data, amount, c)
-	if err := os.WriteFile(exp, []byte(spec), 0o644); err != nil {
-		return "", err
-	}
-	fmt.Printf("gRPC load, %s at %s, ghz %s, concurrency %d, 1 connection, %d rounds\n", call, host, m, c, rounds)
-	median, err := roundsOf(rounds, "cmd/grpc", "ghz", func() (float64, error) { return ourRPS(bin, "grpc", exp, work) },
-		func() (float64, error) { return ghzRPS(bin, host, proto, call, data, m, c) })
-	return fmt.Sprintf("%-34s %.3f", fmt.Sprintf("grpc  cmd/grpc / ghz %s -c %d", m, c), median), err
-}
-
-// ghzRPS runs the ghz CLI and reads rps from its JSON report. By duration,
-// calls in flight at the end finish (as ours do) rather than fail.
-func ghzRPS(bin, host, proto, call, data string, m mode, c int) (float64, error) {
-	args := append([]string{"--insecure", "--proto", proto, "--call", call, "-d", data, "-c", strconv.Itoa(c), "-O", "json"}, m.flag()...)
-	if m.z > 0 {
-		args = append(args, "--duration-stop", "wait")
-	}
-	cmd := exec.Command(filepath.Join(bin, "ghz"), append(args, host)...)
-	var out, errs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errs
-	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("ghz: %v\n%s", err, errs.String())
-	}
-	var rep struct {
-		Count     int            `json:"count"`
-		Rps       float64        `json:"rps"`
-		ErrorDist map[string]int `json:"errorDistribution"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		return 0, fmt.Errorf("ghz report: %v", err)
-	}
-	if len(rep.ErrorDist) > 0 || (m.z == 0 && rep.Count != m.n) {
-		return 0, fmt.Errorf("ghz made %d calls with errors %v", rep.Count, rep.ErrorDist)
-	}
-	return rep.Rps, nil
-}
-
-// ourRPS runs cmd/<task> and reads requests/s from its metrics file.
-func ourRPS(bin, task, exp, dir string) (float64, error) {
-	cmd := exec.Command(filepath.Join(bin, task), "-f", exp, "-dir", dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("cmd/%s: %v\n%s", task, err, out)
-	}
-	f, err := metrics.Read(metrics.PathFor(dir, task))
-	if err != nil {
-		return 0, err
-	}
-	e := f.Endpoints[0]
-	if e.ErrorCount > 0 {
-		return 0, fmt.Errorf("cmd/%s saw %d errors: %v", task, e.ErrorCount, e.Errors)
-	}
-	return float64(e.RequestCount) / e.DurationSeconds, nil
-}
-
-var heyRate = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-
-// heyRPS runs the hey CLI and reads its Requests/sec line.
-func heyRPS(bin, url string, m mode, c int) (float64, error) {
-	cmd := exec.Command(filepath.Join(bin, "hey"), append(append(m.flag(), "-c", strconv.Itoa(c)), url)...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("hey: %v\n%s", err, out.String())
-	}
-	rate := heyRate.FindSubmatch(out.Bytes())
-	if rate == nil {
-		return 0, fmt.Errorf("hey printed no Requests/sec:\n%s", out.String())
-	}
-	if bytes.Contains(out.Bytes(), []byte("Error distribution")) {
-		return 0, fmt.Errorf("hey saw errors:\n%s", out.String())
-	}
-	return strconv.ParseFloat(string(rate[1]), 64)
+	return os.Rename(tmp.Name(), path)
 }

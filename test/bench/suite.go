@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/autox-tekton/autox/internal/metrics"
+)
+
+// suite holds the settings of one run of the bench.
+type suite struct {
+	// bin holds http, grpc, hey, ghz, httpbin and routeguide (make build).
+	bin string
+	// self is this program, which also serves the rate rows' counting
+	// server (count-server).
+	self string
+	// serverCore and clientCore are taskset -c lists.
+	serverCore, clientCore string
+	// n, z and c are the throughput rows' request count, duration and
+	// connections (concurrency); rounds alternate the tools.
+	n      int
+	z      time.Duration
+	c      int
+	rounds int
+	// goCmd runs the interceptor's benchmark.
+	goCmd string
+	// e2eLog is the cluster's e2e log, read for the trigger latency.
+	e2eLog string
+	// log gets progress lines.
+	log io.Writer
+}
+
+func (s *suite) progress(format string, args ...any) {
+	fmt.Fprintf(s.log, "bench: "+format+"\n", args...)
+}
+
+func (s *suite) path(name string) string { return filepath.Join(s.bin, name) }
+
+// ourStep runs cmd/<task> (bin/<task>) on the client core with the
+// experiment spec(dir) writes, and returns its one endpoint's metrics.
+// Errors among the requests are an error of the measurement.
+func (s *suite) ourStep(ctx context.Context, task string, timeout time.Duration, spec func(dir string) (string, error)) (*metrics.Endpoint, ran, error) {
+	dir, clean, err := workDir()
+	if err != nil {
+		return nil, ran{}, err
+	}
+	defer clean()
+	text, err := spec(dir)
+	if err != nil {
+		return nil, ran{}, err
+	}
+	exp := filepath.Join(dir, "experiment.yaml")
+	if err := os.WriteFile(exp, []byte(text), 0o644); err != nil {
+		return nil, ran{}, err
+	}
+	r, err := runClient(ctx, s.clientCore, timeout, s.path(task), "-f", exp, "-dir", dir)
+	if err != nil {
+		return nil, r, err
+	}
+	f, err := metrics.Read(metrics.PathFor(dir, task))
+	if err != nil {
+		return nil, r, fmt.Errorf("cmd/%s: %w", task, err)
+	}
+	if len(f.Endpoints) != 1 {
+		return nil, r, fmt.Errorf("cmd/%s measured %d endpoints, want 1", task, len(f.Endpoints))
+	}
+	e := f.Endpoints[0]
+	if e.ErrorCount > 0 {
+		return nil, r, fmt.Errorf("cmd/%s saw %d errors: %v", task, e.ErrorCount, e.Errors)
+	}
+	if e.RequestCount == 0 || e.DurationSeconds <= 0 {
+		return nil, r, fmt.Errorf("cmd/%s measured %d requests in %gs", task, e.RequestCount, e.DurationSeconds)
+	}
+	return e, r, nil
+}
+
+// p99 is the endpoint's latency p99 by its Iter8 name, in seconds.
+func p99(e *metrics.Endpoint) (float64, string, error) {
+	name := e.Prefix() + "/latency-p99"
+	if e.Task == "grpc" {
+		name = e.Prefix() + "/latency/p99"
+	}
+	values, _, unavailable := e.Values()
+	v, ok := values[name]
+	if !ok {
+		return 0, name, fmt.Errorf("%s unavailable: %s", name, unavailable[name])
+	}
+	return v / 1000, name, nil
+}
+
+// alternate measures ours and theirs rounds times, swapping who goes
+// first each round so that drift hits both, and returns the row of the
+// round with the median ratio ours / theirs.
+func (s *suite) alternate(name, ourLabel, theirLabel, unit string, goal Goal, ours, theirs func() (float64, error)) Row {
+	type round struct{ o, t float64 }
+	var rs []round
+	var ratios []string
+	for i := range s.rounds {
+		first, second := ours, theirs
+		if i%2 == 1 {
+			first, second = theirs, ours
+		}
+		a, err := first()
+		if err != nil {
+			return failed(name, goal, err)
+		}
+		b, err := second()
+		if err != nil {
+			return failed(name, goal, err)
+		}
+		r := round{a, b}
+		if i%2 == 1 {
+			r = round{b, a}
+		}
+		rs = append(rs, r)
+		ratios = append(ratios, fmt.Sprintf("%.3f", r.o/r.t))
+		s.progress("  %s round %d: %s %.0f, %s %.0f %s, ratio %.3f", name, i+1, ourLabel, r.o, theirLabel, r.t, unit, r.o/r.t)
+	}
+	slices.SortFunc(rs, func(a, b round) int { return compare(a.o/a.t, b.o/b.t) })
+	m := rs[len(rs)/2]
+	return measured(name, Figure{ourLabel, m.o, unit}, Figure{theirLabel, m.t, unit}, goal,
+		fmt.Sprintf("the round with the median ratio of %d, alternating who goes first; each round's ratio: %s", s.rounds, strings.Join(ratios, " ")))
+}
+
+func compare(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// section runs one part of the suite and logs how long it took.
+func (s *suite) section(name string, f func() []Row) []Row {
+	start := time.Now()
+	s.progress("%s ...", name)
+	rows := f()
+	s.progress("%s: %s", name, time.Since(start).Round(100*time.Millisecond))
+	return rows
+}
+
+// failedAll marks every name as failed with err.
+func failedAll(err error, goal Goal, names ...string) []Row {
+	var rows []Row
+	for _, n := range names {
+		rows = append(rows, failed(n, goal, err))
+	}
+	return rows
+}
+
+func (s *suite) stopServer(srv *server) {
+	if err := srv.stop(); err != nil {
+		s.progress("%v", err)
+	}
+}
