@@ -114,9 +114,16 @@ answers() { curl -fs -o /dev/null --max-time 2 "$1"; }
 # the recorded one still runs and answers.
 open() {
   local url=http://127.0.0.1:$DASHBOARD_PORT/
-  if alive dashboard-port-forward && answers "$url"; then
-    echo "$url" >"$URL_FILE"
-    return 0
+  if alive dashboard-port-forward; then
+    if answers "$url"; then
+      echo "$url" >"$URL_FILE"
+      return 0
+    fi
+    # It lost its pod (a rollout): start another.
+    local p
+    p=$(recorded_pid dashboard-port-forward)
+    kill -TERM "${p%% *}" 2>/dev/null || true
+    sleep 1
   fi
   if (exec 3<>"/dev/tcp/127.0.0.1/$DASHBOARD_PORT") 2>/dev/null; then
     die "port $DASHBOARD_PORT is taken by another process ($(ss -ltnp "sport = :$DASHBOARD_PORT" 2>/dev/null | awk 'NR==2{print $NF}')); stop it and run again"
