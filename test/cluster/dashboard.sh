@@ -67,7 +67,11 @@ build() {
     say "Dashboard $DASHBOARD_VERSION: built, its image in the registry (cache $DIR)"
     return 0
   fi
-  local start=$SECONDS src=$DIR/src base
+  local start=$SECONDS src=$DIR/src base node
+  # Its vite 8 needs Node 20.19 or later (Debian bookworm's nodejs is 18).
+  node=$(node --version 2>/dev/null || true)
+  [[ $node =~ ^v(2[1-9]|[3-9][0-9])\.|^v20\.(19|[2-9][0-9])\. ]] && command -v npm >/dev/null ||
+    die "building the Dashboard needs Node.js 20.19 or later and npm (found: ${node:-no node}); install them, then run again"
   base=$(sed -n 's/^AUTOX_IMAGE_BASE=//p' "$IMAGES_ENV")
   [ -n "$base" ] || die "$IMAGES_ENV names no base image; run make cluster-up"
   rm -f "$DIR/.complete"
