@@ -105,10 +105,9 @@ func browser(t *testing.T) context.Context {
 // page opens the Dashboard at route (after #/) and waits until the
 // JavaScript expression ready is truthy; then it returns what the
 // expression read evaluates to.
-func page[T any](t *testing.T, ctx context.Context, base, route, what, ready, read string) T {
+func page[T any](ctx context.Context, t *testing.T, base, route, what, ready, read string) T {
 	t.Helper()
 	step(t, "open %s#/%s and wait for %s", base, route, what)
-	var zero T
 	// A fresh load, as a user opening the link: the Dashboard reads a
 	// run page's step and view from the URL when the page mounts only.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(base+"#/"+route)); err != nil {
@@ -118,9 +117,8 @@ func page[T any](t *testing.T, ctx context.Context, base, route, what, ready, re
 	defer cancel()
 	if _, err := chromedp.Run(wctx, chromedp.Poll[bool](ready, chromedp.WithPollingTimeout(90*time.Second))); err != nil {
 		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-		shoot(t, ctx, "dashboard-timeout.png")
+		shoot(ctx, t, "dashboard-timeout.png")
 		t.Fatalf("the Dashboard did not show %s at %s#/%s: %v\nthe page says:\n%s", what, base, route, err, body)
-		return zero
 	}
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](read))
 	if err != nil {
@@ -131,7 +129,7 @@ func page[T any](t *testing.T, ctx context.Context, base, route, what, ready, re
 
 // shoot writes a screenshot of the whole page (beyond the window) to
 // $AUTOX_E2E_OUT.
-func shoot(t *testing.T, ctx context.Context, name string) {
+func shoot(ctx context.Context, t *testing.T, name string) {
 	t.Helper()
 	dir := os.Getenv("AUTOX_E2E_OUT")
 	if dir == "" {
@@ -239,14 +237,14 @@ func TestDashboardShowsAutoxRuns(t *testing.T) {
 	// The list, filtered by the group: the URL the Dashboard's label filter
 	// makes of autox.dev/group:httpbin.
 	route := "namespaces/" + autoxNS + "/pipelineruns?labelSelector=" + url.QueryEscape("autox.dev/group="+dashboardGroup)
-	rows := page[map[string]string](t, ctx, base, route, "both runs in the list",
+	rows := page[map[string]string](ctx, t, base, route, "both runs in the list",
 		fmt.Sprintf(`document.querySelectorAll('tbody tr').length === 2 && [%q, %q].every(n => Array.from(document.querySelectorAll('tbody tr a')).some(a => a.textContent === n))`, passed.name, failed.name),
 		`Object.fromEntries(Array.from(document.querySelectorAll('tbody tr')).map(tr => [tr.querySelector('a').textContent, tr.querySelector('.tkn--status').dataset.reason + ': ' + tr.querySelector('.tkn--status').textContent]))`)
 	want := map[string]string{passed.name: "Succeeded: Succeeded", failed.name: "Failed: Failed"}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("the PipelineRuns list filtered by autox.dev/group=%s, name: status (-want +got):\n%s", dashboardGroup, diff)
 	}
-	shoot(t, ctx, "dashboard-pipelineruns.png")
+	shoot(ctx, t, "dashboard-pipelineruns.png")
 
 	// The steps' displayName in tasks/autox-experiment.
 	steps := []string{"Wait until the workload is ready", "Send the HTTP load (if tasks lists http)", "Send the gRPC load (if tasks lists grpc)", assess}
@@ -262,11 +260,11 @@ func TestDashboardShowsAutoxRuns(t *testing.T) {
 			r := tc.run
 			route := "namespaces/" + autoxNS + "/pipelineruns/" + r.name + "?pipelineTask=experiment&step=assess"
 			ready, read := stepLogJS(assess)
-			got := page[runPage](t, ctx, base, route, "the assess step's log", ready,
+			got := page[runPage](ctx, t, base, route, "the assess step's log", ready,
 				`({tasks: Array.from(document.querySelectorAll('.tkn--task')).map(e => e.querySelector('.tkn--task-title--name').textContent + ': ' + e.dataset.reason),
 				  steps: Array.from(document.querySelectorAll('.tkn--step-name')).map(e => e.textContent),
 				  log: `+read+`})`)
-			shoot(t, ctx, tc.shot)
+			shoot(ctx, t, tc.shot)
 			wantPage := runPage{
 				Tasks: []string{"Performance test of httpbin 1.0.0: " + tc.reason, "Notify: httpbin 1.0.0: Succeeded"},
 				Steps: steps,
@@ -289,12 +287,12 @@ func TestDashboardShowsAutoxRuns(t *testing.T) {
 			// The step the experiment does not list ended at once, and its
 			// log, one click away, says why.
 			ready, read = stepLogJS(steps[2])
-			grpc := page[[]logLine](t, ctx, base, "namespaces/"+autoxNS+"/pipelineruns/"+r.name+"?pipelineTask=experiment&step=grpc", "the grpc step's log", ready, read)
+			grpc := page[[]logLine](ctx, t, base, "namespaces/"+autoxNS+"/pipelineruns/"+r.name+"?pipelineTask=experiment&step=grpc", "the grpc step's log", ready, read)
 			if want := wantLog("grpc is not in the experiment's tasks [ready, http, assess]; nothing to do\n"); !cmp.Equal(want, grpc) {
 				t.Errorf("the grpc step's log in the Dashboard (-want +got):\n%s", cmp.Diff(want, grpc))
 			}
 
-			results := page[map[string]string](t, ctx, base, "namespaces/"+autoxNS+"/pipelineruns/"+r.name+"?pipelineTask=experiment&view=results",
+			results := page[map[string]string](ctx, t, base, "namespaces/"+autoxNS+"/pipelineruns/"+r.name+"?pipelineTask=experiment&view=results",
 				"the experiment's results", `document.querySelectorAll('.tkn--step-status table tbody tr').length >= 2`, taskTable)
 			want := taskRunResults(r.taskRun)
 			if diff := cmp.Diff(want, results); diff != "" {
@@ -329,7 +327,7 @@ func TestDashboardShowsAutoxRuns(t *testing.T) {
 			// v1.9.0 builds it from the failed container's name, exit code
 			// and reason only (pkg/pod/status.go getFailureMessage): the SLO
 			// is named by the summary result beside it, in the same tab.
-			status := page[string](t, ctx, base, "namespaces/"+autoxNS+"/pipelineruns/"+r.name+"?pipelineTask=experiment&view=status",
+			status := page[string](ctx, t, base, "namespaces/"+autoxNS+"/pipelineruns/"+r.name+"?pipelineTask=experiment&view=status",
 				"the experiment's status", `document.querySelector('.tkn--step-status')?.innerText.includes('conditions')`,
 				`document.querySelector('.tkn--step-status').innerText`)
 			_, _, msg := condition(r.taskRun)
