@@ -5,7 +5,7 @@ GO    ?= go
 BIN   := bin
 PROGRAMS := $(notdir $(wildcard cmd/*))
 
-.PHONY: help build deps test unit lint bench demo demo-local clean images release cluster-up cluster-down cluster-selftest e2e
+.PHONY: help build deps test unit lint bench demo demo-local clean images release cluster-up cluster-down cluster-selftest e2e dashboard
 # What `make release` resolves, in order: the namespace first, then what
 # lives in it. triggers/examples/ is not part of it.
 RELEASE_DIRS := triggers/namespace.yaml tasks pipelines $(filter-out triggers/namespace.yaml,$(wildcard triggers/*.yaml))
@@ -57,6 +57,9 @@ cluster-down: ## stop the cluster and remove what its record lists, and nothing 
 
 cluster-selftest: ## prove cluster-up/down touch only what the cluster made (leaves the cluster down)
 	@./test/cluster/selftest.sh
+
+dashboard: ## the Tekton Dashboard (read-only) on the test cluster (up if needed), built from its release source and cached; prints its loopback URL
+	@./test/cluster/up.sh && ./test/cluster/dashboard.sh
 
 e2e: ## bring the cluster up if it is not, run test/e2e against it, print a summary
 	@./test/e2e.sh

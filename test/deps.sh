@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh: install what builds and tests need on a fresh Debian machine:
-# the Go modules, ko, and Debian's chromium (the HTML report's screenshot test).
+# the Go modules, ko, and Debian's chromium (the HTML report's screenshot
+# test and the Dashboard's browser test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go mod download
@@ -14,4 +15,6 @@ if ! command -v chromium >/dev/null; then
     exit 1
   fi
 fi
-echo "deps: go modules, ko and chromium ($(chromium --version 2>/dev/null | head -1)) ready"
+# Node.js and npm build the Tekton Dashboard for the e2e tests
+# (test/cluster/dashboard.sh says which version it needs).
+echo "deps: go modules, ko and chromium ($(chromium --version 2>/dev/null | head -1)) ready; node $(node --version 2>/dev/null || echo missing), npm $(npm --version 2>/dev/null || echo missing)"

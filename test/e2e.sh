@@ -11,10 +11,22 @@ export KUBECONFIG=$KUBECONFIG_FILE
 # The images' references (pinned by digest), the registry's address and
 # tkn's path, as test/cluster/images.sh wrote them (test/e2e/images.go).
 export AUTOX_IMAGES_ENV=$IMAGES_ENV
+# The Tekton Dashboard (built once per version, then cached) and its
+# loopback URL, for the browser test. If it cannot be had, that test fails
+# saying so; the others run.
+dstart=$SECONDS
+if ./test/cluster/dashboard.sh; then
+  AUTOX_DASHBOARD_URL=$(cat "$RUN/dashboard.url")
+  export AUTOX_DASHBOARD_URL
+  echo "e2e: Tekton Dashboard ready in $((SECONDS - dstart))s at $AUTOX_DASHBOARD_URL"
+else
+  echo "e2e: the Tekton Dashboard could not be built or opened (above); TestDashboardShowsAutoxRuns will fail"
+fi
 echo "e2e: cluster ready in $((SECONDS - start))s; running go test -tags e2e ./test/e2e/"
 mkdir -p "$LOGS"
 log=$LOGS/e2e.log
-# Files the tests leave for people (the comparison report).
+# Files the tests leave for people (the comparison report, the Dashboard's
+# screenshots).
 export AUTOX_E2E_OUT=$LOGS
 # The bridge the pods reach this machine through (the notification test).
 export AUTOX_BRIDGE=$BRIDGE

@@ -23,20 +23,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 export KO_DOCKER_REPO="" KO_DEFAULTBASEIMAGE=""
 KO_FLAGS=(--insecure-registry --base-import-paths --sbom=none)
 
-# in_registry FILE: every $IMAGE_REGISTRY reference pinned by digest in
-# FILE is served by the registry.
-in_registry() {
-  local ref repo digest
-  for ref in $(grep -oE "$IMAGE_REGISTRY/[a-z0-9/._-]+@sha256:[0-9a-f]{64}" "$1" | sort -u); do
-    repo=${ref#"$IMAGE_REGISTRY"/}; digest=${repo#*@}; repo=${repo%@*}
-    curl -fsSI -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json' \
-      "http://$IMAGE_REGISTRY/v2/$repo/manifests/$digest" || return 1
-  done
-}
-
-# cached DIR: DIR holds a complete build whose images the registry serves.
-cached() { [ -f "$1/.complete" ] && in_registry "$1/images"; }
-
 # module_dir NAME GOMOD: a throwaway module $CACHE/NAME/src with GOMOD.
 module_dir() {
   local src=$CACHE/$1/src

@@ -41,6 +41,7 @@ TRIGGERS_VERSION=v0.34.0
 COREDNS_VERSION=v1.12.4
 KO_VERSION=v0.18.1
 TKN_VERSION=v0.42.0
+DASHBOARD_VERSION=v0.71.0
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CLUSTER=$(realpath -m "${AUTOX_CLUSTER_DIR:-$REPO/.cluster}")
@@ -56,6 +57,9 @@ TOOLS=$CACHE/tools
 # pulled from (containerd over plain HTTP). Its blobs and manifests are kept
 # on disk in the cache, so images pushed once survive cluster-down.
 IMAGE_REGISTRY=127.0.0.1:10290
+# Where make dashboard's port-forward serves the Tekton Dashboard (its own
+# port; the loopback tests use 18080 and such).
+DASHBOARD_PORT=9097
 REGISTRY_DATA=$CACHE/registry
 # What the tests read: NAME=ref@digest per image of ours, tkn's path, the
 # registry's address (written by images.sh at each up).
@@ -155,3 +159,17 @@ daemon_cgroup() {
     echo "/sys/fs/cgroup/pids/$CGROUP_NAME/daemons"
   fi
 }
+
+# in_registry FILE: every $IMAGE_REGISTRY reference pinned by digest in
+# FILE is served by the registry.
+in_registry() {
+  local ref repo digest
+  for ref in $(grep -oE "$IMAGE_REGISTRY/[a-z0-9/._-]+@sha256:[0-9a-f]{64}" "$1" | sort -u); do
+    repo=${ref#"$IMAGE_REGISTRY"/}; digest=${repo#*@}; repo=${repo%@*}
+    curl -fsSI -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json' \
+      "http://$IMAGE_REGISTRY/v2/$repo/manifests/$digest" || return 1
+  done
+}
+
+# cached DIR: DIR holds a complete build whose images the registry serves.
+cached() { [ -f "$1/.complete" ] && in_registry "$1/images"; }
