@@ -290,7 +290,11 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 		if b.sent == 1 || b.dialed.Swap(false) {
 			ctx = withConn
 		}
-		r := e.base.Clone(ctx)
+		// A shallow copy: every request shares the base's URL and
+		// headers, which neither net/http's Client (no Jar, no redirect
+		// rewriting of this request) nor its Transport writes; a deep
+		// Clone cost 4 more allocations per request than hey's own copy.
+		r := e.base.WithContext(ctx)
 		if len(body) > 0 {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
