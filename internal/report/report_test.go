@@ -80,10 +80,13 @@ Whether or not service level objectives (SLOs) are satisfied:
 Load sent:
 **********
 
-  Endpoint  | Target                        | Requests | Errors | Duration (sec) | Rate (per sec)
-  --------  | ------                        | -------- | ------ | -------------- | --------------
-  http-dead | GET http://127.0.0.1:1/get    | 3        | 3      | 0.50           | 6.00
-  http-get  | GET http://127.0.0.1:8080/get | 4        | 0      | 2.00           | 2.00
+  Endpoint  | Requests | Errors | Duration (sec) | Rate (per sec)
+  --------  | -------- | ------ | -------------- | --------------
+  http-dead | 3        | 3      | 0.50           | 6.00
+  http-get  | 4        | 0      | 2.00           | 2.00
+
+  Target (http-dead): GET http://127.0.0.1:1/get
+  Target (http-get): GET http://127.0.0.1:8080/get
 
 Errors:
 *******

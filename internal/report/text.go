@@ -53,16 +53,20 @@ func Text(w io.Writer, r *result.Result) error {
 
 	if len(r.Endpoints) > 0 {
 		section(&b, "Load sent")
-		rows := [][]string{{"Endpoint", "Target", "Requests", "Errors", "Duration (sec)", "Rate (per sec)"}, {"--------", "------", "--------", "------", "--------------", "--------------"}}
+		// The targets are listed under the table, not in it: a URL made
+		// the table wider than the Tekton Dashboard's log pane.
+		rows := [][]string{{"Endpoint", "Requests", "Errors", "Duration (sec)", "Rate (per sec)"}, {"--------", "--------", "------", "--------------", "--------------"}}
 		for _, e := range r.Endpoints {
 			rate := "-"
 			if e.DurationSeconds > 0 {
 				rate = fmt.Sprintf("%.2f", float64(e.RequestCount)/e.DurationSeconds)
 			}
-			rows = append(rows, []string{e.Prefix, e.Target, strconv.FormatInt(e.RequestCount, 10), strconv.FormatInt(e.ErrorCount, 10), fmt.Sprintf("%.2f", e.DurationSeconds), rate})
+			rows = append(rows, []string{e.Prefix, strconv.FormatInt(e.RequestCount, 10), strconv.FormatInt(e.ErrorCount, 10), fmt.Sprintf("%.2f", e.DurationSeconds), rate})
 		}
 		table(&b, rows)
+		b.WriteString("\n")
 		for _, e := range r.Endpoints {
+			fmt.Fprintf(&b, "  Target (%s): %s\n", e.Prefix, e.Target)
 			if e.Note != "" {
 				fmt.Fprintf(&b, "  Note (%s): %s\n", e.Prefix, e.Note)
 			}
