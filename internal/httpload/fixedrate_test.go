@@ -71,7 +71,7 @@ http:
 	if e.LateCount < 100 || e.LateCount > 200 {
 		t.Errorf("late-count %d, want about 150 (the requests due while every connection waited on a stall)", e.LateCount)
 	}
-	want := "could not keep 200 requests/s in total: " + itoa(int(e.LateCount)) + " of 800 requests were sent more than " + load.LateAfter.String() + " after their intended time (all 4 connections were busy; raise http.connections); their latency counts from the intended time"
+	want := "http: " + itoa(int(e.LateCount)) + " of 800 requests went out more than " + load.LateAfter.String() + " late: all 4 connections were busy; raise http.connections"
 	if !strings.Contains(logs.String(), want) {
 		t.Errorf("the log lacks %q", want)
 	}

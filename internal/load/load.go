@@ -142,8 +142,8 @@ func (l Loop) Run(ctx context.Context, eps []Endpoint) (*metrics.File, error) {
 		p.rec.close(m)
 		m.DurationSeconds = p.took.Seconds()
 		m.Rate = ep.Rate
-		if m.LateCount > 0 || p.notSent > 0 {
-			log.Warn(l.late(prefix, ep, m, p.notSent))
+		for _, line := range l.late(prefix, ep, m, p.notSent) {
+			log.Warn(line)
 		}
 		f.Endpoints = append(f.Endpoints, m)
 		if p.stopped {
@@ -180,17 +180,19 @@ func (l Loop) stopped(ctx context.Context, log *slog.Logger, f *metrics.File, pr
 }
 
 // late says that a fixed-rate load could not keep its schedule: how many
-// requests went out late, why, and how many were never sent.
-func (l Loop) late(prefix string, ep Endpoint, m *metrics.Endpoint, notSent int64) string {
-	msg := fmt.Sprintf("%s: could not keep %s", prefix, Rate(ep.Rate, l.Unit))
+// requests went out late and why, and how many were never sent; one
+// short line each (the Tekton Dashboard's log pane does not wrap).
+func (l Loop) late(prefix string, ep Endpoint, m *metrics.Endpoint, notSent int64) []string {
+	var lines []string
 	if m.LateCount > 0 {
-		msg += fmt.Sprintf(": %d of %d %s were sent more than %s after their intended time (%s); their latency counts from the intended time",
-			m.LateCount, m.RequestCount, l.Unit, LateAfter, ep.Busy)
+		lines = append(lines, fmt.Sprintf("%s: %d of %d %s went out more than %s late: %s",
+			prefix, m.LateCount, m.RequestCount, l.Unit, LateAfter, ep.Busy))
 	}
 	if notSent > 0 {
-		msg += fmt.Sprintf("; %d %s were never sent: the load stops %s after its duration", notSent, l.Unit, lateAllowance)
+		lines = append(lines, fmt.Sprintf("%s: %d %s were never sent: a load at a rate stops %s after its duration",
+			prefix, notSent, l.Unit, lateAllowance))
 	}
-	return msg
+	return lines
 }
 
 // phase is what one phase (warmup or measured load) recorded.

@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -254,4 +255,57 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))
 	return len(b), nil
+}
+
+// slow sends on one worker, each request taking d, and records its wait
+// after its due time as the engines do.
+type slow struct{ d time.Duration }
+
+func (s slow) Send(abort context.Context, g *Gate, rec *Recorder) error {
+	for {
+		due, ok := g.NextDue()
+		if !ok {
+			return nil
+		}
+		sent := time.Now()
+		select {
+		case <-time.After(s.d):
+		case <-abort.Done():
+			return nil
+		}
+		rec.Ended(1)
+		rec.Record(func(add func(Result)) { add(Result{Latency: time.Since(sent), Wait: Wait(due, sent)}) })
+	}
+}
+
+// TestLoopSaysWhenItCannotKeepTheRate: 100 requests/s for 0.5s on one
+// worker whose requests take 50 ms. The worker keeps up with 20/s: its
+// requests go out later and later, each latency counts from its due time,
+// and the load stops 1s after its duration with the rest unsent. The log
+// says both, and the metrics count the late ones.
+func TestLoopSaysWhenItCannotKeepTheRate(t *testing.T) {
+	var logs strings.Builder
+	ep := endpoint("a", experiment.Traffic{Duration: 500 * time.Millisecond, Rate: 100, Workers: 1}, slow{50 * time.Millisecond})
+	ep.Busy = "all 1 connections were busy; raise http.connections"
+	f, err := Loop{Task: "http", Unit: "requests", Log: slog.New(slog.NewTextHandler(&logs, nil))}.Run(context.Background(), []Endpoint{ep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.Endpoints[0]
+	// About 1.5s / 50ms = 30 sent of the 50 due; all but the first late.
+	if e.RequestCount < 20 || e.RequestCount > 32 || e.LateCount != e.RequestCount-1 {
+		t.Errorf("%d sent, %d late; want about 30 sent, all but the first late", e.RequestCount, e.LateCount)
+	}
+	if e.Rate != 100 || e.ServiceTime == nil || e.ServiceTime.Max() > 100_000 || e.Latency.Max() < 900_000 {
+		t.Errorf("rate %g, service time max %v µs, latency max %d µs; want 100, about 50 ms, about 1 s (the last request's wait)",
+			e.Rate, e.ServiceTime.Max(), e.Latency.Max())
+	}
+	for _, want := range []string{
+		fmt.Sprintf("http-a: %d of %d requests went out more than 10ms late: all 1 connections were busy; raise http.connections", e.LateCount, e.RequestCount),
+		fmt.Sprintf("http-a: %d requests were never sent: a load at a rate stops 1s after its duration", 50-e.RequestCount),
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs.String())
+		}
+	}
 }

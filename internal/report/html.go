@@ -114,7 +114,7 @@ func makeChart(e result.Endpoint) chart {
 		c.Summary = fmt.Sprintf("%d calls, %d errors, %.2f s", e.RequestCount, e.ErrorCount, e.DurationSeconds)
 	}
 	if fr := FixedRate(e); fr != "" {
-		c.Summary += " · " + fr
+		c.Summary += " · " + fr + " · " + FixedRateMeaning
 	}
 	plotW, plotH := float64(chartW-padL-padR), float64(chartH-padT-padB)
 	c.AxisX0, c.AxisX1 = f(padL), f(chartW-padR)

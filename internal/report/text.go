@@ -74,6 +74,9 @@ func Text(w io.Writer, r *result.Result) error {
 				fmt.Fprintf(&b, "  Fixed rate (%s): %s\n", e.Prefix, fr)
 			}
 		}
+		if slices.ContainsFunc(r.Endpoints, func(e result.Endpoint) bool { return e.Rate > 0 }) {
+			b.WriteString("  " + FixedRateMeaning + "\n")
+		}
 		b.WriteString("\n")
 	}
 
@@ -186,8 +189,8 @@ func table(b *strings.Builder, rows [][]string) {
 	}
 }
 
-// FixedRate says, for an endpoint loaded at a fixed rate, what its
-// latencies mean and how many requests went out late; "" in a closed loop.
+// FixedRate says, for an endpoint loaded at a fixed rate, the rate asked
+// and how many requests went out late; "" in a closed loop.
 func FixedRate(e result.Endpoint) string {
 	if e.Rate <= 0 {
 		return ""
@@ -196,6 +199,8 @@ func FixedRate(e result.Endpoint) string {
 	if e.Task == "grpc" {
 		unit = "calls"
 	}
-	return fmt.Sprintf("%s %s/s asked; latency counts from each intended send time, service-time from each actual send; %d sent late (more than %s after their intended time)",
-		strconv.FormatFloat(e.Rate, 'g', -1, 64), unit, e.LateCount, metrics.LateAfter)
+	return fmt.Sprintf("%s %s/s asked; %d sent more than %s late", strconv.FormatFloat(e.Rate, 'g', -1, 64), unit, e.LateCount, metrics.LateAfter)
 }
+
+// FixedRateMeaning says what latency and service-time mean at a rate.
+const FixedRateMeaning = "At a fixed rate, latency counts from each intended send time, service-time from each send."
