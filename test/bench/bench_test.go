@@ -541,3 +541,14 @@ func TestServerAndClientProcesses(t *testing.T) {
 		t.Errorf("the client past its timeout ended after %s", took)
 	}
 }
+
+func TestVerdicts(t *testing.T) {
+	ours, peer := Figure{"cmd/http", 15000, "requests/s"}, Figure{"wrk", 25000, "requests/s"}
+	var got []string
+	for _, g := range []Goal{AtLeast(0.95), AtLeast(0.5), {}} {
+		got = append(got, measured("http vs wrk", ours, peer, g).Verdict)
+	}
+	if diff := cmp.Diff([]string{Miss, Pass, Info}, got); diff != "" {
+		t.Errorf("verdicts of 0.6 against >= 0.95, >= 0.5 and no goal (-want +got):\n%s", diff)
+	}
+}

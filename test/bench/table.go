@@ -16,6 +16,8 @@ const (
 	Pass = "pass"
 	// Miss: measured, outside the goal (not a failure of the bench).
 	Miss = "miss"
+	// Info: a row without a goal, shown for reference.
+	Info = "info"
 	// NotMeasured: this run cannot measure it (the e2e latency without a
 	// cluster log); not a failure of the bench either.
 	NotMeasured = "not measured"
@@ -102,7 +104,10 @@ type Row struct {
 func measured(name string, ours, peer Figure, goal Goal, notes ...string) Row {
 	r := ours.Value / peer.Value
 	v := Miss
-	if goal.Met(r) {
+	switch {
+	case goal.Min == nil && goal.Max == nil:
+		v = Info
+	case goal.Met(r):
 		v = Pass
 	}
 	return Row{Name: name, Ours: &ours, Peer: &peer, Ratio: &r, Goal: goal, Verdict: v, Notes: notes}
