@@ -3,7 +3,7 @@
 # running test cluster, read-only, installed as its users install it, and a
 # loopback URL to open it.
 #
-#   build    from its release source (../shared/vendor, or
+#   build    from its release source (see tarball below, or
 #            $AUTOX_DASHBOARD_TARBALL): `npm ci` (node_modules cached by
 #            the sha256 of package-lock.json), `npx vite build` (writes
 #            cmd/dashboard/kodata), then the Dashboard's own
@@ -26,7 +26,25 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 DASHBOARD_NS=tekton-pipelines
 DIR=$CACHE/dashboard-$DASHBOARD_VERSION
-TARBALL=${AUTOX_DASHBOARD_TARBALL:-$REPO/../shared/vendor/tektoncd-dashboard-$DASHBOARD_VERSION.tar.gz}
+# The source, by its release's sha256: $AUTOX_DASHBOARD_TARBALL, or the
+# shared vendor folder beside this checkout, beside the checkout it was
+# cloned from (a CI clone elsewhere), or this workplace's (/work/shared).
+TARBALL_NAME=tektoncd-dashboard-$DASHBOARD_VERSION.tar.gz
+TARBALL_SHA256=a16037f21659f06e5096b1ef49178a8859b700c5aa22208800e9c8e150ff5ffb
+tarball() {
+  local origin c
+  origin=$(git -C "$REPO" config --get remote.origin.url 2>/dev/null || true)
+  for c in ${AUTOX_DASHBOARD_TARBALL:-} "$REPO/../shared/vendor/$TARBALL_NAME" \
+    ${origin:+"$origin/../shared/vendor/$TARBALL_NAME"} "/work/shared/vendor/$TARBALL_NAME"; do
+    [ -f "$c" ] || continue
+    if [ "$(sha256sum <"$c" | cut -d' ' -f1)" != "$TARBALL_SHA256" ]; then
+      die "$c is not the Dashboard $DASHBOARD_VERSION's release source (sha256 $TARBALL_SHA256)"
+    fi
+    echo "$c"
+    return
+  done
+  die "the Dashboard's source $TARBALL_NAME is not in \$AUTOX_DASHBOARD_TARBALL, $REPO/../shared/vendor${origin:+, $origin/../shared/vendor} or /work/shared/vendor; set AUTOX_DASHBOARD_TARBALL to it"
+}
 URL_FILE=$RUN/dashboard.url
 # No telemetry: IBM's Carbon components (a dependency) start a process on
 # npm ci that sends usage data off this machine unless told not to.
@@ -76,7 +94,7 @@ build() {
   [ -n "$base" ] || die "$IMAGES_ENV names no base image; run make cluster-up"
   rm -f "$DIR/.complete"
   if [ ! -f "$DIR/.unpacked" ]; then
-    [ -f "$TARBALL" ] || die "the Dashboard's source $TARBALL is missing; set AUTOX_DASHBOARD_TARBALL to tektoncd-dashboard-$DASHBOARD_VERSION.tar.gz"
+    TARBALL=$(tarball)
     rm -rf "$src" && mkdir -p "$src"
     tar -xzf "$TARBALL" -C "$src" --strip-components 1
     touch "$DIR/.unpacked"
