@@ -2,7 +2,6 @@ package grpcload
 
 import (
 	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,20 +21,15 @@ import (
 // see only the calls in flight when a stall began.
 func TestFixedRateSeesTheStall(t *testing.T) {
 	s := stall.New(time.Second, 200*time.Millisecond)
-	rg, err := app.New(s.ServerOptions()...)
+	rg, host, err := app.Start("127.0.0.1:0", s.ServerOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go rg.GRPC.Serve(ln)
 	t.Cleanup(rg.GRPC.Stop)
 	eps, err := prepare(t, `
 tasks: [grpc]
 grpc:
-  host: `+ln.Addr().String()+`
+  host: `+host+`
   call: routeguide.RouteGuide.GetFeature
   data: {latitude: 407838351, longitude: -746143763}
   rps: 200

@@ -11,7 +11,6 @@ package fixedrate
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -110,23 +109,18 @@ http:
 
 func TestGRPCRate(t *testing.T) {
 	a := &arrivals{}
-	rg, err := app.New(grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	rg, host, err := app.Start("127.0.0.1:0", grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		a.note()
 		return h(ctx, req)
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go rg.GRPC.Serve(ln)
 	t.Cleanup(rg.GRPC.Stop)
 	e := step(t, t.TempDir(), "grpc", `
 tasks: [grpc]
 grpc:
-  host: `+ln.Addr().String()+`
+  host: `+host+`
   call: routeguide.RouteGuide.GetFeature
   data: {latitude: 407838351, longitude: -746143763}
   rps: 1000

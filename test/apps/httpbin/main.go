@@ -3,10 +3,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autox-tekton/autox/test/apps/httpbin/app"
+	"github.com/autox-tekton/autox/test/apps/serve"
 	"github.com/autox-tekton/autox/test/apps/stall"
 )
 
@@ -29,37 +28,10 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, *addr, stall.New(*stallEvery, *stallFor).Handler(slower(app.New(), *latency))); err != nil {
+	if err := serve.HTTP(ctx, "httpbin", *addr, stall.New(*stallEvery, *stallFor).Handler(slower(app.New(), *latency)), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "httpbin:", err)
 		os.Exit(1)
 	}
-}
-
-func serve(ctx context.Context, addr string, h http.Handler) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	fmt.Printf("httpbin listening on %s\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 // slower answers each request after latency (at once when it is 0).

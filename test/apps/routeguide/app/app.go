@@ -264,9 +264,9 @@ func (s *Server) feature(f feature) *dynamicpb.Message {
 
 // Start serves a new Server on addr ("127.0.0.1:0" picks a free port)
 // and returns it with the address it listens on; s.Conns counts its
-// connections. Stop it with GRPC.Stop.
-func Start(addr string) (*Server, string, error) {
-	s, err := New()
+// connections; opts are New's. Stop it with GRPC.Stop.
+func Start(addr string, opts ...grpc.ServerOption) (*Server, string, error) {
+	s, err := New(opts...)
 	if err != nil {
 		return nil, "", err
 	}
