@@ -19,7 +19,6 @@ package report
 
 import (
 	_ "embed"
-	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
@@ -30,8 +29,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/result"
 	"github.com/autox-tekton/autox/internal/slo"
 )
@@ -290,7 +289,7 @@ func endpointLatencies(r *result.Result, prefix string) latencies {
 	}
 	e := r.Endpoints[i]
 	var l latencies
-	if h, err := decodeHDR(e.Latency); err == nil && h.TotalCount() > 0 {
+	if h, err := metrics.DecodeHDR(e.Latency); e.Latency != "" && err == nil && h.TotalCount() > 0 {
 		for _, b := range h.Distribution() {
 			if b.Count > 0 {
 				l.bars = append(l.bars, [3]float64{float64(b.From) / 1000, float64(b.To) / 1000, float64(b.Count)})
@@ -310,17 +309,6 @@ func endpointLatencies(r *result.Result, prefix string) latencies {
 		l.note = "no latencies"
 	}
 	return l
-}
-
-func decodeHDR(s string) (*hdrhistogram.Histogram, error) {
-	if s == "" {
-		return nil, fmt.Errorf("no histogram")
-	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, err
-	}
-	return hdrhistogram.Decode(b)
 }
 
 // overlayBars is how many bars each overlaid histogram has; the legend
