@@ -29,7 +29,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/result"
 	"github.com/autox-tekton/autox/internal/slo"
