@@ -51,6 +51,10 @@ import (
 // connection when there are many.
 const DefaultBatch = 50_000
 
+// UserAgent is the User-Agent of every request, unless the endpoint's
+// headers set one.
+const UserAgent = "autox"
+
 // minBatchPerConn keeps batches worth their setup (a Transport and a
 // connection each) when there are very many connections.
 const minBatchPerConn = 32
@@ -189,7 +193,7 @@ func (w *Work) engine(ep experiment.HTTPEndpoint) (*engine, error) {
 	if err != nil {
 		return nil, experiment.Fieldf(ep.Path+".url", fmt.Sprintf("%q: %v", ep.URL, err))
 	}
-	base.Header.Set("User-Agent", "autox")
+	base.Header.Set("User-Agent", UserAgent)
 	if ep.ContentType != "" {
 		base.Header.Set("Content-Type", ep.ContentType)
 	}
@@ -257,6 +261,15 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 		GotConn: func(info httptrace.GotConnInfo) { b.setConn(info.Conn) },
 	})
 	body := e.ep.Payload
+	// Without a body, the batch's requests are two shared copies of the
+	// base, one per trace: hey copies a request before it sends it
+	// (WithContext, for its own trace) and nothing writes to it, so a
+	// copy per request would be one more allocation than hey's own
+	// requests cost. A body is a reader each request consumes.
+	var plain, plainWithConn *http.Request
+	if len(body) == 0 {
+		plain, plainWithConn = e.base.WithContext(traced), e.base.WithContext(withConn)
+	}
 	rated := g.Rate() > 0
 	output := heyOutput
 	if rated {
@@ -286,18 +299,19 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 			rec.Ended(1)
 		}
 		b.sent++
-		ctx := traced
+		ctx, r := traced, plain
 		if b.sent == 1 || b.dialed.Swap(false) {
-			ctx = withConn
+			ctx, r = withConn, plainWithConn
+		}
+		if r != nil {
+			return r
 		}
 		// A shallow copy: every request shares the base's URL and
 		// headers, which neither net/http's Client (no Jar, no redirect
 		// rewriting of this request) nor its Transport writes; a deep
 		// Clone cost 4 more allocations per request than hey's own copy.
-		r := e.base.WithContext(ctx)
-		if len(body) > 0 {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
+		r = e.base.WithContext(ctx)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		return r
 	}
 	work.Run()
