@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/load"
@@ -550,6 +553,66 @@ func TestBatchesKeepEveryResult(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 			waitClosed(t, s.Conns)
+		})
+	}
+}
+
+// TestTemplatesFilledOnlyWhenAsked: ghz fills template actions in data
+// and metadata for every call ({{.RequestNumber}}); the engine turns
+// ghz's templates off when there is none (they cost most of ghz's
+// allocations), and must still send a value with braces but no action
+// as it is, and fill one that has an action.
+func TestTemplatesFilledOnlyWhenAsked(t *testing.T) {
+	for _, tc := range []struct {
+		name, md string
+		want     func(seen []string) string
+	}{
+		{"plain", `x-req: "plain {not a template}"`, func(seen []string) string {
+			return cmp.Diff(slices.Repeat([]string{"plain {not a template}"}, 20), seen)
+		}},
+		{"templated", `x-req: "call {{.RequestNumber}}"`, func(seen []string) string {
+			var want []string
+			for i := range 20 {
+				want = append(want, "call "+strconv.Itoa(i))
+			}
+			return cmp.Diff(want, seen, cmpopts.SortSlices(func(a, b string) bool { return a < b }))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var seen []string
+			see := grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+				md, _ := metadata.FromIncomingContext(ctx)
+				mu.Lock()
+				seen = append(seen, md.Get("x-req")...)
+				mu.Unlock()
+				return h(ctx, req)
+			})
+			s, host, err := app.Start("127.0.0.1:0", see)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(s.GRPC.Stop)
+			eps, err := prepare(t, "tasks: [grpc]\ngrpc:\n  host: "+host+"\n  call: routeguide.RouteGuide.GetFeature\n  data: {latitude: 1, longitude: 2}\n  total: 20\n  concurrency: 2\n  metadata: {"+tc.md+"}\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := templated(eps[0]), tc.name == "templated"; got != want {
+				t.Errorf("templated = %v, want %v", got, want)
+			}
+			w := &Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
+			f, err := w.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := f.Endpoints[0]; e.RequestCount != 20 || e.ErrorCount != 0 {
+				t.Fatalf("%d calls, %d errors (%v); want 20 without error", e.RequestCount, e.ErrorCount, e.Errors)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if diff := tc.want(seen); diff != "" {
+				t.Errorf("x-req the server saw (-want +got):\n%s", diff)
+			}
 		})
 	}
 }
