@@ -8,7 +8,8 @@
 //
 // Rows: closed-loop throughput of cmd/http against the hey CLI (by count
 // and by duration) and wrk, and of cmd/grpc against the ghz CLI, tools
-// alternating over rounds, the median ratio; fixed-rate accuracy, our p99
+// alternating over rounds, the geometric mean of the rounds' ratios;
+// instructions per request of cmd/http and hey (valgrind); fixed-rate accuracy, our p99
 // at 200 requests/s on a server that stalls 1s every 5s over the p99 the
 // stall implies (hey's and ghz's beside it); rate accuracy at 10, 1000
 // and 10000 requests/s, counted at the server; peak RSS over 1M requests
@@ -37,7 +38,7 @@ import (
 
 // sections of the suite, in the order they run.
 func sections() []string {
-	return []string{"throughput", "fixed-rate", "rate", "memory", "allocs", "interceptor", "e2e"}
+	return []string{"throughput", "cpu", "fixed-rate", "rate", "memory", "allocs", "interceptor", "e2e"}
 }
 
 func main() {
@@ -63,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&s.n, "n", 20000, "requests (calls) per throughput run by count")
 	fs.DurationVar(&s.z, "z", 4*time.Second, "duration of each throughput run by duration")
 	fs.IntVar(&s.c, "c", 16, "connections (HTTP) and concurrency (gRPC) of the throughput runs")
-	fs.IntVar(&s.rounds, "rounds", 3, "throughput rounds; each runs both tools once")
+	fs.IntVar(&s.rounds, "rounds", 6, "throughput rounds; each runs both tools once")
 	fs.StringVar(&s.serverCore, "server-core", "0", "taskset -c list for the servers")
 	fs.StringVar(&s.clientCore, "client-core", "1", "taskset -c list for the load generators")
 	fs.StringVar(&s.goCmd, "go", "go", "go command that runs the interceptor's benchmark")
@@ -98,6 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	add("throughput", func() []Row { return append(s.httpThroughput(ctx), s.grpcThroughput(ctx)...) })
+	add("cpu", func() []Row { return []Row{s.httpInstructions(ctx)} })
 	add("fixed-rate", func() []Row { return []Row{s.httpFixedRate(ctx), s.grpcFixedRate(ctx)} })
 	add("rate", func() []Row { return s.rates(ctx) })
 	add("memory", func() []Row { return []Row{s.memory(ctx)} })
