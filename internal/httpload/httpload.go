@@ -224,12 +224,15 @@ func (e *engine) Send(abort context.Context, g *load.Gate, rec *load.Recorder) e
 	for range workers {
 		go func() {
 			var err error
-			for err == nil && g.Open() {
-				var more bool
+			more := true
+			for err == nil && more && g.Open() {
 				more, err = e.batchOf(abort, notSent, perConn, g, rec)
-				if !more {
-					break
-				}
+			}
+			if err == nil && more {
+				// Its last batch ended without a turn-away (which notes
+				// the end itself): its last request ended before that
+				// batch's report, a little earlier than now.
+				rec.LoadEnded()
 			}
 			errc <- err
 		}()
@@ -291,6 +294,8 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 			b.sends = append(b.sends, send{at: time.Now(), due: due})
 		}
 		if !ok {
+			// The worker's last request has just ended.
+			rec.LoadEnded()
 			b.turnedAway = true
 			work.Stop() // one Stop on a C=1 Work does not block
 			return e.base.Clone(notSent)

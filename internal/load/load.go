@@ -197,7 +197,8 @@ func (l Loop) late(prefix string, ep Endpoint, m *metrics.Endpoint, notSent int6
 
 // phase is what one phase (warmup or measured load) recorded.
 type phase struct {
-	rec  *Recorder
+	rec *Recorder
+	// took is how long the phase sent (Recorder.took).
 	took time.Duration
 	// notSent counts the requests of a fixed-rate load that its
 	// duration's end (plus lateAllowance) left unsent.
@@ -228,6 +229,7 @@ func (l Loop) phase(ctx context.Context, log *slog.Logger, ep Endpoint, label st
 	defer abort(ErrAborted)
 
 	start := time.Now()
+	p.rec.start = start
 	sent := make(chan error, 1)
 	go func() { sent <- ep.Engine.Send(abortCtx, g, p.rec) }()
 
@@ -251,7 +253,7 @@ func (l Loop) phase(ctx context.Context, log *slog.Logger, ep Endpoint, label st
 	for {
 		select {
 		case err := <-sent:
-			p.took = time.Since(start)
+			p.took = p.rec.took(time.Now())
 			if err != nil && p.stopped {
 				log.Warn(fmt.Sprintf("%s: while stopping: %v", label, err))
 				err = nil

@@ -309,3 +309,45 @@ func TestLoopSaysWhenItCannotKeepTheRate(t *testing.T) {
 		}
 	}
 }
+
+// tail sends 20 requests of 10ms on one worker, then, like hey's adapter
+// reading back its batches' reports, works on for 300ms before Send
+// returns; noteEnd says whether it notes the end of its load.
+type tail struct{ noteEnd bool }
+
+func (e tail) Send(_ context.Context, g *Gate, rec *Recorder) error {
+	for g.Next() {
+		time.Sleep(10 * time.Millisecond)
+		rec.Record(func(add func(Result)) { add(Result{Latency: 10 * time.Millisecond, Code: "OK"}) })
+	}
+	if e.noteEnd {
+		rec.LoadEnded()
+	}
+	time.Sleep(300 * time.Millisecond)
+	return nil
+}
+
+// TestDurationEndsWithTheLoad: an endpoint's duration is the time its
+// requests took, not what the engine does after its last response; an
+// engine that does not say when it ended is timed until it returns.
+func TestDurationEndsWithTheLoad(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		noteEnd  bool
+		min, max time.Duration
+	}{
+		{"noted", true, 200 * time.Millisecond, 450 * time.Millisecond},
+		{"not noted", false, 500 * time.Millisecond, 900 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := Loop{Task: "http", Unit: "requests"}.Run(context.Background(), []Endpoint{endpoint("a", experiment.Traffic{Count: 20, Workers: 1}, tail{tc.noteEnd})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := f.Endpoints[0]
+			if d := time.Duration(e.DurationSeconds * float64(time.Second)); e.RequestCount != 20 || d < tc.min || d > tc.max {
+				t.Errorf("%d requests in %s; want 20 in %s to %s", e.RequestCount, d, tc.min, tc.max)
+			}
+		})
+	}
+}

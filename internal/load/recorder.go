@@ -52,6 +52,11 @@ type Recorder struct {
 	service *hdrhistogram.Histogram
 
 	ended, failed, lateNow atomic.Int64
+
+	// start is when the phase started; lastEnd, when set, is the latest
+	// LoadEnded as a duration from start, plus one (0: none yet).
+	start   time.Time
+	lastEnd atomic.Int64
 }
 
 // NewRecorder returns an empty Recorder that leaves out the first skip
@@ -104,6 +109,30 @@ func (r *Recorder) add(res Result) {
 
 // Ended counts n requests that ended, for progress lines only.
 func (r *Recorder) Ended(n int64) { r.ended.Add(n) }
+
+// LoadEnded notes that one of the engine's workers has ended its last
+// request: the phase's duration ends at the last such note, so that what
+// an engine does after its last response (hey prints each batch's report
+// and the adapter reads it back) does not count as time spent sending.
+// An engine that does not call it is timed until Send returns.
+func (r *Recorder) LoadEnded() {
+	d := int64(time.Since(r.start)) + 1
+	for {
+		old := r.lastEnd.Load()
+		if d <= old || r.lastEnd.CompareAndSwap(old, d) {
+			return
+		}
+	}
+}
+
+// took is how long the phase sent: until the last LoadEnded, or until
+// returned when there was none.
+func (r *Recorder) took(returned time.Time) time.Duration {
+	if d := r.lastEnd.Load(); d > 0 {
+		return time.Duration(d - 1)
+	}
+	return returned.Sub(r.start)
+}
 
 // Failed counts n failures seen so far, for progress lines only.
 func (r *Recorder) Failed(n int64) { r.failed.Add(n) }

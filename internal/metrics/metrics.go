@@ -57,7 +57,10 @@ type Endpoint struct {
 	StatusCodes map[string]int64 `json:"statusCodes,omitempty"`
 	// Percentiles reported for this endpoint, sorted.
 	Percentiles []float64 `json:"percentiles"`
-	// DurationSeconds is the wall time of the measured load, warmup excluded.
+	// DurationSeconds is the wall time of the measured load, warmup
+	// excluded: from its start to the end of its last request (or to the
+	// end of the engine's work, for an engine that does not say when that
+	// was; see load.Recorder.LoadEnded).
 	DurationSeconds float64 `json:"durationSeconds"`
 	// Rate is the total rate asked for, requests per second; 0 is a
 	// closed loop (as fast as the connections go).
