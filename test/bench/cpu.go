@@ -1,19 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
-
-	"github.com/autox-tekton/autox/internal/metrics"
 )
 
 // The CPU row: instructions per request of cmd/http and of the hey CLI,
@@ -55,40 +48,30 @@ func (s *suite) httpInstructions(ctx context.Context) Row {
 	defer s.stopServer(srv)
 	url := "http://" + srv.addr + "/get"
 	ours := func(n int) (int64, error) {
-		dir, clean, err := workDir()
+		e, r, err := s.ourStepBy(ctx, "http", func(string) (string, error) {
+			return fmt.Sprintf("tasks: [http]\nhttp:\n  url: %s\n  numRequests: %d\n  connections: %d\n  qps: unlimited\n", url, n, s.c), nil
+		}, s.underCallgrind(ctx))
+		if err == nil && e.RequestCount != int64(n) {
+			err = fmt.Errorf("cmd/http under valgrind sent %d requests, want %d", e.RequestCount, n)
+		}
 		if err != nil {
 			return 0, err
 		}
-		defer clean()
-		exp := filepath.Join(dir, "experiment.yaml")
-		spec := fmt.Sprintf("tasks: [http]\nhttp:\n  url: %s\n  numRequests: %d\n  connections: %d\n  qps: unlimited\n", url, n, s.c)
-		if err := os.WriteFile(exp, []byte(spec), 0o644); err != nil {
-			return 0, err
-		}
-		ir, err := s.callgrind(ctx, s.path("http"), "-f", exp, "-dir", dir)
-		if err != nil {
-			return 0, err
-		}
-		f, err := metrics.Read(metrics.PathFor(dir, "http"))
-		if err != nil {
-			return 0, fmt.Errorf("cmd/http: %w", err)
-		}
-		if e := f.Endpoints[0]; e.RequestCount != int64(n) || e.ErrorCount != 0 {
-			return 0, fmt.Errorf("cmd/http under valgrind sent %d requests with %d errors (%v), want %d without", e.RequestCount, e.ErrorCount, e.Errors, n)
-		}
-		return ir, nil
+		return instructions(r)
 	}
 	hey := func(n int) (int64, error) {
-		var out bytes.Buffer
-		ir, err := s.callgrindOut(ctx, &out, s.path("hey"), "-n", strconv.Itoa(n), "-c", strconv.Itoa(s.c), url)
+		r, err := s.underCallgrind(ctx)(s.path("hey"), "-n", strconv.Itoa(n), "-c", strconv.Itoa(s.c), url)
 		if err != nil {
 			return 0, err
 		}
-		h, err := parseHey(out.String())
+		h, err := parseHey(r.stdout)
 		if err == nil && h.Responses[200] != int64(n) {
 			err = fmt.Errorf("hey under valgrind got %d responses, want %d", h.Responses[200], n)
 		}
-		return ir, err
+		if err != nil {
+			return 0, err
+		}
+		return instructions(r)
 	}
 	per := func(label string, run func(int) (int64, error)) (float64, string, error) {
 		var ir [2]int64
@@ -118,30 +101,19 @@ func (s *suite) httpInstructions(ctx context.Context) Row {
 			cpuCounts[1], cpuCounts[0], cpuCounts[1]-cpuCounts[0], oNote, hNote))
 }
 
-// callgrind runs path under callgrind on the client core and returns the
-// instructions it executed.
-func (s *suite) callgrind(ctx context.Context, path string, args ...string) (int64, error) {
-	return s.callgrindOut(ctx, nil, path, args...)
+// underCallgrind runs a program under callgrind on the client core.
+func (s *suite) underCallgrind(ctx context.Context) func(path string, args ...string) (ran, error) {
+	return func(path string, args ...string) (ran, error) {
+		return runClientUnder(ctx, s.clientCore, 5*time.Minute, []string{"GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1"},
+			[]string{"valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"}, path, args...)
+	}
 }
 
-// callgrindOut is callgrind that also keeps the program's stdout.
-func (s *suite) callgrindOut(ctx context.Context, stdout *bytes.Buffer, path string, args ...string) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	vg := append([]string{"-c", s.clientCore, "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", path}, args...)
-	cmd := exec.CommandContext(ctx, "taskset", vg...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 10 * time.Second
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1")
-	var stderr bytes.Buffer
-	if stdout == nil {
-		stdout = &bytes.Buffer{}
-	}
-	cmd.Stdout, cmd.Stderr = stdout, &stderr
-	err := cmd.Run()
-	m := collected.FindStringSubmatch(stderr.String())
-	if err != nil || m == nil {
-		return 0, fmt.Errorf("valgrind %s %s: %v\n%s", path, strings.Join(args, " "), err, tail(stdout.String()+stderr.String(), 20))
+// instructions is what callgrind counted for a run.
+func instructions(r ran) (int64, error) {
+	m := collected.FindStringSubmatch(r.stderr)
+	if m == nil {
+		return 0, fmt.Errorf("valgrind printed no instruction count:\n%s", tail(r.stderr, 20))
 	}
 	return strconv.ParseInt(m[1], 10, 64)
 }

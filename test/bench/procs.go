@@ -138,9 +138,19 @@ type ran struct {
 // runClient runs path args... on core, killed when timeout passes, and
 // returns its output and peak RSS; an exit other than 0 is an error.
 func runClient(ctx context.Context, core string, timeout time.Duration, path string, args ...string) (ran, error) {
+	return runClientUnder(ctx, core, timeout, nil, nil, path, args...)
+}
+
+// runClientUnder is runClient with env added to the environment and the
+// program run by wrapper (valgrind and its flags), when there is one.
+func runClientUnder(ctx context.Context, core string, timeout time.Duration, env, wrapper []string, path string, args ...string) (ran, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "taskset", append([]string{"-c", core, path}, args...)...)
+	argv := append(append(append([]string{"-c", core}, wrapper...), path), args...)
+	cmd := exec.CommandContext(ctx, "taskset", argv...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	var stdout, stderr bytes.Buffer

@@ -46,6 +46,13 @@ func (s *suite) path(name string) string { return filepath.Join(s.bin, name) }
 // experiment spec(dir) writes, and returns its one endpoint's metrics.
 // Errors among the requests are an error of the measurement.
 func (s *suite) ourStep(ctx context.Context, task string, timeout time.Duration, spec func(dir string) (string, error)) (*metrics.Endpoint, ran, error) {
+	return s.ourStepBy(ctx, task, spec, func(path string, args ...string) (ran, error) {
+		return runClient(ctx, s.clientCore, timeout, path, args...)
+	})
+}
+
+// ourStepBy is ourStep with the step's process started by run.
+func (s *suite) ourStepBy(ctx context.Context, task string, spec func(dir string) (string, error), run func(path string, args ...string) (ran, error)) (*metrics.Endpoint, ran, error) {
 	dir, clean, err := workDir()
 	if err != nil {
 		return nil, ran{}, err
@@ -59,7 +66,7 @@ func (s *suite) ourStep(ctx context.Context, task string, timeout time.Duration,
 	if err := os.WriteFile(exp, []byte(text), 0o644); err != nil {
 		return nil, ran{}, err
 	}
-	r, err := runClient(ctx, s.clientCore, timeout, s.path(task), "-f", exp, "-dir", dir)
+	r, err := run(s.path(task), "-f", exp, "-dir", dir)
 	if err != nil {
 		return nil, r, err
 	}
