@@ -19,8 +19,11 @@ import (
 
 const usage = `interceptor: the autox ClusterInterceptor, served over HTTPS at /autox
 
-It reads the autox PipelineRuns through an informer cache (never a LIST
-per event) and patches only spec.status to cancel. Its certificate is
+An event is a hint to look again: it reads the group's Trigger, the
+trigger object (metadata only) and the group's record from its own
+caches in SYSTEM_NAMESPACE, decides, writes the record (optimistic
+concurrency) and patches only spec.status to cancel. Prometheus metrics,
+/healthz and /readyz are served on -metrics-addr. Its certificate is
 made and rotated in the Secret INTERCEPTOR_TLS_SECRET_NAME of namespace
 SYSTEM_NAMESPACE for the Service INTERCEPTOR_TLS_SVC_NAME, as Triggers'
 core interceptors do, and the ClusterInterceptor autox's caBundle is kept
@@ -38,11 +41,12 @@ func main() {
 
 func run(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {
 	env := map[string]string{
-		"addr": "AUTOX_INTERCEPTOR_ADDR", "kubeconfig": "AUTOX_KUBECONFIG", "ca-refresh": "AUTOX_CA_REFRESH",
+		"addr": "AUTOX_INTERCEPTOR_ADDR", "metrics-addr": "AUTOX_METRICS_ADDR", "kubeconfig": "AUTOX_KUBECONFIG", "ca-refresh": "AUTOX_CA_REFRESH",
 		"tls-cert-file": "AUTOX_TLS_CERT_FILE", "tls-key-file": "AUTOX_TLS_KEY_FILE", "tls-ca-file": "AUTOX_TLS_CA_FILE",
 	}
 	fs := flag.NewFlagSet("interceptor", flag.ContinueOnError)
 	addr := fs.String("addr", ":8443", "address to serve HTTPS on")
+	metricsAddr := fs.String("metrics-addr", ":9090", "address to serve /metrics, /healthz and /readyz on (plain HTTP)")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")
 	certFile := fs.String("tls-cert-file", "", "a mounted PEM certificate to serve, read again when it changes (default: made and rotated in the Secret)")
 	keyFile := fs.String("tls-key-file", "", "the key of -tls-cert-file")
@@ -53,9 +57,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger,
 		return err
 	}
 	cfg := interceptor.Config{
-		Addr:       *addr,
-		Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")},
-		CertFile:   *certFile, KeyFile: *keyFile, CAFile: *caFile,
+		Addr:        *addr,
+		MetricsAddr: *metricsAddr,
+		Kubeconfig:  kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")},
+		CertFile:    *certFile, KeyFile: *keyFile, CAFile: *caFile,
 		CARefresh:   *caRefresh,
 		Namespace:   getenv("SYSTEM_NAMESPACE"),
 		SecretName:  getenv("INTERCEPTOR_TLS_SECRET_NAME"),

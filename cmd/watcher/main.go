@@ -15,27 +15,39 @@ import (
 	"github.com/autox-tekton/autox/internal/watcher"
 )
 
-const usage = `watcher: post version-label changes of the objects the autox Triggers name to the EventListener
+const usage = `watcher: ask the autox interceptor about every group whose record does not show its object's state
 
-It reads the Triggers labelled autox.dev/group in -namespace; the param
-"trigger" of each one's autox interceptor names the object to watch
-({name, namespace, group, version, resource}). It posts {type, object,
-oldObject} for every change of the label app.kubernetes.io/version, every
-deletion, and on start, on every re-list and every -resync the state of
-each watched object. An EventListener that does not answer is retried
-with backoff (200ms doubled up to 5s); only the newest state of each
-object waits, and none is dropped. A Trigger that names a resource the
-API server does not serve, or one the watcher may not watch, is logged
-once and skipped (and asked about again every 30s); the others keep
-working.
+It reads the Triggers labelled autox.dev/group in -namespace (each is one
+group and spec: the params of its autox interceptor, whose "trigger"
+names the object, {name, namespace, group, version, resource}), the
+records labelled autox.dev/record=true there, and the objects' metadata.
+On every change of an object's label app.kubernetes.io/version, its
+deletion, every re-list, every record change and every -resync, it
+checks whether the group's record shows the object's state. When it does
+not, it posts one event {type, trigger, object} with the object's
+metadata only (name, namespace, uid, resourceVersion and the version
+label) to the EventListener, and asks again after 500ms, doubled up to
+5s, until the record agrees or the object changes. When it agrees,
+nothing is posted. A post the EventListener refuses is retried with
+backoff (200ms doubled up to 5s). A Trigger that is not valid, or names
+a resource the API server does not serve or the watcher may not watch,
+is logged once and skipped (and asked about again every 30s); the
+others keep working.
+
+With -leader-elect (the default), replicas share the Lease autox-watcher
+in -namespace: only its holder posts, the others keep their caches warm
+and take over within 15s. The replica is named by $POD_NAME, else the
+hostname. It serves /metrics, /healthz and /readyz (ready once the
+Triggers and the records are read) on -metrics-addr.
 
 Outside a pod the cluster is found as kubectl finds it: -kubeconfig (one
 file), else $KUBECONFIG (a list of files, merged), else ~/.kube/config.
 
-Exit status: 0 stopped (SIGTERM or SIGINT: it ends within 5s; events
-not posted yet are sent again, as every object's state, by the next
-start), 2 bad input (a flag, the kubeconfig), 3 the Triggers cannot be
-read (Tekton Triggers not installed, or not allowed to watch them).`
+Exit status: 0 stopped (SIGTERM or SIGINT: it ends within 5s; nothing is
+lost, the next leader asks again about every group whose record does not
+agree), 2 bad input (a flag, the kubeconfig), 3 the Triggers or the
+records cannot be read (Tekton Triggers not installed, or not allowed to
+watch them).`
 
 func main() {
 	kube.Main("watcher", func(ctx context.Context, log *slog.Logger) error {
@@ -49,20 +61,31 @@ func runWatcher(ctx context.Context, args []string, stderr io.Writer, log *slog.
 		"namespace":         "AUTOX_NAMESPACE",
 		"resync":            "AUTOX_RESYNC",
 		"kubeconfig":        "AUTOX_KUBECONFIG",
+		"metrics-addr":      "AUTOX_METRICS_ADDR",
+		"leader-elect":      "AUTOX_LEADER_ELECT",
 	}
 	fs := flag.NewFlagSet("watcher", flag.ContinueOnError)
 	url := fs.String("eventlistener-url", "", "where to post events (default http://el-autox.<namespace>.svc.cluster.local:8080)")
 	namespace := fs.String("namespace", "", "namespace of the autox EventListener and its Triggers (default: the pod's, or the kubeconfig context's)")
-	resync := fs.Duration("resync", watcher.DefaultResync, "how often to post every watched object's state again; 0: only on start and re-list")
+	resync := fs.Duration("resync", watcher.DefaultResync, "how often to check every group's record against its object again; 0: only on changes and re-lists")
+	metricsAddr := fs.String("metrics-addr", watcher.DefaultMetricsAddr, "where to serve /metrics, /healthz and /readyz")
+	leaderElect := fs.Bool("leader-elect", true, "post only while holding the Lease autox-watcher in -namespace; false: always post (one watcher, or outside a cluster)")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
 		return err
 	}
+	identity := getenv("POD_NAME")
+	if identity == "" {
+		identity, _ = os.Hostname()
+	}
 	return watcher.Run(ctx, watcher.Config{
 		EventListenerURL: *url,
 		Namespace:        *namespace,
 		Resync:           *resync,
+		MetricsAddr:      *metricsAddr,
+		LeaderElect:      *leaderElect,
+		Identity:         identity,
 		Kubeconfig:       kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")},
 	}, log)
 }

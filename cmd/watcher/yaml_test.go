@@ -11,6 +11,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
@@ -52,7 +53,11 @@ func TestWatcherYAML(t *testing.T) {
 	}
 	read := []string{"get", "list", "watch"}
 	wantRules := map[string][]rbacv1.PolicyRule{
-		"Role": {{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"triggers"}, Verbs: read}},
+		"Role": {
+			{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"triggers"}, Verbs: read},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: read},
+			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "create", "update"}},
+		},
 		"ClusterRole": {
 			{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: read},
 			{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}, Verbs: []string{"create"}},
@@ -68,14 +73,24 @@ func TestWatcherYAML(t *testing.T) {
 	if pod.ServiceAccountName != "autox-watcher" || len(pod.Containers) != 1 {
 		t.Fatalf("pod: service account %q, %d containers", pod.ServiceAccountName, len(pod.Containers))
 	}
+	if r := deployment.Spec.Replicas; r == nil || *r != 2 {
+		t.Errorf("replicas %v, want 2: one leads, one stands by", r)
+	}
 	c := pod.Containers[0]
 	yes, no, uid := true, false, int64(65532)
+	probe := func(path string) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("metrics")}}}
+	}
 	want := corev1.Container{
-		Name:      c.Name,
-		Image:     "ko://github.com/autox-tekton/autox/cmd/watcher",
-		Command:   []string{"/ko-app/watcher"},
-		Args:      c.Args,
-		Resources: c.Resources,
+		Name:           c.Name,
+		Image:          "ko://github.com/autox-tekton/autox/cmd/watcher",
+		Command:        []string{"/ko-app/watcher"},
+		Args:           c.Args,
+		Resources:      c.Resources,
+		Env:            []corev1.EnvVar{{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}},
+		Ports:          []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9090}},
+		LivenessProbe:  probe("/healthz"),
+		ReadinessProbe: probe("/readyz"),
 		SecurityContext: &corev1.SecurityContext{
 			RunAsNonRoot: &yes, RunAsUser: &uid, RunAsGroup: &uid,
 			ReadOnlyRootFilesystem: &yes, AllowPrivilegeEscalation: &no,

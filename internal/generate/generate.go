@@ -14,7 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/autox-tekton/autox/internal/decide"
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/names"
 )
@@ -306,8 +306,8 @@ func (b *builder) specs(path, group string, v any) []Spec {
 		if !dnsLabel.MatchString(s) {
 			b.add(sp, fmt.Sprintf("the spec %q %s", s, notDNSLabel))
 		}
-		if n := len(group) + len(s); n > decide.MaxGroupSpecLength {
-			b.add(sp, fmt.Sprintf("the group %q and spec %q are %d characters together; shorten them to %d at most so that run names fit 63 characters", group, s, n, decide.MaxGroupSpecLength))
+		if n := len(group) + len(s); n > contract.MaxGroupSpecLength {
+			b.add(sp, fmt.Sprintf("the group %q and spec %q are %d characters together; shorten them to %d at most so that run names fit 63 characters", group, s, n, contract.MaxGroupSpecLength))
 		}
 		sm, ok := m[s].(map[string]any)
 		if !ok {

@@ -20,8 +20,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
-	"github.com/autox-tekton/autox/internal/interceptor"
 	"github.com/autox-tekton/autox/internal/tektontest"
 )
 
@@ -259,7 +259,7 @@ func TestSeedMakesTheRun(t *testing.T) {
 				t.Errorf("Triggers refuses the Trigger: %v", err)
 			}
 			group, spec := tr.Labels["autox.dev/group"], tr.Labels["autox.dev/spec"]
-			exp, err := interceptor.Params{Experiment: param(tr, "experiment")}.ExperimentText()
+			exp, err := contract.Params{Experiment: param(tr, "experiment")}.ExperimentText()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -269,7 +269,7 @@ func TestSeedMakesTheRun(t *testing.T) {
 			ext := map[string]any{"autox": map[string]any{
 				"group": group, "spec": spec, "version": "2.0.0", "name": group, "namespace": "default",
 				"runName": "autox-" + group + "-" + spec + "-0123456789", "experiment": exp,
-				"decidedAt": "2026-11-27T10:00:00.123456789Z",
+				"decidedAt": "2026-11-27T10:00:00.123456789Z", "seq": "1",
 			}}
 			pr := tektontest.PipelineRun(t, tr, bindings, templates, ext)
 			got := map[string]string{}

@@ -2,36 +2,41 @@ package interceptor
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 )
 
-// FuzzProcess: whatever the body and the Ce-Type, Process answers
-// without panicking, and anything it does not launch on carries a code
-// and a message. `go test` runs the seeds; `go test -fuzz Process` explores.
+// FuzzProcess: whatever the body, the Ce-Type and the trigger context,
+// Process answers without panicking, and anything it does not launch on
+// carries a code and a message. `go test` runs the seeds; `go test -fuzz
+// Process` explores.
 func FuzzProcess(f *testing.F) {
 	body, _ := recorded(f)
-	for _, seed := range []struct{ body, ceType string }{
-		{body, "dev.knative.apiserver.resource.update"},
-		{body, ""},
-		{`{"type":"update","object":{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"httpbin","namespace":"default","labels":{"app.kubernetes.io/version":"1"}}}}`, ""},
-		{`{"type":"delete","object":{"metadata":null}}`, ""},
-		{`{"type":"add","object":[],"oldObject":7}`, ""},
-		{`null`, "dev.knative.apiserver.resource.add"},
-		{`{"metadata":{"labels":{"app.kubernetes.io/version":null}}}`, "dev.knative.apiserver.resource.delete"},
-		{"\x00\xff", ""},
+	for _, seed := range []struct{ body, ceType, triggerID string }{
+		{body, "dev.knative.apiserver.resource.update", "namespaces/autox/triggers/autox"},
+		{body, "", "namespaces/autox/triggers/autox"},
+		{`{"type":"update","trigger":"autox-httpbin-iter8","object":{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"httpbin","namespace":"default","labels":{"app.kubernetes.io/version":"1"}}}}`, "", "namespaces/autox/triggers/autox"},
+		{`{"type":"update","trigger":"autox-httpbin-iter8","object":{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"httpbin","namespace":"default"}}}`, "", "namespaces/autox/triggers/autox-httpbin-iter8"},
+		{`{"type":"delete","object":{"metadata":null}}`, "", "namespaces/autox/triggers/x/y"},
+		{`{"type":"add","object":[],"oldObject":7}`, "", ""},
+		{`null`, "dev.knative.apiserver.resource.add", "namespaces/autox/triggers/autox"},
+		{`{"metadata":{"labels":{"app.kubernetes.io/version":null}}}`, "dev.knative.apiserver.resource.delete", "namespaces/autox/triggers/autox"},
+		{"\x00\xff", "", "namespaces/autox/triggers/autox"},
 	} {
-		f.Add(seed.body, seed.ceType)
+		f.Add(seed.body, seed.ceType, seed.triggerID)
 	}
-	fx := newFixture(f, httpbinRun("r1", "1", 1, "running"))
-	fx.interceptor.Log = discardLogger()
-	f.Fuzz(func(t *testing.T, body, ceType string) {
-		var header map[string][]string
+	fx := newFixture(f)
+	fx.objects.both(dep("1"))
+	fx.interceptor.Log = slog.New(slog.DiscardHandler)
+	f.Fuzz(func(t *testing.T, body, ceType, triggerID string) {
+		req := request(body)
+		req.Context.TriggerID = triggerID
 		if ceType != "" {
-			header = map[string][]string{"Ce-Type": {ceType}}
+			req.Header = map[string][]string{"Ce-Type": {ceType}}
 		}
-		got := fx.interceptor.Process(context.Background(), request(body, header))
+		got := fx.interceptor.Process(context.Background(), req)
 		switch {
 		case got == nil:
 			t.Fatal("nil response")

@@ -1,50 +1,51 @@
-// Package interceptor is the autox ClusterInterceptor: for each event
-// about a trigger object (from cmd/watcher or a Knative ApiServerSource)
-// it decides from an informer cache of PipelineRuns whether a new version
-// is to be tested, cancels the runs that the event supersedes, and hands
-// the run's name and labels to the TriggerTemplate in its extensions.
-// It is served with Tekton Triggers' interceptor server, over TLS.
+// Package interceptor is the autox ClusterInterceptor. An event is only
+// a hint to look again: for the group's Trigger the event names (looked
+// up in the interceptor's own informer; a request's params are never
+// read), it reads the trigger object as the cluster holds it and the
+// group/spec's record, decides (internal/decide), writes the record with
+// optimistic concurrency (so duplicates of one event make one launch),
+// cancels the runs the decision supersedes, and hands the run's name and
+// labels to the TriggerTemplate in its extensions. A reconciler keeps the
+// records up to date with how each run ended and stops the runs a record
+// no longer wants. It is served with Tekton Triggers' interceptor server,
+// over TLS.
 package interceptor
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
 	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	"github.com/tektoncd/triggers/pkg/interceptors"
 	"google.golang.org/grpc/codes"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/decide"
 )
 
 // Name is the ClusterInterceptor's name and the path it is served at.
-const Name = "autox"
+const Name = contract.InterceptorName
 
-// Extensions are what a launching event hands on, under the key "autox"
-// ($(extensions.autox.runName) etc. in the TriggerBinding).
-type Extensions struct {
-	Group   string `json:"group"`
-	Spec    string `json:"spec"`
-	Version string `json:"version"`
-	// Name and Namespace are the trigger object's.
-	Name      string `json:"name"`
-	Namespace string `json:"namespace"`
-	// RunName is autox-<group>-<spec>-<hash> (decide.RunName).
-	RunName string `json:"runName"`
-	// Experiment is the Trigger's experiment param as YAML text.
-	Experiment string `json:"experiment"`
-	// DecidedAt is when the launch was decided (RFC 3339, nanoseconds,
-	// UTC): the run's annotation autox.dev/decided-at, which orders runs.
-	DecidedAt string `json:"decidedAt"`
-}
+// maxWrites bounds the record writes of one call: each lost race re-reads
+// the record and decides again.
+const maxWrites = 5
 
-// Interceptor decides on each event. It keeps nothing between events:
-// the cluster is the state.
+// Interceptor decides on each event from the cluster's state.
 type Interceptor struct {
-	Runs      Runs
+	// Namespace is the install namespace: the EventListener's, the
+	// Triggers', the records' and the runs'.
+	Namespace string
+	Groups    Groups
+	Objects   Objects
+	Records   Records
 	Canceller Canceller
+	Metrics   *Metrics
 	Log       *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -59,76 +60,197 @@ func (i *Interceptor) now() time.Time {
 	return i.Now()
 }
 
-// Process answers one event. Bad input is InvalidArgument, an event that
-// launches nothing is FailedPrecondition with the reason, a cache that
-// cannot be read is Internal; it never panics on what it is sent.
+// Process answers one event. A request that names no autox Trigger is
+// FailedPrecondition and changes nothing; a body that cannot be read is
+// InvalidArgument; an event that launches nothing is FailedPrecondition
+// with the reason; a cluster that cannot be read or written is Internal.
+// It never panics on what it is sent.
 func (i *Interceptor) Process(ctx context.Context, r *triggersv1beta1.InterceptorRequest) *triggersv1beta1.InterceptorResponse {
+	start := time.Now()
+	resp, outcome := i.process(ctx, r)
+	i.Metrics.Decisions.WithLabelValues(outcome).Inc()
+	i.Metrics.Latency.Observe(time.Since(start).Seconds())
+	return resp
+}
+
+func (i *Interceptor) process(ctx context.Context, r *triggersv1beta1.InterceptorRequest) (*triggersv1beta1.InterceptorResponse, string) {
 	log := i.Log
+	triggerID := ""
 	if r.Context != nil {
-		log = log.With("eventID", r.Context.EventID, "trigger", r.Context.TriggerID)
+		triggerID = r.Context.TriggerID
+		log = log.With("eventID", r.Context.EventID)
 	}
-	p, err := parseParams(r.InterceptorParams)
+	// The Trigger the EventListener says it is processing.
+	via, err := i.triggerOf(triggerID)
 	if err != nil {
-		log.Warn("bad params: "+err.Error(), "outcome", "invalid")
-		return interceptors.Fail(codes.InvalidArgument, err.Error())
+		log.Warn(err.Error(), "outcome", outcomeRefused)
+		return interceptors.Fail(codes.FailedPrecondition, err.Error()), outcomeRefused
 	}
-	log = log.With("group", p.Group, "spec", p.Spec)
 	ev, err := parseEvent(r.Body, interceptors.Canonical(r.Header))
 	if err != nil {
-		log.Warn("bad event: "+err.Error(), "outcome", "invalid")
-		return interceptors.Fail(codes.InvalidArgument, err.Error())
+		log.Warn("bad event: "+err.Error(), "outcome", outcomeInvalid)
+		return interceptors.Fail(codes.InvalidArgument, err.Error()), outcomeInvalid
 	}
-	// Every Trigger of the EventListener sees every event.
-	if !ev.Object.matches(*p.Trigger) {
-		msg := "the event is about " + ev.Object.String() + ", not this Trigger's object " + p.Trigger.String() + "; nothing to do"
-		log.Debug(msg)
-		return interceptors.Fail(codes.FailedPrecondition, msg)
-	}
-	version := ev.Object.version()
-	log = log.With("object", ev.Object.String(), "type", ev.Type, "source", ev.Source, "version", version)
-	runs, err := i.Runs.RunsOf(p.Group, p.Spec)
+	name, err := i.groupTrigger(via, ev)
 	if err != nil {
-		log.Error(err.Error())
-		return interceptors.Fail(codes.Internal, err.Error())
+		log.Warn(err.Error(), "outcome", outcomeRefused)
+		return interceptors.Fail(codes.FailedPrecondition, err.Error()), outcomeRefused
 	}
-	in := decide.Event{Deleted: ev.Type == Delete, Version: version}
-	if ev.Old != nil {
-		in.OldVersion = ev.Old.version()
+	g, ok, err := i.Groups.Group(name)
+	switch {
+	case !ok:
+		msg := fmt.Sprintf("no Trigger %s labelled %s in namespace %s; nothing done", name, contract.GroupLabel, i.Namespace)
+		log.Warn(msg, "outcome", outcomeRefused)
+		return interceptors.Fail(codes.FailedPrecondition, msg), outcomeRefused
+	case err != nil:
+		msg := fmt.Sprintf("Trigger %s/%s: %v", i.Namespace, name, err)
+		log.Warn(msg, "outcome", outcomeInvalid)
+		return interceptors.Fail(codes.FailedPrecondition, msg), outcomeInvalid
 	}
-	d := decide.Decide(p.Group, p.Spec, in, runs)
+	log = log.With("group", g.Group, "spec", g.Spec)
+	target := *g.Params.Trigger
+	if !target.Matches(ev.Object) {
+		msg := "the event is about " + ev.Object.String() + ", not Trigger " + name + "'s object " + target.String() + "; nothing to do"
+		log.Debug(msg)
+		return interceptors.Fail(codes.FailedPrecondition, msg), outcomeRefused
+	}
+	obj, err := i.state(ctx, target, ev)
+	if err != nil {
+		log.Error(err.Error(), "outcome", outcomeError)
+		return interceptors.Fail(codes.Internal, err.Error()), outcomeError
+	}
+	log = log.With("object", target.String(), "type", ev.Type, "version", obj.Version)
+	d, err := i.decide(ctx, g, obj)
+	if err != nil {
+		log.Error(err.Error(), "outcome", outcomeError)
+		return interceptors.Fail(codes.Internal, err.Error()), outcomeError
+	}
 	reason := d.Reason
 	var failed []string
-	for _, run := range d.Cancel {
-		if err := i.Canceller.Cancel(ctx, run.Namespace, run.Name); err != nil {
+	for _, e := range d.Cancel {
+		if err := i.Canceller.Cancel(ctx, i.Namespace, e.Run); err != nil {
+			i.Metrics.Cancels.WithLabelValues("failed").Inc()
 			failed = append(failed, err.Error())
+			continue
 		}
+		i.Metrics.Cancels.WithLabelValues("ok").Inc()
 	}
 	if len(failed) > 0 {
-		// The watcher's re-list sends the object again, and the next
-		// decision cancels what is still running.
-		reason += "; " + strings.Join(failed, "; ") + "; the next event about this object retries"
+		// The reconciler stops what the record no longer wants.
+		reason += "; " + strings.Join(failed, "; ") + "; the reconciler retries"
 	}
-	if !d.Launch {
-		log.Info(reason, "outcome", "no run")
-		return interceptors.Fail(codes.FailedPrecondition, reason)
+	if d.Launch == nil {
+		log.Info(reason, "outcome", outcomeNoRun)
+		return interceptors.Fail(codes.FailedPrecondition, reason), outcomeNoRun
 	}
-	// The cache may not hold a run created a moment ago: a second event for
-	// this version then gets the same name, and its create fails with
-	// AlreadyExists. That is the point of the deterministic name: one run.
-	log.Info(reason, "outcome", "launch", "run", d.RunName)
-	// parseParams has checked it.
-	experimentText, _ := p.ExperimentText()
+	log.Info(reason, "outcome", outcomeLaunch, "run", d.Launch.Run)
+	// FromTrigger has checked it.
+	experimentText, _ := g.Params.ExperimentText()
 	return &triggersv1beta1.InterceptorResponse{
 		Continue: true,
-		Extensions: map[string]interface{}{Name: Extensions{
-			Group:      p.Group,
-			Spec:       p.Spec,
-			Version:    version,
-			Name:       ev.Object.Metadata.Name,
-			Namespace:  ev.Object.Metadata.Namespace,
-			RunName:    d.RunName,
+		Extensions: map[string]any{Name: contract.Extensions{
+			Group:      g.Group,
+			Spec:       g.Spec,
+			Version:    d.Launch.Version,
+			Name:       target.Name,
+			Namespace:  target.Namespace,
+			RunName:    d.Launch.Run,
+			Seq:        strconv.FormatInt(d.Launch.Seq, 10),
 			Experiment: experimentText,
-			DecidedAt:  i.now().UTC().Format(time.RFC3339Nano),
+			DecidedAt:  contract.FormatTime(d.Launch.DecidedAt),
 		}},
+	}, outcomeLaunch
+}
+
+// triggerOf reads the request's trigger context,
+// namespaces/<namespace>/triggers/<name>: it must be a Trigger in the
+// install namespace.
+func (i *Interceptor) triggerOf(triggerID string) (string, error) {
+	rest, ok := strings.CutPrefix(triggerID, "namespaces/"+i.Namespace+"/triggers/")
+	if !ok || rest == "" || strings.Contains(rest, "/") {
+		return "", fmt.Errorf("the request's trigger context %q names no Trigger in namespace %s; only the autox EventListener's Triggers are answered; nothing done", triggerID, i.Namespace)
 	}
+	return rest, nil
+}
+
+// groupTrigger is the group's Trigger to look at: the one the event names
+// when the EventListener's Trigger is the dispatch Trigger, else the
+// Trigger the EventListener processes (a group's Trigger put on an
+// EventListener of one's own). An event with no Trigger (an
+// ApiServerSource's) is about the one Trigger that names its object.
+func (i *Interceptor) groupTrigger(via string, ev event) (string, error) {
+	if via != contract.DispatchTrigger {
+		if ev.Trigger != "" && ev.Trigger != via {
+			return "", fmt.Errorf("the event names Trigger %s but the EventListener is processing Trigger %s; nothing done", ev.Trigger, via)
+		}
+		return via, nil
+	}
+	if ev.Trigger != "" {
+		return ev.Trigger, nil
+	}
+	naming := i.Groups.Naming(ev.Object)
+	switch len(naming) {
+	case 0:
+		return "", fmt.Errorf("no autox Trigger names %s; nothing to do", ev.Object)
+	case 1:
+		return naming[0], nil
+	}
+	return "", fmt.Errorf("Triggers %s all name %s; an event must name its Trigger (the watcher's do)", strings.Join(naming, ", "), ev.Object)
+}
+
+// state is the object as the cluster holds it: the cache, unless the
+// cache does not follow it yet or disagrees with the event, in which case
+// one GET settles it.
+func (i *Interceptor) state(ctx context.Context, target contract.Object, ev event) (decide.Object, error) {
+	obj, synced := i.Objects.Cached(target)
+	hint := ev.Object
+	agree := synced && obj.Exists == (ev.Type != contract.Delete) && obj.Version == hint.Version() &&
+		(hint.Metadata.UID == "" || !obj.Exists || hint.Metadata.UID == obj.UID)
+	if agree {
+		return obj, nil
+	}
+	i.Metrics.LiveReads.Inc()
+	return i.Objects.Live(ctx, target)
+}
+
+// decide reads the record, decides and writes it, until a write wins.
+func (i *Interceptor) decide(ctx context.Context, g contract.Group, obj decide.Object) (decide.Decision, error) {
+	rec, found, err := i.Records.Cached(g.Group, g.Spec)
+	if err != nil {
+		return decide.Decision{}, err
+	}
+	for attempt := 0; attempt < maxWrites; attempt++ {
+		if !found {
+			rec, err = i.Records.Create(ctx, g)
+			if apierrors.IsAlreadyExists(err) {
+				i.Metrics.Conflicts.Inc()
+				if rec, found, err = i.Records.Live(ctx, g.Group, g.Spec); err != nil {
+					return decide.Decision{}, err
+				}
+				continue
+			}
+			if err != nil {
+				return decide.Decision{}, fmt.Errorf("making the record of %s: %w", g.Key(), err)
+			}
+			found = true
+		}
+		d := decide.Decide(g, rec.Record, rec.UID, obj, i.now())
+		if !d.Changed {
+			return d, nil
+		}
+		next := rec
+		next.Record = d.Record
+		if _, err := i.Records.Update(ctx, next); err == nil {
+			return d, nil
+		} else if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+			return decide.Decision{}, fmt.Errorf("writing the record of %s: %w", g.Key(), err)
+		}
+		// Another writer was first (or the record went): read it again and
+		// decide on what it says now.
+		i.Metrics.Conflicts.Inc()
+		if rec, found, err = i.Records.Live(ctx, g.Group, g.Spec); err != nil {
+			return decide.Decision{}, err
+		}
+	}
+	return decide.Decision{}, errors.New("the record of " + g.Key() + " changed under " + strconv.Itoa(maxWrites) + " writes in a row; the watcher asks again")
 }

@@ -4,100 +4,203 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"sort"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
-	pipelinefake "github.com/tektoncd/pipeline/pkg/client/clientset/versioned/fake"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	"google.golang.org/grpc/codes"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	k8stesting "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/cache"
-	"knative.dev/pkg/apis"
-	duckv1 "knative.dev/pkg/apis/duck/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
 
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/decide"
 )
 
-var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+var t0 = time.Date(2026, 12, 4, 10, 0, 0, 123456789, time.UTC)
 
-// pipelineRun is a PipelineRun of group/spec as the TriggerTemplate makes
-// it, created t0 plus minutes; state is "running", "done" or "cancelling".
-func pipelineRun(group, spec, name, version string, minutes int, state string) *pipelinev1.PipelineRun {
-	pr := &pipelinev1.PipelineRun{ObjectMeta: metav1.ObjectMeta{
-		Name: name, Namespace: "default", UID: types.UID("uid-" + name),
-		CreationTimestamp: metav1.NewTime(t0.Add(time.Duration(minutes) * time.Minute)),
-		Labels: map[string]string{
-			decide.GroupLabel: group, decide.SpecLabel: spec,
-			decide.VersionLabel: version, decide.NameLabel: "httpbin",
-		},
-	}}
-	cond := apis.Condition{Type: apis.ConditionSucceeded, Status: corev1.ConditionUnknown, Reason: "Running"}
-	switch state {
-	case "done":
-		cond.Status, cond.Reason = corev1.ConditionTrue, "Succeeded"
-	case "cancelling":
-		pr.Spec.Status = pipelinev1.PipelineRunSpecStatusCancelled
-	}
-	pr.Status.Conditions = duckv1.Conditions{cond}
-	return pr
+const ns = "autox"
+
+// httpbinTrigger is the example Trigger, as the informer holds it.
+const httpbinTrigger = `
+apiVersion: triggers.tekton.dev/v1beta1
+kind: Trigger
+metadata:
+  name: autox-httpbin-iter8
+  namespace: autox
+  uid: tr-1
+  labels: {autox.dev/group: httpbin, autox.dev/spec: iter8}
+spec:
+  interceptors:
+    - name: autox
+      ref: {name: autox, kind: ClusterInterceptor}
+      params:
+        - {name: group, value: httpbin}
+        - {name: spec, value: iter8}
+        - {name: trigger, value: {name: httpbin, namespace: default, group: apps, version: v1, resource: deployments}}
+        - {name: experiment, value: {tasks: [ready, http, assess], http: {url: "http://httpbin.default/get"}}}
+  bindings: [{ref: autox}]
+  template: {ref: autox}
+`
+
+// httpbinExperiment is the experiment as the extensions carry it.
+const httpbinExperiment = "http:\n  url: http://httpbin.default/get\ntasks:\n- ready\n- http\n- assess\n"
+
+// fakeGroups holds parsed Triggers.
+type fakeGroups map[string]groupEntry
+
+func (f fakeGroups) Group(name string) (contract.Group, bool, error) {
+	e, ok := f[name]
+	return e.group, ok, e.err
 }
 
-func httpbinRun(name, version string, minutes int, state string) *pipelinev1.PipelineRun {
-	return pipelineRun("httpbin", "iter8", name, version, minutes, state)
-}
-
-// fixture is an Interceptor on a real informer cache and the real
-// canceller, both over a fake Tekton clientset.
-type fixture struct {
-	interceptor *Interceptor
-	client      *pipelinefake.Clientset
-}
-
-func newFixture(t testing.TB, runs ...*pipelinev1.PipelineRun) fixture {
-	t.Helper()
-	objs := make([]runtime.Object, len(runs))
-	for i, r := range runs {
-		objs[i] = r
-	}
-	client := pipelinefake.NewSimpleClientset(objs...)
-	rc, err := NewRunCache(client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go rc.Run(ctx)
-	if !cache.WaitForCacheSync(ctx.Done(), rc.HasSynced) {
-		t.Fatal("the PipelineRun cache did not sync")
-	}
-	return fixture{
-		interceptor: &Interceptor{Runs: rc, Canceller: PipelineRunCanceller{Client: client, Timeout: time.Second}, Log: testLogger(t),
-			Now: func() time.Time { return decidedAt }},
-		client: client,
-	}
-}
-
-// patched lists the PipelineRuns patched, with the patch.
-func (f fixture) patched() []string {
+func (f fakeGroups) Naming(ref contract.ObjectRef) []string {
 	var out []string
-	for _, a := range f.client.Actions() {
-		if p, ok := a.(k8stesting.PatchAction); ok {
-			out = append(out, p.GetName()+" "+string(p.GetPatchType())+" "+string(p.GetPatch()))
+	for n, e := range f {
+		if e.err == nil && e.group.Params.Trigger.Matches(ref) {
+			out = append(out, n)
 		}
 	}
-	sort.Strings(out)
 	return out
+}
+
+func groupsOf(t testing.TB, docs ...string) fakeGroups {
+	t.Helper()
+	g := fakeGroups{}
+	for _, d := range docs {
+		var u unstructured.Unstructured
+		if err := yaml.Unmarshal([]byte(d), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		gr, err := contract.FromTrigger(&u)
+		g[u.GetName()] = groupEntry{group: gr, err: err}
+	}
+	return g
+}
+
+// fakeObjects is the cluster's httpbin Deployment: the cache may lag
+// behind the live object.
+type fakeObjects struct {
+	mu          sync.Mutex
+	cached      decide.Object
+	synced      bool
+	live        decide.Object
+	liveReads   int
+	liveFailure error
+}
+
+func (f *fakeObjects) Cached(contract.Object) (decide.Object, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cached, f.synced
+}
+
+func (f *fakeObjects) Live(context.Context, contract.Object) (decide.Object, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.liveReads++
+	return f.live, f.liveFailure
+}
+
+// both sets the cache and the live object to o.
+func (f *fakeObjects) both(o decide.Object) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cached, f.live, f.synced = o, o, true
+}
+
+// memRecords is a record store with the API server's optimistic
+// concurrency: an update naming an old resourceVersion is a Conflict.
+type memRecords struct {
+	mu        sync.Mutex
+	rec       *StoredRecord
+	rv        int
+	writes    int
+	conflicts int
+}
+
+var _ Records = (*memRecords)(nil)
+
+func (m *memRecords) Cached(string, string) (StoredRecord, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rec == nil {
+		return StoredRecord{}, false, nil
+	}
+	r := *m.rec
+	r.Runs = append([]contract.Entry(nil), r.Runs...)
+	return r, true, nil
+}
+
+func (m *memRecords) Live(_ context.Context, g, s string) (StoredRecord, bool, error) {
+	return m.Cached(g, s)
+}
+
+func (m *memRecords) Create(_ context.Context, g contract.Group) (StoredRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gr := schema.GroupResource{Resource: "configmaps"}
+	if m.rec != nil {
+		m.conflicts++
+		return StoredRecord{}, apierrors.NewAlreadyExists(gr, contract.RecordName(g.Group, g.Spec))
+	}
+	m.rv++
+	m.rec = &StoredRecord{Record: contract.Record{Group: g.Group, Spec: g.Spec, Trigger: g.TriggerName, TriggerUID: g.TriggerUID}, UID: "rec-1", ResourceVersion: strconv.Itoa(m.rv)}
+	return *m.rec, nil
+}
+
+func (m *memRecords) Update(_ context.Context, r StoredRecord) (StoredRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rec == nil || r.ResourceVersion != m.rec.ResourceVersion {
+		m.conflicts++
+		return StoredRecord{}, apierrors.NewConflict(schema.GroupResource{Resource: "configmaps"}, contract.RecordName(r.Group, r.Spec), fmt.Errorf("the object has been modified"))
+	}
+	m.rv++
+	m.writes++
+	r.ResourceVersion = strconv.Itoa(m.rv)
+	m.rec = &r
+	return r, nil
+}
+
+type fakeCanceller struct {
+	mu        sync.Mutex
+	cancelled []string
+}
+
+func (f *fakeCanceller) Cancel(_ context.Context, namespace, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancelled = append(f.cancelled, namespace+"/"+name)
+	return nil
+}
+
+type fixture struct {
+	interceptor *Interceptor
+	objects     *fakeObjects
+	records     *memRecords
+	canceller   *fakeCanceller
+	metrics     *Metrics
+}
+
+func newFixture(t testing.TB) fixture {
+	f := fixture{objects: &fakeObjects{}, records: &memRecords{}, canceller: &fakeCanceller{}, metrics: NewMetrics(prometheus.NewRegistry())}
+	f.interceptor = &Interceptor{
+		Namespace: ns, Groups: groupsOf(t, httpbinTrigger), Objects: f.objects, Records: f.records,
+		Canceller: f.canceller, Metrics: f.metrics, Log: testLogger(t), Now: func() time.Time { return t0 },
+	}
+	return f
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -108,24 +211,13 @@ type tWriter struct{ t testing.TB }
 
 func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
-// deployment is the httpbin Deployment as the API server serves it, with
-// the version label when version is not "".
-func deployment(version string) map[string]interface{} {
-	labels := map[string]interface{}{"app": "httpbin"}
+// body is the watcher's event about the httpbin Deployment.
+func body(t testing.TB, typ, trigger, version string) string {
+	t.Helper()
+	ev := contract.Event{Type: typ, Trigger: trigger, Object: contract.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment",
+		Metadata: contract.Meta{Name: "httpbin", Namespace: "default", UID: "dep-1", ResourceVersion: "7"}}}
 	if version != "" {
-		labels[decide.VersionLabel] = version
-	}
-	return map[string]interface{}{
-		"apiVersion": "apps/v1", "kind": "Deployment",
-		"metadata": map[string]interface{}{"name": "httpbin", "namespace": "default", "uid": "dep-uid", "labels": labels},
-		"spec":     map[string]interface{}{"replicas": 1},
-	}
-}
-
-func watcherBody(t testing.TB, typ string, obj, old map[string]interface{}) string {
-	ev := map[string]interface{}{"type": typ, "object": obj}
-	if old != nil {
-		ev["oldObject"] = old
+		ev.Object.Metadata.Labels = map[string]string{contract.VersionLabel: version}
 	}
 	b, err := json.Marshal(ev)
 	if err != nil {
@@ -134,25 +226,233 @@ func watcherBody(t testing.TB, typ string, obj, old map[string]interface{}) stri
 	return string(b)
 }
 
-func httpbinParams() map[string]interface{} {
-	return map[string]interface{}{
-		"group": "httpbin", "spec": "iter8",
-		"trigger":    map[string]interface{}{"name": "httpbin", "namespace": "default", "group": "apps", "version": "v1", "resource": "deployments"},
-		"experiment": map[string]interface{}{"tasks": []interface{}{"ready", "http", "assess"}, "http": map[string]interface{}{"url": "http://httpbin.default/get"}},
+// request is what the EventListener sends through its dispatch Trigger;
+// the params are a hostile caller's, which must change nothing.
+func request(body string) *triggersv1beta1.InterceptorRequest {
+	return &triggersv1beta1.InterceptorRequest{
+		Body:              body,
+		InterceptorParams: map[string]any{"group": "other", "spec": "team", "trigger": map[string]any{"name": "x", "namespace": "y", "version": "v1", "resource": "deployments"}},
+		Context:           &triggersv1beta1.TriggerContext{EventID: "ev-1", TriggerID: "namespaces/autox/triggers/autox"},
 	}
 }
 
-// decidedAt is the fixture's clock.
-var decidedAt = time.Date(2026, 11, 27, 11, 0, 0, 123456789, time.FixedZone("CET", 3600))
+func dep(version string) decide.Object {
+	return decide.Object{Exists: true, UID: "dep-1", Version: version}
+}
 
-// httpbinExperiment is httpbinParams' experiment as the extensions carry
-// it: YAML, keys sorted.
-const httpbinExperiment = "http:\n  url: http://httpbin.default/get\ntasks:\n- ready\n- http\n- assess\n"
+func run(seq int64) string { return contract.RunName("httpbin", "iter8", "rec-1", seq) }
 
-func request(body string, header map[string][]string) *triggersv1beta1.InterceptorRequest {
-	return &triggersv1beta1.InterceptorRequest{
-		Body: body, Header: header, InterceptorParams: httpbinParams(),
-		Context: &triggersv1beta1.TriggerContext{EventID: "ev-1", TriggerID: "namespaces/default/triggers/autox-httpbin-iter8"},
+func launched(version string, seq int64) *triggersv1beta1.InterceptorResponse {
+	return &triggersv1beta1.InterceptorResponse{Continue: true, Extensions: map[string]any{"autox": contract.Extensions{
+		Group: "httpbin", Spec: "iter8", Version: version, Name: "httpbin", Namespace: "default", RunName: run(seq),
+		Seq: strconv.FormatInt(seq, 10), Experiment: httpbinExperiment, DecidedAt: "2026-12-04T10:00:00.123456789Z",
+	}}}
+}
+
+// TestProcess_ShouldContinue: the cluster holds a version the record does
+// not show tested; the event is only the occasion.
+func TestProcess_ShouldContinue(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		cached     decide.Object
+		live       decide.Object
+		body       func(t testing.TB) string
+		before     []contract.Entry
+		want       *triggersv1beta1.InterceptorResponse
+		wantCancel []string
+		wantLive   int
+	}{
+		{name: "a new version, the cache up to date", cached: dep("1.0.0"), live: dep("1.0.0"),
+			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("1.0.0", 1)},
+		{name: "the cache behind the event: one GET settles it", cached: dep(""), live: dep("2.0.0"),
+			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "2.0.0") }, want: launched("2.0.0", 1), wantLive: 1},
+		{name: "an event claiming an old version launches the one the object carries", cached: dep("3.0.0"), live: dep("3.0.0"),
+			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("3.0.0", 1), wantLive: 1},
+		{name: "a new version supersedes the run going", cached: dep("2.0.0"), live: dep("2.0.0"),
+			before: []contract.Entry{{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Minute), RunUID: "r1", State: contract.Running}},
+			body:   func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "2.0.0") }, want: launched("2.0.0", 2), wantCancel: []string{"autox/" + run(1)}},
+		{name: "the label back after a cancel for its removal", cached: dep("1.0.0"), live: dep("1.0.0"),
+			before: []contract.Entry{{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Minute), RunUID: "r1", State: contract.Cancelled, Untested: true}},
+			body:   func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("1.0.0", 2)},
+		{name: "an ApiServerSource event names no Trigger: the one naming its object", cached: dep("2.0.0"), live: dep("2.0.0"),
+			body: func(t testing.TB) string { b, _ := recorded(t); return b }, want: launched("2.0.0", 1), wantLive: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.objects.cached, f.objects.live, f.objects.synced = tc.cached, tc.live, true
+			if tc.before != nil {
+				f.records.rec = &StoredRecord{Record: contract.Record{Group: "httpbin", Spec: "iter8", Trigger: "autox-httpbin-iter8", TriggerUID: "tr-1", Seq: int64(len(tc.before)), Runs: tc.before}, UID: "rec-1", ResourceVersion: "1"}
+				f.records.rv = 1
+			}
+			req := request(tc.body(t))
+			if tc.name == "an ApiServerSource event names no Trigger: the one naming its object" {
+				_, req.Header = recorded(t)
+			}
+			got := f.interceptor.Process(context.Background(), req)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("response (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantCancel, f.canceller.cancelled); diff != "" {
+				t.Errorf("cancelled (-want +got):\n%s", diff)
+			}
+			if f.objects.liveReads != tc.wantLive {
+				t.Errorf("%d live reads, want %d", f.objects.liveReads, tc.wantLive)
+			}
+			latest, _ := f.records.rec.Latest()
+			if latest.Run != got.Extensions["autox"].(contract.Extensions).RunName || latest.State != contract.Launched {
+				t.Errorf("the record's latest launch is %+v, want the run launched", latest)
+			}
+			if n := testutil.ToFloat64(f.metrics.Decisions.WithLabelValues("launch")); n != 1 {
+				t.Errorf("decisions{outcome=launch} = %v, want 1", n)
+			}
+		})
+	}
+}
+
+// TestProcess_ShouldNotContinue: nothing to launch, or a request that is
+// not autox's to answer. Each changes nothing it should not.
+func TestProcess_ShouldNotContinue(t *testing.T) {
+	tested := []contract.Entry{{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Hour), RunUID: "r1", State: contract.Succeeded}}
+	going := []contract.Entry{{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Minute), RunUID: "r1", State: contract.Running}}
+	for _, tc := range []struct {
+		name       string
+		obj        decide.Object
+		before     []contract.Entry
+		req        func(t testing.TB) *triggersv1beta1.InterceptorRequest
+		wantCode   codes.Code
+		wantMsg    string
+		wantCancel []string
+		wantWrites int
+	}{
+		{name: "a forged event for a version the object does not carry", obj: dep("1.0.0"), before: tested,
+			req: func(t testing.TB) *triggersv1beta1.InterceptorRequest {
+				return request(body(t, "update", "autox-httpbin-iter8", "9.9.9"))
+			},
+			wantCode: codes.FailedPrecondition, wantMsg: `version "1.0.0" of httpbin/iter8 is already tested by the latest run ` + run(1) + ` (succeeded); nothing to launch`},
+		{name: "the same version again", obj: dep("1.0.0"), before: tested,
+			req: func(t testing.TB) *triggersv1beta1.InterceptorRequest {
+				return request(body(t, "resync", "autox-httpbin-iter8", "1.0.0"))
+			},
+			wantCode: codes.FailedPrecondition, wantMsg: `version "1.0.0" of httpbin/iter8 is already tested by the latest run ` + run(1) + ` (succeeded); nothing to launch`},
+		{name: "a forged delete of an object that exists", obj: dep("1.0.0"), before: going,
+			req: func(t testing.TB) *triggersv1beta1.InterceptorRequest {
+				return request(body(t, "delete", "autox-httpbin-iter8", ""))
+			},
+			wantCode: codes.FailedPrecondition, wantMsg: `version "1.0.0" of httpbin/iter8 is already tested by the latest run ` + run(1) + ` (running); nothing to launch`},
+		{name: "the label removed: the run going is cancelled, untested", obj: dep(""), before: going,
+			req: func(t testing.TB) *triggersv1beta1.InterceptorRequest {
+				return request(body(t, "update", "autox-httpbin-iter8", ""))
+			},
+			wantCode: codes.FailedPrecondition, wantMsg: `the object has no version label app.kubernetes.io/version; nothing to launch; cancelling ` + run(1),
+			wantCancel: []string{"autox/" + run(1)}, wantWrites: 1},
+		{name: "a direct request with no trigger context", obj: dep("2.0.0"), before: going,
+			req: func(t testing.TB) *triggersv1beta1.InterceptorRequest {
+				r := request(body(t, "update", "autox-httpbin-iter8", "2.0.0"))
+				r.Context = nil
+				return r
+			},
+			wantCode: codes.FailedPrecondition, wantMsg: `the request's trigger context "" names no Trigger in namespace autox; only the autox EventListener's Triggers are answered; nothing done`},
+		{name: "a trigger context in another namespace", obj: dep("2.0.0"), before: going,
+			req: func(t testing.TB) *triggersv1beta1.InterceptorRequest {
+				r := request(body(t, "update", "autox-httpbin-iter8", "2.0.0"))
+				r.Context.TriggerID = "namespaces/team-b/triggers/autox"
+				return r
+			},
+			wantCode: codes.FailedPrecondition, wantMsg: `the request's trigger context "namespaces/team-b/triggers/autox" names no Trigger in namespace autox; only the autox EventListener's Triggers are answered; nothing done`},
+		{name: "an event naming a Trigger that is not a group's", obj: dep("2.0.0"), before: going,
+			req: func(t testing.TB) *triggersv1beta1.InterceptorRequest {
+				return request(body(t, "update", "autox-other-team", "2.0.0"))
+			},
+			wantCode: codes.FailedPrecondition, wantMsg: `no Trigger autox-other-team labelled autox.dev/group in namespace autox; nothing done`},
+		{name: "an event about another object", obj: dep("2.0.0"), before: going,
+			req: func(t testing.TB) *triggersv1beta1.InterceptorRequest {
+				b := body(t, "update", "autox-httpbin-iter8", "2.0.0")
+				var ev contract.Event
+				_ = json.Unmarshal([]byte(b), &ev)
+				ev.Object.Metadata.Namespace = "team-b"
+				out, _ := json.Marshal(ev)
+				return request(string(out))
+			},
+			wantCode: codes.FailedPrecondition, wantMsg: `the event is about apps/v1 Deployment team-b/httpbin, not Trigger autox-httpbin-iter8's object apps/v1 deployments default/httpbin; nothing to do`},
+		{name: "a body that is not an event", obj: dep("2.0.0"), before: going,
+			req: func(t testing.TB) *triggersv1beta1.InterceptorRequest {
+				return request(`{"type":"update","trigger":"autox-httpbin-iter8","objct":{}}`)
+			},
+			wantCode: codes.InvalidArgument, wantMsg: `body: unknown key "objct"; did you mean "object"?; the body is {type, trigger, object}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.objects.both(tc.obj)
+			f.records.rec = &StoredRecord{Record: contract.Record{Group: "httpbin", Spec: "iter8", Trigger: "autox-httpbin-iter8", TriggerUID: "tr-1", Seq: int64(len(tc.before)), Runs: tc.before}, UID: "rec-1", ResourceVersion: "1"}
+			f.records.rv = 1
+			got := f.interceptor.Process(context.Background(), tc.req(t))
+			if got.Continue {
+				t.Fatalf("continued: %+v", got.Extensions)
+			}
+			if got.Status.Code != tc.wantCode || got.Status.Message != tc.wantMsg {
+				t.Errorf("status %s %q\nwant %s %q", got.Status.Code, got.Status.Message, tc.wantCode, tc.wantMsg)
+			}
+			if diff := cmp.Diff(tc.wantCancel, f.canceller.cancelled); diff != "" {
+				t.Errorf("cancelled (-want +got):\n%s", diff)
+			}
+			if f.records.writes != tc.wantWrites {
+				t.Errorf("%d record writes, want %d", f.records.writes, tc.wantWrites)
+			}
+		})
+	}
+}
+
+// TestProcess_DuplicatesMakeOneLaunch: 50 copies of one event at once
+// (the EventListener handles them side by side) launch once: the record's
+// optimistic concurrency lets one write win, and the others, reading it
+// again, find the version launched.
+func TestProcess_DuplicatesMakeOneLaunch(t *testing.T) {
+	f := newFixture(t)
+	f.objects.both(dep("2.0.0"))
+	b := body(t, "update", "autox-httpbin-iter8", "2.0.0")
+	var wg sync.WaitGroup
+	results := make([]*triggersv1beta1.InterceptorResponse, 50)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = f.interceptor.Process(context.Background(), request(b))
+		}()
+	}
+	wg.Wait()
+	launches := 0
+	for _, r := range results {
+		if r.Continue {
+			launches++
+		} else if r.Status.Code != codes.FailedPrecondition {
+			t.Errorf("a duplicate got %s %q, want FailedPrecondition", r.Status.Code, r.Status.Message)
+		}
+	}
+	if launches != 1 || f.records.rec.Seq != 1 || len(f.records.rec.Runs) != 1 {
+		t.Errorf("%d launches, record seq %d with %d runs; want 1, 1, 1", launches, f.records.rec.Seq, len(f.records.rec.Runs))
+	}
+	t.Logf("%d record conflicts among 50 duplicates", f.records.conflicts)
+}
+
+// TestProcess_RunNamesAreNeverReused: however runs come and go, every
+// launch has a new name.
+func TestProcess_RunNamesAreNeverReused(t *testing.T) {
+	f := newFixture(t)
+	seen := map[string]bool{}
+	for i, v := range []string{"1.0.0", "2.0.0", "1.0.0", "", "1.0.0", "2.0.0"} {
+		f.objects.both(dep(v))
+		got := f.interceptor.Process(context.Background(), request(body(t, "update", "autox-httpbin-iter8", v)))
+		if v == "" {
+			continue
+		}
+		if !got.Continue {
+			t.Fatalf("step %d (%s): %s", i, v, got.Status.Message)
+		}
+		name := got.Extensions["autox"].(contract.Extensions).RunName
+		if seen[name] {
+			t.Fatalf("step %d: run name %s again", i, name)
+		}
+		seen[name] = true
 	}
 }
 
@@ -173,302 +473,4 @@ func recorded(t testing.TB) (string, map[string][]string) {
 		t.Fatal(err)
 	}
 	return string(body), req.Header
-}
-
-func ceHeader(typ string) map[string][]string {
-	return map[string][]string{
-		"Ce-Specversion": {"1.0"}, "Ce-Type": {typ}, "Ce-Source": {"https://10.96.0.1:443"},
-		"Ce-Subject": {"/apis/apps/v1/namespaces/default/deployments/httpbin"}, "Ce-Id": {"id-1"},
-		"Content-Type": {"application/json"},
-	}
-}
-
-func launched(version, runName string) *triggersv1beta1.InterceptorResponse {
-	return &triggersv1beta1.InterceptorResponse{Continue: true, Extensions: map[string]interface{}{"autox": Extensions{
-		Group: "httpbin", Spec: "iter8", Version: version, Name: "httpbin", Namespace: "default", RunName: runName,
-		Experiment: httpbinExperiment, DecidedAt: "2026-11-27T10:00:00.123456789Z",
-	}}}
-}
-
-const cancelled = ` application/merge-patch+json {"spec":{"status":"Cancelled"}}`
-
-func TestProcess_ShouldContinue(t *testing.T) {
-	recordedBody, recordedHeader := recorded(t)
-	for _, tc := range []struct {
-		name        string
-		runs        []*pipelinev1.PipelineRun
-		body        string
-		header      map[string][]string
-		want        *triggersv1beta1.InterceptorResponse
-		wantPatched []string
-	}{{
-		name: "label 1.0.0 on a new object, no run yet",
-		body: watcherBody(t, "add", deployment("1.0.0"), nil),
-		want: launched("1.0.0", "autox-httpbin-iter8-e9b73465e5"),
-	}, {
-		name:        "label 1.0.0 -> 2.0.0 while the 1.0.0 run is going: launch, cancel it",
-		runs:        []*pipelinev1.PipelineRun{httpbinRun("r1", "1.0.0", 1, "running")},
-		body:        watcherBody(t, "update", deployment("2.0.0"), deployment("1.0.0")),
-		want:        launched("2.0.0", decide.RunName("httpbin", "iter8", "2.0.0", "uid-r1")),
-		wantPatched: []string{"r1" + cancelled},
-	}, {
-		name: "revert 1.0.0 -> 2.0.0 -> 1.0.0",
-		runs: []*pipelinev1.PipelineRun{httpbinRun("r1", "1.0.0", 1, "done"), httpbinRun("r2", "2.0.0", 2, "done")},
-		body: watcherBody(t, "update", deployment("1.0.0"), deployment("2.0.0")),
-		want: launched("1.0.0", decide.RunName("httpbin", "iter8", "1.0.0", "uid-r2")),
-	}, {
-		name: "runs of another spec and another group do not count",
-		runs: []*pipelinev1.PipelineRun{
-			pipelineRun("httpbin", "other", "o1", "1.0.0", 5, "running"),
-			pipelineRun("routeguide", "iter8", "o2", "1.0.0", 6, "running"),
-		},
-		body: watcherBody(t, "update", deployment("1.0.0"), deployment("")),
-		want: launched("1.0.0", "autox-httpbin-iter8-e9b73465e5"),
-	}, {
-		name:        "recorded ApiServerSource update with 2.0.0 after a 1.0.0 run",
-		runs:        []*pipelinev1.PipelineRun{httpbinRun("r1", "1.0.0", 1, "running")},
-		body:        recordedBody,
-		header:      recordedHeader,
-		want:        launched("2.0.0", decide.RunName("httpbin", "iter8", "2.0.0", "uid-r1")),
-		wantPatched: []string{"r1" + cancelled},
-	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, tc.runs...)
-			got := f.interceptor.Process(context.Background(), request(tc.body, tc.header))
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("Process (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tc.wantPatched, f.patched()); diff != "" {
-				t.Errorf("patched PipelineRuns (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestProcess_ShouldNotContinue(t *testing.T) {
-	running2 := func() *pipelinev1.PipelineRun { return httpbinRun("r2", "2.0.0", 2, "running") }
-	done1 := func() *pipelinev1.PipelineRun { return httpbinRun("r1", "1.0.0", 1, "done") }
-	other := func(apiVersion, kind, name string) map[string]interface{} {
-		d := deployment("3.0.0")
-		d["apiVersion"], d["kind"] = apiVersion, kind
-		d["metadata"].(map[string]interface{})["name"] = name
-		return d
-	}
-	for _, tc := range []struct {
-		name        string
-		runs        []*pipelinev1.PipelineRun
-		body        string
-		header      map[string][]string
-		wantMessage string
-		wantPatched []string
-	}{{
-		name:        "same version as the latest run (an event sent twice, a re-list)",
-		runs:        []*pipelinev1.PipelineRun{done1(), running2()},
-		body:        watcherBody(t, "update", deployment("2.0.0"), deployment("2.0.0")),
-		wantMessage: `version "2.0.0" of httpbin/iter8 is already tested by the latest run r2; nothing to launch`,
-	}, {
-		name:        "replicas changed: the version is the latest run's",
-		runs:        []*pipelinev1.PipelineRun{done1()},
-		body:        watcherBody(t, "update", deployment("1.0.0"), deployment("1.0.0")),
-		wantMessage: `version "1.0.0" of httpbin/iter8 is already tested by the latest run r1; nothing to launch`,
-	}, {
-		name:        "label removed while a run is going: cancel it",
-		runs:        []*pipelinev1.PipelineRun{done1(), running2()},
-		body:        watcherBody(t, "update", deployment(""), deployment("2.0.0")),
-		wantMessage: `the version label app.kubernetes.io/version was removed (it was "2.0.0"); nothing to launch; cancelling r2`,
-		wantPatched: []string{"r2" + cancelled},
-	}, {
-		name:        "object deleted while a run is going: cancel it",
-		runs:        []*pipelinev1.PipelineRun{done1(), running2()},
-		body:        watcherBody(t, "delete", deployment("2.0.0"), nil),
-		wantMessage: `the object was deleted; nothing to launch; cancelling r2`,
-		wantPatched: []string{"r2" + cancelled},
-	}, {
-		name:        "ApiServerSource delete: cancel",
-		runs:        []*pipelinev1.PipelineRun{running2()},
-		body:        mustJSON(t, deployment("2.0.0")),
-		header:      ceHeader("dev.knative.apiserver.resource.delete"),
-		wantMessage: `the object was deleted; nothing to launch; cancelling r2`,
-		wantPatched: []string{"r2" + cancelled},
-	}, {
-		name:        "a run already being cancelled is not patched again",
-		runs:        []*pipelinev1.PipelineRun{httpbinRun("r2", "2.0.0", 2, "cancelling")},
-		body:        watcherBody(t, "delete", deployment("2.0.0"), nil),
-		wantMessage: `the object was deleted; no run of httpbin/iter8 is running; nothing to launch`,
-	}, {
-		name:        "another Deployment of the EventListener",
-		body:        watcherBody(t, "update", other("apps/v1", "Deployment", "routeguide"), nil),
-		wantMessage: `the event is about apps/v1 Deployment default/routeguide, not this Trigger's object apps/v1 deployments default/httpbin; nothing to do`,
-	}, {
-		name:        "another kind with the trigger's name",
-		body:        watcherBody(t, "update", other("apps/v1", "StatefulSet", "httpbin"), nil),
-		wantMessage: `the event is about apps/v1 StatefulSet default/httpbin, not this Trigger's object apps/v1 deployments default/httpbin; nothing to do`,
-	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, tc.runs...)
-			got := f.interceptor.Process(context.Background(), request(tc.body, tc.header))
-			want := &triggersv1beta1.InterceptorResponse{Status: triggersv1beta1.Status{Code: codes.FailedPrecondition, Message: tc.wantMessage}}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("Process (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tc.wantPatched, f.patched()); diff != "" {
-				t.Errorf("patched PipelineRuns (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func mustJSON(t testing.TB, v interface{}) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func TestProcess_InvalidArgument(t *testing.T) {
-	noMetadata := deployment("1.0.0")
-	delete(noMetadata, "metadata")
-	noName := deployment("1.0.0")
-	delete(noName["metadata"].(map[string]interface{}), "name")
-	noKind := deployment("1.0.0")
-	delete(noKind, "kind")
-	for _, tc := range []struct {
-		name        string
-		params      map[string]interface{}
-		body        string
-		header      map[string][]string
-		wantMessage string
-	}{{
-		name:        "body not JSON",
-		body:        `label=2.0.0`,
-		wantMessage: `body is not JSON: invalid character 'l' looking for beginning of value`,
-	}, {
-		name:        "empty body",
-		body:        ``,
-		wantMessage: `body is not JSON: EOF`,
-	}, {
-		name:        "no object",
-		body:        `{"type": "update"}`,
-		wantMessage: `body: object is missing; the body is {type, object, oldObject} with object the full Kubernetes object`,
-	}, {
-		name:        "object null",
-		body:        `{"type": "update", "object": null}`,
-		wantMessage: `body: object is missing; the body is {type, object, oldObject} with object the full Kubernetes object`,
-	}, {
-		name:        "object without metadata",
-		body:        watcherBody(t, "update", noMetadata, nil),
-		wantMessage: `object has no metadata; send the full object (apiVersion, kind, metadata, ...)`,
-	}, {
-		name:        "object without a name",
-		body:        watcherBody(t, "update", noName, nil),
-		wantMessage: `object.metadata.name is missing`,
-	}, {
-		name:        "object without kind",
-		body:        watcherBody(t, "update", noKind, nil),
-		wantMessage: `object has no apiVersion or kind; send the object as the API server serves it`,
-	}, {
-		name:        "object not an object",
-		body:        `{"type": "update", "object": "httpbin"}`,
-		wantMessage: `object is not a Kubernetes object: want a JSON object, got a JSON string`,
-	}, {
-		name:        "old object without metadata",
-		body:        watcherBody(t, "update", deployment("1.0.0"), noMetadata),
-		wantMessage: `oldObject has no metadata; send the full object (apiVersion, kind, metadata, ...)`,
-	}, {
-		name:        "no type",
-		body:        `{"object": {}}`,
-		wantMessage: `body: type is missing; want "add", "update" or "delete"`,
-	}, {
-		name:        "unknown type",
-		body:        watcherBody(t, "modified", deployment("1.0.0"), nil),
-		wantMessage: `body: type "modified" is not "add", "update" or "delete"`,
-	}, {
-		name:        "a bare object without CloudEvent headers",
-		body:        mustJSON(t, deployment("1.0.0")),
-		wantMessage: `body: unknown key "apiVersion"; the body is {type, object, oldObject}, or a Knative ApiServerSource CloudEvent with a Ce-Type header`,
-	}, {
-		name:        "misspelt key",
-		body:        `{"type": "update", "objet": {}}`,
-		wantMessage: `body: unknown key "objet"; did you mean "object"?; the body is {type, object, oldObject}, or a Knative ApiServerSource CloudEvent with a Ce-Type header`,
-	}, {
-		name:        "ApiServerSource in mode Reference",
-		body:        `{"kind": "Deployment", "namespace": "default", "name": "httpbin", "apiVersion": "apps/v1"}`,
-		header:      ceHeader("dev.knative.apiserver.ref.update"),
-		wantMessage: `Ce-Type "dev.knative.apiserver.ref.update" is a reference event, which carries no labels; set the ApiServerSource's mode to Resource`,
-	}, {
-		name:        "a CloudEvent of another source",
-		body:        `{}`,
-		header:      ceHeader("dev.knative.sources.ping"),
-		wantMessage: `Ce-Type "dev.knative.sources.ping" is not an ApiServerSource resource event; want dev.knative.apiserver.resource.add, update or delete`,
-	}, {
-		name:        "ApiServerSource event with no body",
-		body:        ``,
-		header:      ceHeader("dev.knative.apiserver.resource.add"),
-		wantMessage: `body: object is missing; an ApiServerSource add event carries the object as its body`,
-	}, {
-		name:        "ApiServerSource event with a body that is not JSON",
-		body:        `<html>`,
-		header:      ceHeader("dev.knative.apiserver.resource.add"),
-		wantMessage: `body is not JSON: invalid character '<' looking for beginning of value`,
-	}, {
-		name:        "params missing group",
-		params:      map[string]interface{}{"spec": "iter8", "trigger": httpbinParams()["trigger"], "experiment": httpbinParams()["experiment"]},
-		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
-		wantMessage: `params.group is missing; add {name: group, value: <group, e.g. httpbin>} to the Trigger's autox interceptor params`,
-	}, {
-		name:        "params missing spec",
-		params:      map[string]interface{}{"group": "httpbin", "trigger": httpbinParams()["trigger"], "experiment": httpbinParams()["experiment"]},
-		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
-		wantMessage: `params.spec is missing; add {name: spec, value: <spec, e.g. iter8>} to the Trigger's autox interceptor params`,
-	}, {
-		name:   "no params at all: every problem, one per line",
-		params: map[string]interface{}{},
-		body:   watcherBody(t, "update", deployment("1.0.0"), nil),
-		wantMessage: "params.group is missing; add {name: group, value: <group, e.g. httpbin>} to the Trigger's autox interceptor params\n" +
-			"params.spec is missing; add {name: spec, value: <spec, e.g. iter8>} to the Trigger's autox interceptor params\n" +
-			"params.trigger is missing; add {name: trigger, value: {name, namespace, group, version, resource}} naming the object whose version label launches runs\n" +
-			"params.experiment is missing; add {name: experiment, value: {tasks: [ready, http, assess], ready: ..., http: ..., assess: ...}}, the spec's values",
-	}, {
-		name:        "trigger without a name",
-		params:      map[string]interface{}{"group": "httpbin", "spec": "iter8", "trigger": map[string]interface{}{"namespace": "default", "group": "apps", "version": "v1", "resource": "deployments"}, "experiment": httpbinParams()["experiment"]},
-		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
-		wantMessage: `params.trigger.name is missing; the trigger object is {name, namespace, group, version, resource}, e.g. {name: httpbin, namespace: default, group: apps, version: v1, resource: deployments}`,
-	}, {
-		name:        "misspelt param",
-		params:      map[string]interface{}{"grop": "httpbin", "spec": "iter8"},
-		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
-		wantMessage: `params: unknown key "grop"; did you mean "group"? (known: group, spec, trigger, experiment; in trigger: name, namespace, group, version, resource)`,
-	}, {
-		name:        "group not a DNS label",
-		params:      map[string]interface{}{"group": "HttpBin", "spec": "iter8", "trigger": httpbinParams()["trigger"], "experiment": httpbinParams()["experiment"]},
-		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
-		wantMessage: `params.group: "HttpBin" is not a DNS label; use lower-case letters, digits and '-', starting and ending with a letter or digit`,
-	}, {
-		name:        "experiment neither an object nor a string",
-		params:      map[string]interface{}{"group": "httpbin", "spec": "iter8", "trigger": httpbinParams()["trigger"], "experiment": 7},
-		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
-		wantMessage: `params.experiment: want the spec's values as an object (or its YAML as a string), got 7`,
-	}, {
-		name:        "group not a string",
-		params:      map[string]interface{}{"group": 7, "spec": "iter8", "trigger": httpbinParams()["trigger"], "experiment": httpbinParams()["experiment"]},
-		body:        watcherBody(t, "update", deployment("1.0.0"), nil),
-		wantMessage: `params: group: want string, got a JSON number`,
-	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, httpbinRun("r1", "0.9.0", 1, "running"))
-			req := request(tc.body, tc.header)
-			if tc.params != nil {
-				req.InterceptorParams = tc.params
-			}
-			got := f.interceptor.Process(context.Background(), req)
-			want := &triggersv1beta1.InterceptorResponse{Status: triggersv1beta1.Status{Code: codes.InvalidArgument, Message: tc.wantMessage}}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("Process (-want +got):\n%s", diff)
-			}
-			if p := f.patched(); len(p) != 0 {
-				t.Errorf("bad input patched PipelineRuns: %v", p)
-			}
-		})
-	}
 }

@@ -26,6 +26,8 @@ func TestManifest(t *testing.T) {
 		sa   corev1.ServiceAccount
 		cr   rbacv1.ClusterRole
 		crb  rbacv1.ClusterRoleBinding
+		own  rbacv1.Role
+		ownb rbacv1.RoleBinding
 		sec  corev1.Secret
 		role rbacv1.Role
 		rb   rbacv1.RoleBinding
@@ -34,11 +36,11 @@ func TestManifest(t *testing.T) {
 		ci   triggersv1alpha1.ClusterInterceptor
 	)
 	docs := strings.Split(string(raw), "\n---\n")
-	targets := []interface{}{&sa, &cr, &crb, &sec, &role, &rb, &dep, &svc, &ci}
+	targets := []interface{}{&sa, &cr, &crb, &own, &ownb, &sec, &role, &rb, &dep, &svc, &ci}
 	if len(docs) != len(targets) {
 		t.Fatalf("%d documents, want %d", len(docs), len(targets))
 	}
-	kinds := []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Secret", "Role", "RoleBinding", "Deployment", "Service", "ClusterInterceptor"}
+	kinds := []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Secret", "Role", "RoleBinding", "Deployment", "Service", "ClusterInterceptor"}
 	for i, doc := range docs {
 		if err := yaml.UnmarshalStrict([]byte(doc), targets[i]); err != nil {
 			t.Fatalf("document %d (%s): %v", i, kinds[i], err)
@@ -60,8 +62,11 @@ func TestManifest(t *testing.T) {
 		ClusterInterceptorLabels  map[string]string
 		BindingSubjects           []rbacv1.Subject
 		RoleBindingSubjects       []rbacv1.Subject
+		OwnRoleBinding            []rbacv1.Subject
 		PodServiceAccount         string
 		ClusterRules              []rbacv1.PolicyRule
+		NamespaceRules            []rbacv1.PolicyRule
+		Probes                    []string
 		Image                     string
 		Command                   []string
 		NonRoot, ReadOnlyRoot     bool
@@ -74,7 +79,7 @@ func TestManifest(t *testing.T) {
 	port := int32(8443)
 	sc := c.SecurityContext
 	got := facts{
-		Namespaced:                nonEmptyNamespaces(sa.Namespace, sec.Namespace, role.Namespace, rb.Namespace, dep.Namespace, svc.Namespace),
+		Namespaced:                nonEmptyNamespaces(sa.Namespace, own.Namespace, ownb.Namespace, sec.Namespace, role.Namespace, rb.Namespace, dep.Namespace, svc.Namespace),
 		ServiceName:               svc.Name,
 		SecretName:                sec.Name,
 		RoleSecrets:               role.Rules[0].ResourceNames,
@@ -82,8 +87,11 @@ func TestManifest(t *testing.T) {
 		ClusterInterceptorLabels:  map[string]string{"server/type": ci.Labels["server/type"]},
 		BindingSubjects:           crb.Subjects,
 		RoleBindingSubjects:       rb.Subjects,
+		OwnRoleBinding:            ownb.Subjects,
 		PodServiceAccount:         dep.Spec.Template.Spec.ServiceAccountName,
 		ClusterRules:              cr.Rules,
+		NamespaceRules:            own.Rules,
+		Probes:                    []string{c.ReadinessProbe.HTTPGet.Path + " " + c.ReadinessProbe.HTTPGet.Port.String(), c.LivenessProbe.HTTPGet.Path + " " + c.LivenessProbe.HTTPGet.Port.String()},
 		Image:                     c.Image,
 		Command:                   c.Command,
 		NonRoot:                   *sc.RunAsNonRoot && *sc.RunAsUser == 65532,
@@ -96,7 +104,7 @@ func TestManifest(t *testing.T) {
 	}
 	want := facts{
 		// Every namespaced object is in autox, where release.yaml installs.
-		Namespaced:                []string{"autox", "autox", "autox", "autox", "autox", "autox"},
+		Namespaced:                []string{"autox", "autox", "autox", "autox", "autox", "autox", "autox", "autox"},
 		ServiceName:               env["INTERCEPTOR_TLS_SVC_NAME"],
 		SecretName:                env["INTERCEPTOR_TLS_SECRET_NAME"],
 		RoleSecrets:               []string{env["INTERCEPTOR_TLS_SECRET_NAME"]},
@@ -104,11 +112,22 @@ func TestManifest(t *testing.T) {
 		ClusterInterceptorLabels:  map[string]string{"server/type": "https"},
 		BindingSubjects:           []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox"}},
 		RoleBindingSubjects:       []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox"}},
+		OwnRoleBinding:            []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox"}},
 		PodServiceAccount:         sa.Name,
+		// Cluster-wide: its own ClusterInterceptor by name, and the trigger
+		// objects' metadata; no PipelineRun outside the install namespace.
 		ClusterRules: []rbacv1.PolicyRule{
-			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"get", "list", "watch", "patch"}},
 			{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"clusterinterceptors"}, ResourceNames: []string{Name}, Verbs: []string{"get", "list", "update"}},
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}, Verbs: []string{"create"}},
 		},
+		NamespaceRules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"triggers"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list", "watch", "create", "update"}},
+			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"get", "list", "watch", "patch"}},
+			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list", "delete"}},
+		},
+		Probes:                   []string{"/readyz metrics", "/healthz metrics"},
 		Image:                    "ko://github.com/autox-tekton/autox/cmd/interceptor",
 		Command:                  []string{"/ko-app/interceptor"},
 		NonRoot:                  true,

@@ -6,15 +6,23 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	pipelineclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	triggersclient "github.com/tektoncd/triggers/pkg/client/clientset/versioned"
 	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
+	"github.com/autox-tekton/autox/internal/objects"
+	"github.com/autox-tekton/autox/internal/reap"
+	"github.com/autox-tekton/autox/internal/telemetry"
 )
 
 // Server timeouts, as Triggers' core interceptors name them: an event is
@@ -39,6 +47,9 @@ type Config struct {
 	CertFile, KeyFile, CAFile string
 	// CARefresh is how often the caBundle is checked (see Server).
 	CARefresh time.Duration
+	// MetricsAddr serves /metrics, /healthz and /readyz over plain HTTP
+	// (-metrics-addr, default :9090).
+	MetricsAddr string
 	// Namespace, SecretName and ServiceName are SYSTEM_NAMESPACE,
 	// INTERCEPTOR_TLS_SECRET_NAME and INTERCEPTOR_TLS_SVC_NAME, which
 	// Triggers' certificate helpers read; needed without CertFile.
@@ -50,6 +61,12 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Addr == "" {
 		errs = append(errs, experiment.Fieldf("-addr", `is empty; give a listen address, e.g. ":8443"`))
+	}
+	if c.MetricsAddr == "" {
+		errs = append(errs, experiment.Fieldf("-metrics-addr", `is empty; give a listen address, e.g. ":9090"`))
+	}
+	if c.Namespace == "" && c.CertFile != "" {
+		errs = append(errs, experiment.Fieldf("SYSTEM_NAMESPACE", "is not set; it is the install namespace, where the Triggers, records and runs are (triggers/interceptor.yaml sets it)"))
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		errs = append(errs, experiment.Fieldf("-tls-cert-file and -tls-key-file", "go together; give both (a mounted certificate) or neither (a certificate made and rotated in the Secret INTERCEPTOR_TLS_SECRET_NAME)"))
@@ -72,8 +89,8 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Run connects to the cluster, fills the PipelineRun cache and serves
-// until ctx ends.
+// Run connects to the cluster, fills its caches (Triggers, records,
+// runs, the trigger objects' metadata) and serves until ctx ends.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	clients, err := kube.Connect(cfg.Kubeconfig)
 	if err != nil {
@@ -87,18 +104,97 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("making the Tekton Triggers client: %w", err)
 	}
-	runs, err := NewRunCache(pipelines)
+	meta, err := metadata.NewForConfig(clients.Config)
+	if err != nil {
+		return fmt.Errorf("making the metadata client: %w", err)
+	}
+	reg := telemetry.NewRegistry()
+	metrics := NewMetrics(reg)
+	canceller := PipelineRunCanceller{Client: pipelines, Timeout: cancelTimeout}
+	records := NewRecordStore(clients.Kube, cfg.Namespace)
+	reconciler := NewReconciler(&Reconciler{
+		Namespace: cfg.Namespace,
+		Records:   records,
+		Canceller: canceller,
+		Reaper:    &reap.Reaper{Kube: clients.Kube, PipelineRuns: pipelines.TektonV1(), Namespace: cfg.Namespace, Log: log},
+		Metrics:   metrics,
+		Log:       log,
+	})
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "autox_record_queue_depth", Help: "Records waiting to be reconciled.",
+	}, func() float64 { return float64(reconciler.Depth()) }))
+	runs, err := NewRunCache(pipelines, cfg.Namespace, reconciler.Enqueue)
 	if err != nil {
 		return err
 	}
-	canceller := PipelineRunCanceller{Client: pipelines, Timeout: cancelTimeout}
-	sweeper := NewSweeper(canceller, log)
-	runs.OnSuperseded(sweeper.Superseded)
-	go sweeper.Run(ctx)
+	reconciler.Runs = runs
+	if _, err := records.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { reconciler.Enqueue(recordKey(obj)) },
+		UpdateFunc: func(_, obj any) { reconciler.Enqueue(recordKey(obj)) },
+	}); err != nil {
+		return fmt.Errorf("watching the records: %w", err)
+	}
+	groups, err := NewGroupCache(clients.Dynamic, cfg.Namespace)
+	if err != nil {
+		return err
+	}
+	objectCache := &objects.Cache{Client: meta, Access: &objects.ClusterAccess{Mapper: clients.Mapper, Kube: clients.Kube, Account: "the interceptor's ServiceAccount"}, Log: log}
+	targetsChanged := make(chan struct{}, 1)
+	groups.OnChange(func() { poke(targetsChanged) })
+
+	var synced atomic.Bool
+	metricsLn, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return experiment.Fieldf("-metrics-addr", fmt.Sprintf("%q cannot be listened on: %v", cfg.MetricsAddr, err))
+	}
+	tel := &telemetry.Server{Listener: metricsLn, Registry: reg, Log: log, Ready: func() error {
+		if !synced.Load() {
+			return errors.New("filling the caches, or waiting for the certificate")
+		}
+		return nil
+	}}
+	go func() {
+		if err := tel.Run(ctx); err != nil {
+			log.Error(err.Error())
+		}
+	}()
 	go runs.Run(ctx)
-	log.Info("reading the autox PipelineRuns into the cache")
-	if !cache.WaitForCacheSync(ctx.Done(), runs.HasSynced) {
-		return fmt.Errorf("filling the PipelineRun cache: %w", context.Cause(ctx))
+	go records.Run(ctx)
+	go groups.Run(ctx)
+	log.Info("reading the Triggers, records and PipelineRuns of namespace " + cfg.Namespace + " into the caches")
+	if !cache.WaitForCacheSync(ctx.Done(), runs.HasSynced, records.HasSynced, groups.HasSynced) {
+		return fmt.Errorf("filling the caches: %w", context.Cause(ctx))
+	}
+	go func() {
+		said := map[contract.Object]string{}
+		for {
+			var retry <-chan time.Time
+			problems := objectCache.SetTargets(ctx, groups.Targets())
+			for target, p := range problems {
+				if said[target] != p.Error() {
+					log.Warn(fmt.Sprintf("not caching %s (each event about it is a GET): %v", target, p))
+				}
+			}
+			said = map[contract.Object]string{}
+			for target, p := range problems {
+				said[target] = p.Error()
+			}
+			if len(problems) > 0 {
+				// A grant or a CRD may come later.
+				retry = time.After(30 * time.Second)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-targetsChanged:
+			case <-retry:
+			}
+		}
+	}()
+	go reconciler.Run(ctx)
+	// Every record once at start: what happened while no interceptor ran.
+	for _, key := range records.Keys() {
+		reconciler.Enqueue(key)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -114,8 +210,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer func() { _ = z.Sync() }()
 	s := &Server{
-		Listener:      ln,
-		Interceptor:   &Interceptor{Runs: runs, Canceller: canceller, Log: log},
+		Serving:  func() { synced.Store(true) },
+		Listener: ln,
+		Interceptor: &Interceptor{
+			Namespace: cfg.Namespace,
+			Groups:    groups,
+			Objects:   MetadataObjects{Client: meta, Cache: objectCache},
+			Records:   records,
+			Canceller: canceller,
+			Metrics:   metrics,
+			Log:       log,
+		},
 		Kube:          clients.Kube,
 		Triggers:      triggers.TriggersV1alpha1(),
 		Namespace:     cfg.Namespace,
@@ -132,4 +237,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Zap:           z.Sugar(),
 	}
 	return s.Run(ctx)
+}
+
+// recordKey is the group/spec of a record ConfigMap, from its labels.
+func recordKey(obj any) string {
+	cm, ok := obj.(*corev1.ConfigMap)
+	if !ok {
+		return ""
+	}
+	return cm.Labels[contract.GroupLabel] + "/" + cm.Labels[contract.SpecLabel]
 }

@@ -62,6 +62,9 @@ type Server struct {
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// ShutdownGrace is how long requests in flight may take after ctx ends.
 	ShutdownGrace time.Duration
+	// Serving, when set, is called once the server accepts connections
+	// (readiness).
+	Serving func()
 	// Log is for people; Zap is the logger Triggers' helpers take.
 	Log *slog.Logger
 	Zap *zap.SugaredLogger
@@ -116,6 +119,9 @@ func (s *Server) Run(ctx context.Context) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeTLS(s.Listener, "", "") }()
 	s.Log.Info("serving the autox interceptor", "addr", s.Listener.Addr().String(), "path", "/"+Name)
+	if s.Serving != nil {
+		s.Serving()
+	}
 	select {
 	case err := <-served:
 		return fmt.Errorf("serving on %s: %w", s.Listener.Addr(), err)

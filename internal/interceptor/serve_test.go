@@ -25,6 +25,8 @@ import (
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	certresources "knative.dev/pkg/webhook/certificates/resources"
+
+	"github.com/autox-tekton/autox/internal/contract"
 )
 
 const (
@@ -129,7 +131,11 @@ func TestServe_SecretCertificate(t *testing.T) {
 	t.Setenv("INTERCEPTOR_TLS_SVC_NAME", testService)
 	kube := kubefake.NewSimpleClientset(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: testSecret, Namespace: testNamespace}})
 	triggers := triggersfake.NewSimpleClientset(clusterInterceptor())
-	f := newFixture(t, httpbinRun("r1", "1.0.0", 1, "running"))
+	f := newFixture(t)
+	f.objects.both(dep("2.0.0"))
+	f.records.rec = &StoredRecord{Record: contract.Record{Group: "httpbin", Spec: "iter8", Trigger: "autox-httpbin-iter8", TriggerUID: "tr-1", Seq: 1,
+		Runs: []contract.Entry{{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Minute), RunUID: "r1", State: contract.Running}}}, UID: "rec-1", ResourceVersion: "1"}
+	f.records.rv = 1
 	s := &Server{
 		Interceptor: f.interceptor, Kube: kube, Triggers: triggers.TriggersV1alpha1(),
 		Namespace: testNamespace, SecretName: testSecret, CARefresh: time.Minute,
@@ -166,11 +172,11 @@ func TestServe_SecretCertificate(t *testing.T) {
 		want *triggersv1beta1.InterceptorResponse
 	}{{
 		name: "a new version launches and cancels the running run",
-		req:  request(watcherBody(t, "update", deployment("2.0.0"), deployment("1.0.0")), nil),
-		want: launched("2.0.0", "autox-httpbin-iter8-9c7cfbf549"),
+		req:  request(body(t, "update", "autox-httpbin-iter8", "2.0.0")),
+		want: launched("2.0.0", 2),
 	}, {
 		name: "a body that is not JSON is InvalidArgument in a 200",
-		req:  request("{", nil),
+		req:  request("{"),
 		want: &triggersv1beta1.InterceptorResponse{Status: triggersv1beta1.Status{Code: codes.InvalidArgument, Message: "body is not JSON: unexpected EOF"}},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,8 +189,8 @@ func TestServe_SecretCertificate(t *testing.T) {
 			}
 		})
 	}
-	if diff := cmp.Diff([]string{"r1" + cancelled}, f.patched()); diff != "" {
-		t.Errorf("patched PipelineRuns (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"autox/" + run(1)}, f.canceller.cancelled); diff != "" {
+		t.Errorf("cancelled PipelineRuns (-want +got):\n%s", diff)
 	}
 }
 
@@ -216,8 +222,9 @@ func TestServe_MountedCertificate(t *testing.T) {
 	if diff := cmp.Diff(string(ca), string(caBundle)); diff != "" {
 		t.Errorf("caBundle (-want +got):\n%s", diff)
 	}
-	code, got := post(t, addr, caBundle, request(watcherBody(t, "add", deployment("1.0.0"), nil), nil))
-	if diff := cmp.Diff(asJSON(t, launched("1.0.0", "autox-httpbin-iter8-e9b73465e5")), got); code != http.StatusOK || diff != "" {
+	f.objects.both(dep("1.0.0"))
+	code, got := post(t, addr, caBundle, request(body(t, "add", "autox-httpbin-iter8", "1.0.0")))
+	if diff := cmp.Diff(asJSON(t, launched("1.0.0", 1)), got); code != http.StatusOK || diff != "" {
 		t.Errorf("HTTP %d, response (-want +got):\n%s", code, diff)
 	}
 	if a := kube.Actions(); len(a) != 0 {

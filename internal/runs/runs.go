@@ -31,7 +31,7 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"knative.dev/pkg/apis"
 
-	"github.com/autox-tekton/autox/internal/decide"
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/names"
 	"github.com/autox-tekton/autox/internal/result"
@@ -46,7 +46,7 @@ var (
 )
 
 // selector picks what autox labelled: both labels set.
-const selector = decide.GroupLabel + "," + decide.SpecLabel
+const selector = contract.GroupLabel + "," + contract.SpecLabel
 
 // State is where a run is.
 type State string
@@ -141,7 +141,7 @@ func (f Finder) Group(ctx context.Context, name string) (Group, error) {
 	}
 	if len(pairs) > 1 {
 		return Group{}, experiment.Fieldf("-g", fmt.Sprintf("%s names the runs of %s; rename one group or spec (tkn pipelinerun list -n %s --label %s=<group>,%s=<spec> lists each)",
-			name, strings.Join(slices.Sorted(maps.Keys(pairs)), " and "), f.Namespace, decide.GroupLabel, decide.SpecLabel))
+			name, strings.Join(slices.Sorted(maps.Keys(pairs)), " and "), f.Namespace, contract.GroupLabel, contract.SpecLabel))
 	}
 	sort.SliceStable(g.Runs, func(i, j int) bool { return before(g.Runs[i], g.Runs[j]) })
 	return g, nil
@@ -165,7 +165,7 @@ func (f Finder) noGroup(ctx context.Context, name string, withRuns []string) err
 	if err == nil {
 		for _, t := range triggers.Items {
 			l := t.GetLabels()
-			g := GroupName(l[decide.GroupLabel], l[decide.SpecLabel])
+			g := GroupName(l[contract.GroupLabel], l[contract.SpecLabel])
 			if g == name {
 				return experiment.Fieldf("-g", fmt.Sprintf("no run yet of %s: is the object labelled? %s, and kubectl -n %s logs deploy/autox-interceptor",
 					name, getCommand(&t), f.Namespace))
@@ -215,7 +215,7 @@ func getCommand(t *unstructured.Unstructured) string {
 			} `json:"params"`
 		} `json:"interceptors"`
 	}
-	generic := "kubectl get deploy -A -L " + decide.VersionLabel
+	generic := "kubectl get deploy -A -L " + contract.VersionLabel
 	raw, ok := t.Object["spec"]
 	if !ok {
 		return generic
@@ -241,7 +241,7 @@ func getCommand(t *unstructured.Unstructured) string {
 			if ns == "" {
 				ns = "default"
 			}
-			return fmt.Sprintf("kubectl get %s %s -n %s -L %s", kind, o.Name, ns, decide.VersionLabel)
+			return fmt.Sprintf("kubectl get %s %s -n %s -L %s", kind, o.Name, ns, contract.VersionLabel)
 		}
 	}
 	return generic
@@ -297,14 +297,14 @@ func toRun(u *unstructured.Unstructured) (Run, error) {
 	}
 	r := Run{
 		Name:      pr.Name,
-		Group:     pr.Labels[decide.GroupLabel],
-		Spec:      pr.Labels[decide.SpecLabel],
-		Version:   pr.Labels[decide.VersionLabel],
-		Object:    pr.Labels[decide.NameLabel],
+		Group:     pr.Labels[contract.GroupLabel],
+		Spec:      pr.Labels[contract.SpecLabel],
+		Version:   pr.Labels[contract.VersionLabel],
+		Object:    pr.Labels[contract.NameLabel],
 		DecidedAt: pr.CreationTimestamp.Time,
 		State:     Running,
 	}
-	if at, err := time.Parse(time.RFC3339Nano, pr.Annotations[decide.DecidedAtAnnotation]); err == nil {
+	if at, err := time.Parse(time.RFC3339Nano, pr.Annotations[contract.DecidedAtAnnotation]); err == nil {
 		r.DecidedAt = at
 	}
 	c := pr.Status.GetCondition(apis.ConditionSucceeded)

@@ -12,15 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
+	"github.com/autox-tekton/autox/internal/contract"
 )
-
-// Sender takes events to post; the Watcher sends through it.
-type Sender interface {
-	Send(Event)
-}
-
-var _ Sender = (*Poster)(nil)
 
 // Backoff is how long the Poster waits between tries of one event: First
 // after the first failure, doubled after each further one, at most Max.
@@ -38,13 +31,13 @@ func (b Backoff) delay(failures int) time.Duration {
 }
 
 // Poster posts events to the EventListener, one at a time, in the order
-// objects changed. It keeps, per object (uid), only the newest event not
-// yet posted, so an EventListener that is down for long costs one post of
-// the latest state of each object when it is back, and memory bounded by
-// the number of watched objects. A failed post is retried with backoff,
-// forever: the latest state of an object is never dropped. Events still
-// pending when Run returns are lost; the next start re-sends every
-// object's current state.
+// they came. It keeps, per Trigger and object (uid), only the newest
+// event not yet posted, so an EventListener that is down for long costs
+// one post of the latest state of each object when it is back, and memory
+// bounded by the number of watched objects. A failed post is retried with
+// backoff until it is taken or Run returns. Events still pending then are
+// dropped (Clear): the watcher asks again for every group whose record
+// does not agree.
 type Poster struct {
 	// URL is the EventListener's.
 	URL string
@@ -54,40 +47,43 @@ type Poster struct {
 	Backoff Backoff
 	// Sleep waits d or until ctx ends; nil means a timer. Tests record
 	// the waits instead.
-	Sleep func(ctx context.Context, d time.Duration) error
-	Log   *slog.Logger
+	Sleep   func(ctx context.Context, d time.Duration) error
+	Log     *slog.Logger
+	Metrics *Metrics
 
 	mu      sync.Mutex
-	pending map[types.UID]Event
-	queue   []types.UID // the order in which objects first had an event pending
+	pending map[pendingKey]contract.Event
+	queue   []pendingKey // the order in which objects first had an event pending
 	wake    chan struct{}
 }
 
 // NewPoster returns a Poster for url with the default backoff: 200ms,
 // doubled up to 5s, so that an EventListener back from an outage gets the
 // latest states within about 5s.
-func NewPoster(url string, client *http.Client, log *slog.Logger) *Poster {
+func NewPoster(url string, client *http.Client, metrics *Metrics, log *slog.Logger) *Poster {
 	return &Poster{
 		URL:     url,
 		Client:  client,
 		Backoff: Backoff{First: 200 * time.Millisecond, Max: 5 * time.Second},
 		Log:     log,
-		pending: map[types.UID]Event{},
+		Metrics: metrics,
+		pending: map[pendingKey]contract.Event{},
 		wake:    make(chan struct{}, 1),
 	}
 }
 
-// Send queues ev, merged with an event of the same object still pending.
-// It never blocks.
-func (p *Poster) Send(ev Event) {
-	uid := ev.Object.GetUID()
+// Send queues ev, merged with an event of the same Trigger and object
+// still pending. It never blocks.
+func (p *Poster) Send(ev contract.Event) {
+	key := keyOf(ev)
 	p.mu.Lock()
-	if earlier, ok := p.pending[uid]; ok {
+	if earlier, ok := p.pending[key]; ok {
 		ev = merge(earlier, ev)
 	} else {
-		p.queue = append(p.queue, uid)
+		p.queue = append(p.queue, key)
 	}
-	p.pending[uid] = ev
+	p.pending[key] = ev
+	p.Metrics.QueueDepth.Set(float64(len(p.pending)))
 	p.mu.Unlock()
 	select {
 	case p.wake <- struct{}{}:
@@ -102,38 +98,51 @@ func (p *Poster) Pending() int {
 	return len(p.pending)
 }
 
-// next takes the oldest pending event, if any.
-func (p *Poster) next() (Event, bool) {
+// Clear drops every pending event: a replica that lost the lease posts
+// nothing more.
+func (p *Poster) Clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.pending)
+	p.queue = nil
+	p.Metrics.QueueDepth.Set(0)
+}
+
+// next takes the oldest pending event, if any. It still counts as
+// pending (queue depth) until it is taken or dropped.
+func (p *Poster) next() (contract.Event, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.queue) == 0 {
-		return Event{}, false
+		return contract.Event{}, false
 	}
-	uid := p.queue[0]
+	key := p.queue[0]
 	p.queue = p.queue[1:]
-	ev := p.pending[uid]
-	delete(p.pending, uid)
+	ev := p.pending[key]
+	delete(p.pending, key)
 	return ev, true
 }
 
 // newer merges into ev an event of the same object that came while ev
 // was failing, and takes it off the queue: the retry posts the latest
 // state, and the object keeps its turn.
-func (p *Poster) newer(ev Event) Event {
-	uid := ev.Object.GetUID()
+func (p *Poster) newer(ev contract.Event) contract.Event {
+	key := keyOf(ev)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	later, ok := p.pending[uid]
+	later, ok := p.pending[key]
 	if !ok {
 		return ev
 	}
-	delete(p.pending, uid)
-	p.queue = slices.DeleteFunc(p.queue, func(u types.UID) bool { return u == uid })
+	delete(p.pending, key)
+	p.queue = slices.DeleteFunc(p.queue, func(k pendingKey) bool { return k == key })
+	p.Metrics.QueueDepth.Set(float64(len(p.pending)))
 	return merge(ev, later)
 }
 
-// Run posts events until ctx ends.
+// Run posts events until ctx ends, then drops the ones not posted.
 func (p *Poster) Run(ctx context.Context) {
+	defer p.Clear()
 	for {
 		ev, ok := p.next()
 		if !ok {
@@ -151,7 +160,7 @@ func (p *Poster) Run(ctx context.Context) {
 }
 
 // deliver posts ev until it is accepted, or ctx ends (false).
-func (p *Poster) deliver(ctx context.Context, ev Event) bool {
+func (p *Poster) deliver(ctx context.Context, ev contract.Event) bool {
 	for failures := 0; ; {
 		body, err := json.Marshal(ev)
 		if err != nil {
@@ -161,6 +170,7 @@ func (p *Poster) deliver(ctx context.Context, ev Event) bool {
 		}
 		err = p.post(ctx, body, ev.ID())
 		if err == nil {
+			p.Metrics.Posted.Inc()
 			if failures > 0 {
 				p.Log.Info(fmt.Sprintf("EventListener took the %s of %s after %d failed tries", ev.Type, describe(ev), failures))
 			}
@@ -169,12 +179,14 @@ func (p *Poster) deliver(ctx context.Context, ev Event) bool {
 		if ctx.Err() != nil {
 			return false
 		}
+		p.Metrics.Refused.Inc()
 		failures++
 		d := p.Backoff.delay(failures)
 		p.Log.Warn(fmt.Sprintf("EventListener did not take the %s of %s (%v); retry in %s", ev.Type, describe(ev), err, d))
 		if err := p.sleep(ctx, d); err != nil {
 			return false
 		}
+		p.Metrics.Retried.Inc()
 		ev = p.newer(ev)
 	}
 }
@@ -201,7 +213,7 @@ func (p *Poster) post(ctx context.Context, body []byte, id string) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Autox-Event-Id", id)
+	req.Header.Set(contract.EventIDHeader, id)
 	resp, err := p.Client.Do(req)
 	if err != nil {
 		return err
@@ -215,12 +227,13 @@ func (p *Poster) post(ctx context.Context, body []byte, id string) error {
 	return nil
 }
 
-// describe names an event's object for logs: kind namespace/name@version.
-func describe(ev Event) string {
-	o := ev.Object
-	s := fmt.Sprintf("%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
-	if v, ok := o.GetLabels()[VersionLabel]; ok {
-		s += " " + VersionLabel + "=" + v
+// describe names an event's object for logs: Trigger, kind
+// namespace/name and version label.
+func describe(ev contract.Event) string {
+	m := ev.Object.Metadata
+	s := fmt.Sprintf("%s %s/%s for Trigger %s", ev.Object.Kind, m.Namespace, m.Name, ev.Trigger)
+	if v, ok := m.Labels[contract.VersionLabel]; ok {
+		s = fmt.Sprintf("%s %s/%s %s=%s for Trigger %s", ev.Object.Kind, m.Namespace, m.Name, contract.VersionLabel, v, ev.Trigger)
 	}
 	return s
 }

@@ -2,8 +2,8 @@ package watcher
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,41 +13,37 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/autox-tekton/autox/internal/contract"
 
 	"github.com/autox-tekton/autox/internal/logging"
 )
 
-// eventListener is an httptest EventListener that refuses the first
-// `failures` posts with 503, then accepts with 202, and notes each post
-// as "<status> <type> <name> <version> old=<old version> id=<event id>".
-type eventListener struct {
+// refusingEventListener is an httptest EventListener that refuses the
+// first `failures` posts with 503, then accepts with 202, and notes each
+// post as "<status> <type> <trigger> <name> <version> id=<event id>".
+type refusingEventListener struct {
 	mu       sync.Mutex
 	failures int
 	posts    []string
 	accepted chan struct{}
 }
 
-func (el *eventListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Type      string                     `json:"type"`
-		Object    *unstructured.Unstructured `json:"object"`
-		OldObject *unstructured.Unstructured `json:"oldObject"`
-	}
+func (el *refusingEventListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	ev, err := contract.ParseEvent(body)
 	status := http.StatusAccepted
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || r.Header.Get("Content-Type") != "application/json" {
+	if err != nil || r.Header.Get("Content-Type") != "application/json" {
 		status = http.StatusBadRequest
 	}
 	el.mu.Lock()
 	if status == http.StatusAccepted && len(el.posts) < el.failures {
 		status = http.StatusServiceUnavailable
 	}
-	old := "-"
-	if body.OldObject != nil {
-		old = body.OldObject.GetLabels()[VersionLabel]
-	}
-	el.posts = append(el.posts, fmt.Sprintf("%d %s %s %s old=%s id=%s", status, body.Type, body.Object.GetName(),
-		body.Object.GetLabels()[VersionLabel], old, r.Header.Get("X-Autox-Event-Id")))
+	el.posts = append(el.posts, fmt.Sprintf("%d %s %s %s %s id=%s", status, ev.Type, ev.Trigger, ev.Object.Metadata.Name,
+		ev.Object.Version(), r.Header.Get(contract.EventIDHeader)))
 	el.mu.Unlock()
 	w.WriteHeader(status)
 	if status == http.StatusServiceUnavailable {
@@ -58,64 +54,66 @@ func (el *eventListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ev is an event of Trigger t about Deployment default/name.
+func ev(typ, t, name, resourceVersion, version string) contract.Event {
+	return contract.Event{Type: typ, Trigger: t, Object: contract.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Metadata: contract.Meta{
+		Name: name, Namespace: "default", UID: "u" + name, ResourceVersion: resourceVersion,
+		Labels: map[string]string{contract.VersionLabel: version},
+	}}}
+}
+
 func TestPosterRetriesAndKeepsTheLatestState(t *testing.T) {
-	a1 := deployment("a", "ua", "1", "1.0.0", 1)
-	a2 := deployment("a", "ua", "2", "2.0.0", 1)
-	a3 := deployment("a", "ua", "3", "3.0.0", 1)
-	b1 := deployment("b", "ub", "1", "1.0.0", 1)
-	b2 := deployment("b", "ub", "2", "2.0.0", 1)
-	c1 := deployment("c", "uc", "1", "1.0.0", 1)
 	for _, tc := range []struct {
 		name     string
 		failures int
 		// sent before Run, then during the first wait for a retry
-		first, duringOutage []Event
+		first, duringOutage []contract.Event
 		wantPosts           []string
 		wantWaits           []time.Duration
 		// checked when given; URL stands for the EventListener's
 		wantLogs []string
 	}{{
 		name:      "no outage: every object, in order",
-		first:     []Event{{Type: Add, Object: a1}, {Type: Add, Object: b1}, {Type: Update, Object: c1}},
-		wantPosts: []string{"202 add a 1.0.0 old=- id=ua-1", "202 add b 1.0.0 old=- id=ub-1", "202 update c 1.0.0 old=- id=uc-1"},
+		first:     []contract.Event{ev("add", "T", "a", "1", "1.0.0"), ev("add", "T", "b", "1", "1.0.0"), ev("update", "T", "c", "1", "1.0.0")},
+		wantPosts: []string{"202 add T a 1.0.0 id=ua-1", "202 add T b 1.0.0 id=ub-1", "202 update T c 1.0.0 id=uc-1"},
 	}, {
-		name:      "events of one object not posted yet are one post",
-		first:     []Event{{Type: Update, Object: a2, OldObject: a1}, {Type: Add, Object: b1}, {Type: Update, Object: a3, OldObject: a2}},
-		wantPosts: []string{"202 update a 3.0.0 old=1.0.0 id=ua-3", "202 add b 1.0.0 old=- id=ub-1"},
+		name:      "events of one Trigger and object not posted yet are one post; another Trigger's are its own",
+		first:     []contract.Event{ev("update", "T", "a", "2", "2.0.0"), ev("add", "T", "b", "1", "1.0.0"), ev("update", "U", "a", "2", "2.0.0"), ev("resync", "T", "a", "3", "3.0.0")},
+		wantPosts: []string{"202 update T a 3.0.0 id=ua-3", "202 add T b 1.0.0 id=ub-1", "202 update U a 2.0.0 id=ua-2"},
 	}, {
 		name:     "an outage ends with one post of the latest state per object, each object in its turn",
 		failures: 4,
-		first:    []Event{{Type: Update, Object: a1}},
-		duringOutage: []Event{
-			{Type: Update, Object: a2, OldObject: a1}, {Type: Update, Object: a3, OldObject: a2},
-			{Type: Add, Object: b1}, {Type: Add, Object: c1}, {Type: Update, Object: b2, OldObject: b1},
+		first:    []contract.Event{ev("update", "T", "a", "1", "1.0.0")},
+		duringOutage: []contract.Event{
+			ev("update", "T", "a", "2", "2.0.0"), ev("update", "T", "a", "3", "3.0.0"),
+			ev("add", "T", "b", "1", "1.0.0"), ev("add", "T", "c", "1", "1.0.0"), ev("update", "T", "b", "2", "2.0.0"),
 		},
 		wantPosts: []string{
-			"503 update a 1.0.0 old=- id=ua-1",
-			"503 update a 3.0.0 old=1.0.0 id=ua-3",
-			"503 update a 3.0.0 old=1.0.0 id=ua-3",
-			"503 update a 3.0.0 old=1.0.0 id=ua-3",
-			"202 update a 3.0.0 old=1.0.0 id=ua-3",
-			"202 add b 2.0.0 old=- id=ub-2",
-			"202 add c 1.0.0 old=- id=uc-1",
+			"503 update T a 1.0.0 id=ua-1",
+			"503 update T a 3.0.0 id=ua-3",
+			"503 update T a 3.0.0 id=ua-3",
+			"503 update T a 3.0.0 id=ua-3",
+			"202 update T a 3.0.0 id=ua-3",
+			"202 update T b 2.0.0 id=ub-2",
+			"202 add T c 1.0.0 id=uc-1",
 		},
 		wantWaits: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1600 * time.Millisecond},
 		wantLogs: []string{
-			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=1.0.0 (POST URL: 503 Service Unavailable: "down"); retry in 200ms`,
-			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=3.0.0 (POST URL: 503 Service Unavailable: "down"); retry in 400ms`,
-			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=3.0.0 (POST URL: 503 Service Unavailable: "down"); retry in 800ms`,
-			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=3.0.0 (POST URL: 503 Service Unavailable: "down"); retry in 1.6s`,
-			"EventListener took the update of Deployment default/a app.kubernetes.io/version=3.0.0 after 4 failed tries",
+			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=1.0.0 for Trigger T (POST URL: 503 Service Unavailable: "down"); retry in 200ms`,
+			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=3.0.0 for Trigger T (POST URL: 503 Service Unavailable: "down"); retry in 400ms`,
+			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=3.0.0 for Trigger T (POST URL: 503 Service Unavailable: "down"); retry in 800ms`,
+			`::warning::EventListener did not take the update of Deployment default/a app.kubernetes.io/version=3.0.0 for Trigger T (POST URL: 503 Service Unavailable: "down"); retry in 1.6s`,
+			"EventListener took the update of Deployment default/a app.kubernetes.io/version=3.0.0 for Trigger T after 4 failed tries",
 		},
 	}, {
 		name:     "a long outage: the wait doubles up to 5s, and the deletion is posted at last",
 		failures: 9,
-		first:    []Event{{Type: Delete, Object: a1}},
+		first:    []contract.Event{ev("delete", "T", "a", "1", "1.0.0")},
 		wantPosts: []string{
-			"503 delete a 1.0.0 old=- id=ua-1", "503 delete a 1.0.0 old=- id=ua-1", "503 delete a 1.0.0 old=- id=ua-1",
-			"503 delete a 1.0.0 old=- id=ua-1", "503 delete a 1.0.0 old=- id=ua-1", "503 delete a 1.0.0 old=- id=ua-1",
-			"503 delete a 1.0.0 old=- id=ua-1", "503 delete a 1.0.0 old=- id=ua-1", "503 delete a 1.0.0 old=- id=ua-1",
-			"202 delete a 1.0.0 old=- id=ua-1",
+			"503 delete T a 1.0.0 id=ua-1", "503 delete T a 1.0.0 id=ua-1", "503 delete T a 1.0.0 id=ua-1",
+			"503 delete T a 1.0.0 id=ua-1", "503 delete T a 1.0.0 id=ua-1", "503 delete T a 1.0.0 id=ua-1",
+			"503 delete T a 1.0.0 id=ua-1", "503 delete T a 1.0.0 id=ua-1", "503 delete T a 1.0.0 id=ua-1",
+			"202 delete T a 1.0.0 id=ua-1",
 		},
 		wantWaits: []time.Duration{
 			200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1600 * time.Millisecond, 3200 * time.Millisecond,
@@ -123,11 +121,12 @@ func TestPosterRetriesAndKeepsTheLatestState(t *testing.T) {
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			el := &eventListener{failures: tc.failures, accepted: make(chan struct{}, 100)}
+			el := &refusingEventListener{failures: tc.failures, accepted: make(chan struct{}, 100)}
 			srv := httptest.NewServer(el)
 			defer srv.Close()
 			var logs strings.Builder
-			p := NewPoster(srv.URL, srv.Client(), logging.New(&logs, slog.LevelInfo))
+			metrics := NewMetrics(prometheus.NewRegistry())
+			p := NewPoster(srv.URL, srv.Client(), metrics, logging.New(&logs, slog.LevelInfo))
 			var waits []time.Duration
 			p.Sleep = func(ctx context.Context, d time.Duration) error {
 				if len(waits) == 0 {
@@ -177,6 +176,16 @@ func TestPosterRetriesAndKeepsTheLatestState(t *testing.T) {
 			}
 			if n := p.Pending(); n != 0 {
 				t.Errorf("%d objects still pending", n)
+			}
+			// Posted is counted once the answer is read, which the test
+			// cannot wait for; the EventListener's own count is above.
+			got := map[string]float64{
+				"refused": testutil.ToFloat64(metrics.Refused),
+				"retried": testutil.ToFloat64(metrics.Retried), "queue": testutil.ToFloat64(metrics.QueueDepth),
+			}
+			want := map[string]float64{"refused": float64(tc.failures), "retried": float64(tc.failures), "queue": 0}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("metrics (-want +got):\n%s", diff)
 			}
 		})
 	}

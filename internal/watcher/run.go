@@ -4,13 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
 
+	"k8s.io/client-go/metadata"
+
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
+	"github.com/autox-tekton/autox/internal/objects"
+	"github.com/autox-tekton/autox/internal/telemetry"
 )
 
 // Config is what the watcher program is told.
@@ -22,16 +27,27 @@ type Config struct {
 	// Namespace holds the autox EventListener and its Triggers; "" means
 	// the pod's namespace (or the kubeconfig context's).
 	Namespace string
-	// Resync re-sends every watched object's state this often; 0 never
-	// (the state is still sent on start and on every re-list).
-	Resync     time.Duration
+	// Resync re-checks every group's agreement this often; 0 never (it is
+	// still checked on start, on every change and on every re-list).
+	Resync time.Duration
+	// MetricsAddr is where /metrics, /healthz and /readyz are served.
+	MetricsAddr string
+	// LeaderElect: only the replica holding the Lease autox-watcher in
+	// Namespace posts. Off, this process always posts (tests, a single
+	// watcher outside the cluster).
+	LeaderElect bool
+	// Identity names this replica in the Lease (the pod's name).
+	Identity   string
 	Kubeconfig kube.Kubeconfig
 }
 
-// DefaultResync is how often every watched object's state is posted
-// again: a safety net under the level-triggered design, cheap because the
-// interceptor decides from its cache and dedupes.
+// DefaultResync is how often every group's agreement is checked again: a
+// backstop under the informers, cheap because a group that agrees costs
+// no post.
 const DefaultResync = 5 * time.Minute
+
+// DefaultMetricsAddr is where the watcher serves its metrics and probes.
+const DefaultMetricsAddr = ":9090"
 
 // postTimeout bounds one post to the EventListener, which answers as soon
 // as it has read the event (202), before any interceptor runs.
@@ -48,6 +64,9 @@ func (c Config) Validate() error {
 	}
 	if c.Resync < 0 {
 		return experiment.Fieldf("-resync", fmt.Sprintf("%q is negative; write a duration such as 5m, or 0 to send the state only on start and re-list", c.Resync))
+	}
+	if c.LeaderElect && c.Identity == "" {
+		return experiment.Fieldf("POD_NAME", "is empty and so is the hostname; set POD_NAME (the downward API's metadata.name), or pass -leader-elect=false")
 	}
 	return nil
 }
@@ -70,34 +89,50 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if target == "" {
 		target = "http://el-autox." + ns + ".svc.cluster.local:8080"
 	}
+	meta, err := metadata.NewForConfig(clients.Config)
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return experiment.Fieldf("-metrics-addr", fmt.Sprintf("%q: %v; pick a free address, e.g. :9090", cfg.MetricsAddr, err))
+	}
+	reg := telemetry.NewRegistry()
+	metrics := NewMetrics(reg)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	poster := NewPoster(target, &http.Client{Timeout: postTimeout, Transport: transport}, log)
+	poster := NewPoster(target, &http.Client{Timeout: postTimeout, Transport: transport}, metrics, log)
+	access := &objects.ClusterAccess{Mapper: clients.Mapper, Kube: clients.Kube, Account: "the watcher's ServiceAccount"}
 	w := &Watcher{
 		Dynamic:   clients.Dynamic,
-		Access:    &ClusterAccess{Mapper: clients.Mapper, Kube: clients.Kube, Account: "the watcher's ServiceAccount"},
+		Kube:      clients.Kube,
+		Objects:   &objects.Cache{Client: meta, Access: access, Log: log},
+		Access:    access,
 		Namespace: ns,
 		Resync:    cfg.Resync,
-		Send:      poster,
+		Poster:    poster,
+		Metrics:   metrics,
 		Log:       log,
+	}
+	if cfg.LeaderElect {
+		w.Elector = &LeaseElector{Kube: clients.Kube, Namespace: ns, Identity: cfg.Identity, Log: log}
 	}
 	log.Info(fmt.Sprintf("posting to the EventListener at %s", target))
 	var wg sync.WaitGroup
-	pctx, stopPoster := context.WithCancel(ctx)
+	sctx, stopServer := context.WithCancel(ctx)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		poster.Run(pctx)
+		srv := &telemetry.Server{Listener: lis, Registry: reg, Ready: w.Ready, Log: log}
+		if err := srv.Run(sctx); err != nil {
+			log.Error(err.Error())
+		}
 	}()
 	err = w.Run(ctx)
-	stopPoster()
+	stopServer()
 	wg.Wait()
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("%w; Tekton Triggers must be installed, and triggers/watcher.yaml applied in namespace %s", err, ns)
 	}
-	if n := poster.Pending(); n > 0 {
-		log.Info(fmt.Sprintf("stopped (%v) with the events of %d objects not posted; the next start posts every object's state", context.Cause(ctx), n))
-	} else {
-		log.Info(fmt.Sprintf("stopped (%v)", context.Cause(ctx)))
-	}
+	log.Info(fmt.Sprintf("stopped (%v); the next start asks again about every group whose record does not agree", context.Cause(ctx)))
 	return nil
 }

@@ -11,7 +11,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,10 +31,11 @@ import (
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
 
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/kube"
 )
 
-const versionLabel = "app.kubernetes.io/version"
+const versionLabel = contract.VersionLabel
 
 var (
 	triggersOnce sync.Once
@@ -167,11 +168,28 @@ func runsOf(t *testing.T, c *kube.Clients, app string) []unstructured.Unstructur
 		t.Fatal(err)
 	}
 	items := list.Items
-	sort.Slice(items, func(i, j int) bool {
-		a, b := items[i].GetAnnotations()["autox.dev/decided-at"], items[j].GetAnnotations()["autox.dev/decided-at"]
-		return a < b
-	})
+	sort.SliceStable(items, func(i, j int) bool { return runBefore(items[i], items[j]) })
 	return items
+}
+
+// runBefore orders two runs of a group: by when the interceptor decided
+// (autox.dev/decided-at parsed as a time: RFC 3339 text with nanoseconds
+// does not sort as text), then by their launch number (autox.dev/seq).
+func runBefore(a, b unstructured.Unstructured) bool {
+	at := func(r unstructured.Unstructured) time.Time {
+		t, err := contract.ParseTime(r.GetAnnotations()[contract.DecidedAtAnnotation])
+		if err != nil {
+			return r.GetCreationTimestamp().Time
+		}
+		return t
+	}
+	ta, tb := at(a), at(b)
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	sa, _ := strconv.ParseInt(a.GetAnnotations()[contract.SeqAnnotation], 10, 64)
+	sb, _ := strconv.ParseInt(b.GetAnnotations()[contract.SeqAnnotation], 10, 64)
+	return sa < sb
 }
 
 func describe(runs []unstructured.Unstructured) string {
@@ -383,21 +401,9 @@ func TestTriggerRaces(t *testing.T) {
 		label(t, "light", "1.0.0")
 		runs := waitRuns(t, c, "light", 1, 30*time.Second)
 		waitDone(t, c, runs[0].GetName(), 3*time.Minute)
-		// The object as the watcher would post it for 2.0.0, 50 times at
-		// once, while the label really changes (the watcher's own post
-		// makes 51).
-		obj, err := c.Kube.AppsV1().Deployments(seedNS).Get(context.Background(), "light", metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		old := obj.DeepCopy()
-		obj.Labels[versionLabel] = "2.0.0"
-		obj.APIVersion, obj.Kind = "apps/v1", "Deployment"
-		old.APIVersion, old.Kind = "apps/v1", "Deployment"
-		body, err := json.Marshal(map[string]any{"type": "update", "object": obj, "oldObject": old})
-		if err != nil {
-			t.Fatal(err)
-		}
+		// The watcher's event for 2.0.0, 50 times at once, while the
+		// label really changes (the watcher's own post makes 51).
+		body := eventBody(t, c, "light", "2.0.0")
 		var wg sync.WaitGroup
 		codes := make([]int, 50)
 		for i := range codes {

@@ -11,8 +11,8 @@ import (
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
-	"github.com/autox-tekton/autox/internal/interceptor"
 	"github.com/autox-tekton/autox/internal/tektontest"
 )
 
@@ -33,6 +33,11 @@ func TestTriggersMakeTheRun(t *testing.T) {
 	}
 	ctx := webhookContext(t)
 	triggers := find[triggersv1beta1.Trigger](t, objs)
+	dispatch := triggers["autox"]
+	if dispatch == nil || dispatch.Labels["autox.dev/group"] != "" {
+		t.Fatal("no dispatch Trigger autox (without the label autox.dev/group) in triggers/eventlistener.yaml")
+	}
+	delete(triggers, "autox")
 	if len(triggers) != 2 {
 		t.Fatalf("%d example Triggers, want 2 (httpbin, routeguide)", len(triggers))
 	}
@@ -43,7 +48,7 @@ func TestTriggersMakeTheRun(t *testing.T) {
 				t.Errorf("Trigger %s, want it named %s after its labels", name, want)
 			}
 			// The experiment as the autox interceptor hands it on.
-			var params interceptor.Params
+			var params contract.Params
 			for _, ic := range tr.Spec.Interceptors {
 				for _, p := range ic.Params {
 					if p.Name == "experiment" {
@@ -64,9 +69,10 @@ func TestTriggersMakeTheRun(t *testing.T) {
 			ext := map[string]any{"autox": map[string]any{
 				"group": group, "spec": spec, "version": "2.0.0", "name": group, "namespace": "default",
 				"runName": "autox-" + group + "-" + spec + "-0123456789", "experiment": exp,
-				"decidedAt": "2026-11-27T10:00:00.123456789Z",
+				"decidedAt": "2026-11-27T10:00:00.123456789Z", "seq": "3",
 			}}
-			pr := tektontest.PipelineRun(t, tr, bindings, templates, ext)
+			// The EventListener makes the run through its one Trigger.
+			pr := tektontest.PipelineRun(t, dispatch, bindings, templates, ext)
 			if want := "autox-" + group + "-" + spec + "-0123456789"; pr.Name != want {
 				t.Errorf("PipelineRun %q, want %q", pr.Name, want)
 			}
@@ -79,6 +85,9 @@ func TestTriggersMakeTheRun(t *testing.T) {
 			}
 			if at := pr.Annotations["autox.dev/decided-at"]; at != "2026-11-27T10:00:00.123456789Z" {
 				t.Errorf("annotation autox.dev/decided-at %q, want the interceptor's decidedAt", at)
+			}
+			if seq := pr.Annotations["autox.dev/seq"]; seq != "3" {
+				t.Errorf("annotation autox.dev/seq %q, want the interceptor's seq", seq)
 			}
 			got := map[string]string{}
 			for _, p := range pr.Spec.Params {

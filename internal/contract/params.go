@@ -1,4 +1,4 @@
-package interceptor
+package contract
 
 import (
 	"bytes"
@@ -10,12 +10,12 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/autox-tekton/autox/internal/decide"
 	"github.com/autox-tekton/autox/internal/names"
 )
 
-// Params are the interceptor params of one Trigger (the contract with the
-// watcher, triggers/README.md):
+// Params are the autox interceptor's params on a group's Trigger: the
+// group's whole configuration, read from the Trigger object by the
+// watcher and the interceptor (never from a request):
 //
 //	params:
 //	  - name: group
@@ -32,13 +32,11 @@ type Params struct {
 	// Spec is the group's spec (label autox.dev/spec on the runs).
 	Spec string `json:"spec"`
 	// Trigger is the object whose version label this Trigger follows.
-	// Every Trigger of the EventListener sees every event, so events about
-	// other objects are let go.
 	Trigger *Object `json:"trigger"`
 	// Experiment is the spec's values, the experiment the run does: a
 	// YAML (JSON) object, or a string holding its YAML text. It reaches the
 	// TriggerTemplate through the extensions, which Triggers escapes for
-	// JSON; a multi-line value in a Trigger's own binding would not be.
+	// JSON.
 	Experiment json.RawMessage `json:"experiment"`
 }
 
@@ -60,10 +58,10 @@ var objectFields = []string{"name", "namespace", "group", "version", "resource"}
 // PipelineRun name and label values.
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
-// parseParams decodes the Trigger's params, refusing unknown ones (a
+// ParseParams decodes the Trigger's params, refusing unknown ones (a
 // misspelt param would otherwise be silently empty), and returns every
 // problem, one per line.
-func parseParams(raw map[string]interface{}) (Params, error) {
+func ParseParams(raw map[string]interface{}) (Params, error) {
 	var p Params
 	b, err := json.Marshal(raw)
 	if err != nil {
@@ -83,8 +81,8 @@ func parseParams(raw map[string]interface{}) (Params, error) {
 			errs = append(errs, fmt.Errorf("params.%s: %q is not a DNS label; use lower-case letters, digits and '-', starting and ending with a letter or digit", f.name, f.value))
 		}
 	}
-	if n := len(p.Group) + len(p.Spec); n > decide.MaxGroupSpecLength {
-		errs = append(errs, fmt.Errorf("params.group and params.spec: %q and %q are %d characters together; shorten them to %d at most so that run names fit 63 characters", p.Group, p.Spec, n, decide.MaxGroupSpecLength))
+	if n := len(p.Group) + len(p.Spec); n > MaxGroupSpecLength {
+		errs = append(errs, fmt.Errorf("params.group and params.spec: %q and %q are %d characters together; shorten them to %d at most so that run names fit 63 characters", p.Group, p.Spec, n, MaxGroupSpecLength))
 	}
 	if p.Trigger == nil {
 		errs = append(errs, errors.New("params.trigger is missing; add {name: trigger, value: {name, namespace, group, version, resource}} naming the object whose version label launches runs"))

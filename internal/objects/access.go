@@ -1,4 +1,4 @@
-package watcher
+package objects
 
 import (
 	"context"
@@ -11,10 +11,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// Access tells whether the watcher can watch a resource in a namespace:
-// nil, or an error that says why not and what to do.
+// Access tells whether a resource may be watched in a namespace: its
+// kind (events name it), or an error that says why not and what to do.
 type Access interface {
-	CanWatch(ctx context.Context, r schema.GroupVersionResource, namespace string) error
+	CanWatch(ctx context.Context, r schema.GroupVersionResource, namespace string) (kind string, err error)
 }
 
 var _ Access = (*ClusterAccess)(nil)
@@ -32,18 +32,19 @@ type ClusterAccess struct {
 }
 
 // CanWatch implements Access.
-func (a *ClusterAccess) CanWatch(ctx context.Context, r schema.GroupVersionResource, namespace string) error {
-	if _, err := a.Mapper.KindFor(r); err != nil {
+func (a *ClusterAccess) CanWatch(ctx context.Context, r schema.GroupVersionResource, namespace string) (string, error) {
+	gvk, err := a.Mapper.KindFor(r)
+	if err != nil {
 		if !meta.IsNoMatchError(err) {
-			return fmt.Errorf("asking the API server whether it serves %s: %w", groupResource(r), err)
+			return "", fmt.Errorf("asking the API server whether it serves %s: %w", groupResource(r), err)
 		}
 		// A CRD installed since the last look: discovery is cached.
 		if m, ok := a.Mapper.(meta.ResettableRESTMapper); ok {
 			m.Reset()
-			_, err = a.Mapper.KindFor(r)
+			gvk, err = a.Mapper.KindFor(r)
 		}
 		if err != nil {
-			return fmt.Errorf("the API server does not serve %s; check the group, version and resource against kubectl api-resources", groupResource(r))
+			return "", fmt.Errorf("the API server does not serve %s; check the group, version and resource against kubectl api-resources", groupResource(r))
 		}
 	}
 	for _, verb := range []string{"list", "watch"} {
@@ -52,11 +53,20 @@ func (a *ClusterAccess) CanWatch(ctx context.Context, r schema.GroupVersionResou
 		}}}
 		res, err := a.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
 		if err != nil {
-			return fmt.Errorf("asking whether we may %s %s in namespace %s: %w", verb, groupResource(r), namespace, err)
+			return "", fmt.Errorf("asking whether we may %s %s in namespace %s: %w", verb, groupResource(r), namespace, err)
 		}
 		if !res.Status.Allowed {
-			return fmt.Errorf("may not %s %s in namespace %s; grant get, list and watch on %s to %s", verb, groupResource(r), namespace, r.GroupResource(), a.Account)
+			return "", fmt.Errorf("may not %s %s in namespace %s; grant get, list and watch on %s to %s", verb, groupResource(r), namespace, r.GroupResource(), a.Account)
 		}
 	}
-	return nil
+	return gvk.Kind, nil
+}
+
+// groupResource names a resource as kubectl does, with its version:
+// deployments.apps/v1, or pods/v1 for the core group.
+func groupResource(r schema.GroupVersionResource) string {
+	if r.Group == "" {
+		return r.Resource + "/" + r.Version
+	}
+	return r.Resource + "." + r.Group + "/" + r.Version
 }

@@ -1,4 +1,4 @@
-package watcher
+package objects
 
 import (
 	"context"
@@ -25,21 +25,29 @@ func (m *resettableMapper) Reset() {
 	m.Add(m.installed, meta.RESTScopeNamespace)
 }
 
+var (
+	deploymentsResource = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	widgetsResource     = schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}
+)
+
 func TestClusterAccess(t *testing.T) {
 	gadgets := schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "gadgets"}
 	for _, tc := range []struct {
 		name     string
 		resource schema.GroupVersionResource
 		// denied verbs, by "verb namespace"
-		denied  map[string]bool
-		askErr  error
-		wantErr string
+		denied   map[string]bool
+		askErr   error
+		wantKind string
+		wantErr  string
 	}{{
 		name:     "served and allowed",
 		resource: deploymentsResource,
+		wantKind: "Deployment",
 	}, {
 		name:     "a CRD installed since discovery was cached",
 		resource: gadgets,
+		wantKind: "Gadget",
 	}, {
 		name:     "a version not served",
 		resource: schema.GroupVersionResource{Group: "apps", Version: "v1beta9", Resource: "deployments"},
@@ -76,11 +84,15 @@ func TestClusterAccess(t *testing.T) {
 			})
 			a := &ClusterAccess{Mapper: mapper, Kube: kube, Account: "the watcher's ServiceAccount"}
 			gotErr := ""
-			if err := a.CanWatch(context.Background(), tc.resource, "default"); err != nil {
+			kind, err := a.CanWatch(context.Background(), tc.resource, "default")
+			if err != nil {
 				gotErr = err.Error()
 			}
 			if diff := cmp.Diff(tc.wantErr, gotErr); diff != "" {
-				t.Errorf("CanWatch (-want +got):\n%s", diff)
+				t.Errorf("CanWatch error (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantKind, kind); diff != "" {
+				t.Errorf("CanWatch kind (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -1,0 +1,209 @@
+package interceptor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/autox-tekton/autox/internal/contract"
+	"github.com/autox-tekton/autox/internal/decide"
+	"github.com/autox-tekton/autox/internal/reap"
+)
+
+// PodReaper deletes the pods Tekton leaves Pending when a run is
+// cancelled a moment after its creation (internal/reap).
+type PodReaper interface {
+	// After checks the run's pods after each delay (counted from the
+	// call) and deletes those Tekton left going.
+	After(ctx context.Context, pipelineRun string, delays ...time.Duration) (deleted []string, err error)
+}
+
+// Reconciler keeps each record up to date with its runs, level-triggered:
+// on any change of a record or of a run of its group/spec it notes the
+// run's UID once the run is seen and how it ended, marks a launch whose
+// run never came as lost and a run deleted before it ended as deleted,
+// and cancels the runs the record no longer wants (superseded or
+// withdrawn), so a run made a moment after the decision that superseded
+// it still stops. Runs not in a record are not autox's and are left
+// alone. Writes use optimistic concurrency, so two replicas reconciling
+// at once only cost a retry.
+type Reconciler struct {
+	Namespace string
+	Records   Records
+	Runs      Runs
+	Canceller Canceller
+	// Reaper, when set, deletes the pods of cancelled runs that Tekton
+	// left Pending.
+	Reaper  PodReaper
+	Metrics *Metrics
+	Log     *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now   func() time.Time
+	queue workqueue.TypedRateLimitingInterface[string]
+	// reaping counts the reaps under way (tests wait for them).
+	reaping sync.WaitGroup
+}
+
+// NewReconciler makes a Reconciler; feed it with Enqueue and Run it.
+func NewReconciler(r *Reconciler) *Reconciler {
+	r.queue = workqueue.NewTypedRateLimitingQueue(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](50*time.Millisecond, 10*time.Second))
+	return r
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
+// Enqueue asks for the record of key ("<group>/<spec>") to be looked at.
+func (r *Reconciler) Enqueue(key string) {
+	if key != "/" && key != "" {
+		r.queue.Add(key)
+	}
+}
+
+// Depth is the number of records waiting.
+func (r *Reconciler) Depth() int { return r.queue.Len() }
+
+// Run works the queue until ctx ends.
+func (r *Reconciler) Run(ctx context.Context) {
+	go func() {
+		<-ctx.Done()
+		r.queue.ShutDown()
+	}()
+	for {
+		key, quit := r.queue.Get()
+		if quit {
+			return
+		}
+		again, err := r.Reconcile(ctx, key)
+		switch {
+		case err != nil:
+			r.Log.Warn("reconciling the record of "+key+": "+err.Error()+"; trying again", "record", key)
+			r.Metrics.Reconciles.WithLabelValues("retry").Inc()
+			r.queue.AddRateLimited(key)
+		default:
+			r.queue.Forget(key)
+			if again > 0 {
+				r.queue.AddAfter(key, again)
+			}
+		}
+		r.queue.Done(key)
+	}
+}
+
+// Reconcile brings one record in line with its runs. again > 0 asks to be
+// called again after that long (a launch not seen yet).
+func (r *Reconciler) Reconcile(ctx context.Context, key string) (again time.Duration, err error) {
+	group, spec, ok := strings.Cut(key, "/")
+	if !ok {
+		return 0, nil
+	}
+	rec, found, err := r.Records.Cached(group, spec)
+	if err != nil || !found {
+		return 0, err
+	}
+	now := r.now()
+	next := rec
+	next.Runs = append([]contract.Entry(nil), rec.Runs...)
+	changed := false
+	var ended []contract.Entry
+	for i := range next.Runs {
+		e := &next.Runs[i]
+		run, seen := r.Runs.Get(e.Run)
+		if seen && e.RunUID != "" && run.UID != e.RunUID {
+			// Another run under the name (made by someone else after ours
+			// went): not ours.
+			seen = false
+		}
+		switch {
+		case seen:
+			if e.RunUID == "" {
+				e.RunUID = run.UID
+				changed = true
+			}
+			if e.State == contract.Launched || (e.Active() && run.State != contract.Running) {
+				if e.State != run.State {
+					e.State = run.State
+					changed = true
+					if run.State != contract.Running {
+						ended = append(ended, *e)
+					}
+				}
+			}
+		case e.State == contract.Running:
+			e.State = contract.Deleted
+			if e.Reason == "" {
+				e.Reason = "its PipelineRun was deleted before it ended"
+			}
+			changed = true
+		case e.LostAt(now):
+			e.State, e.Untested = contract.Lost, true
+			e.Reason = fmt.Sprintf("its PipelineRun was not made within %s of the decision", contract.LostAfter)
+			changed = true
+		case e.State == contract.Launched:
+			wait := e.DecidedAt.Add(contract.LostAfter).Sub(now) + 100*time.Millisecond
+			if again == 0 || wait < again {
+				again = wait
+			}
+		}
+	}
+	for _, e := range decide.ShouldStop(next.Record) {
+		run, seen := r.Runs.Get(e.Run)
+		if !seen || run.State != contract.Running || run.CancelRequested {
+			continue
+		}
+		if err := r.Canceller.Cancel(ctx, r.Namespace, e.Run); err != nil {
+			r.Metrics.Cancels.WithLabelValues("failed").Inc()
+			return 0, err
+		}
+		r.Metrics.Cancels.WithLabelValues("ok").Inc()
+		r.Log.Info(fmt.Sprintf("cancelled %s (version %s): %s", e.Run, e.Version, e.Reason), "record", key, "run", e.Run)
+	}
+	if r.Reaper != nil {
+		for _, e := range ended {
+			if e.State == contract.Cancelled {
+				r.reap(ctx, key, e.Run)
+			}
+		}
+	}
+	if !changed {
+		r.Metrics.Reconciles.WithLabelValues("ok").Inc()
+		return again, nil
+	}
+	if _, err := r.Records.Update(ctx, next); err != nil {
+		if apierrors.IsConflict(err) {
+			r.Metrics.Conflicts.Inc()
+		}
+		return 0, err
+	}
+	r.Metrics.Reconciles.WithLabelValues("changed").Inc()
+	return again, nil
+}
+
+// reap deletes what Tekton left of a cancelled run, 2 s and 10 s after
+// it is seen cancelled: the pod may be made a moment after the cancel
+// (internal/reap says why). It runs on its own, off the queue.
+func (r *Reconciler) reap(ctx context.Context, key, run string) {
+	r.reaping.Add(1)
+	go func() {
+		defer r.reaping.Done()
+		deleted, err := r.Reaper.After(ctx, run, reap.FirstCheck, reap.LastCheck)
+		for _, p := range deleted {
+			r.Metrics.Reaped.Inc()
+			r.Log.Info("deleted pod "+p+", left going by Tekton after "+run+" was cancelled", "record", key, "run", run)
+		}
+		if err != nil && ctx.Err() == nil {
+			r.Log.Warn("deleting the pods Tekton left of the cancelled run "+run+": "+err.Error(), "record", key, "run", run)
+		}
+	}()
+}
