@@ -23,7 +23,9 @@ An event is a hint to look again: it reads the group's Trigger, the
 trigger object (metadata only) and the group's record from its own
 caches in SYSTEM_NAMESPACE, decides, writes the record (optimistic
 concurrency) and patches only spec.status to cancel. Prometheus metrics,
-/healthz and /readyz are served on -metrics-addr. Its certificate is
+/healthz and /readyz are served on -metrics-addr. Every replica answers
+events; the one holding the Lease autox-interceptor (named by $POD_NAME,
+else the hostname) also reconciles the records with their runs. Its certificate is
 made and rotated in the Secret INTERCEPTOR_TLS_SECRET_NAME of namespace
 SYSTEM_NAMESPACE for the Service INTERCEPTOR_TLS_SVC_NAME, as Triggers'
 core interceptors do, and the ClusterInterceptor autox's caBundle is kept
@@ -56,7 +58,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger,
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
 		return err
 	}
+	identity := getenv("POD_NAME")
+	if identity == "" {
+		identity, _ = os.Hostname()
+	}
 	cfg := interceptor.Config{
+		Identity:    identity,
 		Addr:        *addr,
 		MetricsAddr: *metricsAddr,
 		Kubeconfig:  kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")},

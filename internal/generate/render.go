@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/autox-tekton/autox/internal/contract"
 )
 
 // Namespace is where autox is installed: the Triggers go there, and the
@@ -58,14 +60,14 @@ func trigger(s Spec) *yaml.Node {
 		"apiVersion", "triggers.tekton.dev/v1beta1",
 		"kind", "Trigger",
 		"metadata", mapping(
-			"name", fmt.Sprintf("autox-%s-%s", s.Group, s.Spec),
+			"name", contract.GroupName(s.Group, s.Spec),
 			"namespace", Namespace,
-			"labels", mapping("autox.dev/group", s.Group, "autox.dev/spec", s.Spec),
+			"labels", mapping(contract.GroupLabel, s.Group, contract.SpecLabel, s.Spec),
 		),
 		"spec", mapping(
 			"interceptors", sequence(mapping(
-				"name", "autox",
-				"ref", mapping("name", "autox", "kind", "ClusterInterceptor"),
+				"name", contract.InterceptorName,
+				"ref", mapping("name", contract.InterceptorName, "kind", "ClusterInterceptor"),
 				"params", sequence(
 					param("group", s.Group),
 					param("spec", s.Spec),

@@ -44,18 +44,20 @@ type Reconciler struct {
 	Metrics *Metrics
 	Log     *slog.Logger
 	// Now is the clock (time.Now when nil).
-	Now   func() time.Time
-	queue workqueue.TypedRateLimitingInterface[string]
+	Now func() time.Time
+	// Keys lists every record, looked at when Run starts (a new leader
+	// knows nothing of what happened before).
+	Keys func() []string
+
+	mu    sync.Mutex
+	queue workqueue.TypedRateLimitingInterface[string] // nil while not running
 	// reaping counts the reaps under way (tests wait for them).
 	reaping sync.WaitGroup
 }
 
-// NewReconciler makes a Reconciler; feed it with Enqueue and Run it.
-func NewReconciler(r *Reconciler) *Reconciler {
-	r.queue = workqueue.NewTypedRateLimitingQueue(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[string](50*time.Millisecond, 10*time.Second))
-	return r
-}
+// NewReconciler returns r; feed it with Enqueue and Run it (on the
+// leader only: one writer of the records' run states).
+func NewReconciler(r *Reconciler) *Reconciler { return r }
 
 func (r *Reconciler) now() time.Time {
 	if r.Now == nil {
@@ -64,24 +66,50 @@ func (r *Reconciler) now() time.Time {
 	return r.Now()
 }
 
-// Enqueue asks for the record of key ("<group>/<spec>") to be looked at.
+// Enqueue asks for the record of key ("<group>/<spec>") to be looked at;
+// while Run does not run, it does nothing.
 func (r *Reconciler) Enqueue(key string) {
-	if key != "/" && key != "" {
+	if key == "/" || key == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.queue != nil {
 		r.queue.Add(key)
 	}
 }
 
 // Depth is the number of records waiting.
-func (r *Reconciler) Depth() int { return r.queue.Len() }
+func (r *Reconciler) Depth() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.queue == nil {
+		return 0
+	}
+	return r.queue.Len()
+}
 
-// Run works the queue until ctx ends.
+// Run looks at every record, then works the queue until ctx ends.
 func (r *Reconciler) Run(ctx context.Context) {
+	queue := workqueue.NewTypedRateLimitingQueue(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](50*time.Millisecond, 10*time.Second))
+	r.mu.Lock()
+	r.queue = queue
+	r.mu.Unlock()
+	if r.Keys != nil {
+		for _, k := range r.Keys() {
+			r.Enqueue(k)
+		}
+	}
 	go func() {
 		<-ctx.Done()
-		r.queue.ShutDown()
+		r.mu.Lock()
+		r.queue = nil
+		r.mu.Unlock()
+		queue.ShutDown()
 	}()
 	for {
-		key, quit := r.queue.Get()
+		key, quit := queue.Get()
 		if quit {
 			return
 		}
@@ -90,14 +118,14 @@ func (r *Reconciler) Run(ctx context.Context) {
 		case err != nil:
 			r.Log.Warn("reconciling the record of "+key+": "+err.Error()+"; trying again", "record", key)
 			r.Metrics.Reconciles.WithLabelValues("retry").Inc()
-			r.queue.AddRateLimited(key)
+			queue.AddRateLimited(key)
 		default:
-			r.queue.Forget(key)
+			queue.Forget(key)
 			if again > 0 {
-				r.queue.AddAfter(key, again)
+				queue.AddAfter(key, again)
 			}
 		}
-		r.queue.Done(key)
+		queue.Done(key)
 	}
 }
 

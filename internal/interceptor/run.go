@@ -20,6 +20,7 @@ import (
 	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
+	"github.com/autox-tekton/autox/internal/leader"
 	"github.com/autox-tekton/autox/internal/objects"
 	"github.com/autox-tekton/autox/internal/reap"
 	"github.com/autox-tekton/autox/internal/telemetry"
@@ -38,6 +39,10 @@ const (
 	cancelTimeout = 2 * time.Second
 )
 
+// LeaseName is the Lease the interceptor's replicas compete for: its
+// holder reconciles the records.
+const LeaseName = "autox-interceptor"
+
 // Config is what cmd/interceptor reads from its flags and environment.
 type Config struct {
 	// Addr is where to serve HTTPS (-addr, default :8443).
@@ -47,6 +52,9 @@ type Config struct {
 	CertFile, KeyFile, CAFile string
 	// CARefresh is how often the caBundle is checked (see Server).
 	CARefresh time.Duration
+	// Identity names this replica in the Lease autox-interceptor (its pod
+	// name, POD_NAME; default the hostname).
+	Identity string
 	// MetricsAddr serves /metrics, /healthz and /readyz over plain HTTP
 	// (-metrics-addr, default :9090).
 	MetricsAddr string
@@ -61,6 +69,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Addr == "" {
 		errs = append(errs, experiment.Fieldf("-addr", `is empty; give a listen address, e.g. ":8443"`))
+	}
+	if c.Identity == "" {
+		errs = append(errs, experiment.Fieldf("POD_NAME", "is empty and so is the hostname; set POD_NAME (the downward API's metadata.name)"))
 	}
 	if c.MetricsAddr == "" {
 		errs = append(errs, experiment.Fieldf("-metrics-addr", `is empty; give a listen address, e.g. ":9090"`))
@@ -92,7 +103,12 @@ func (c Config) Validate() error {
 // Run connects to the cluster, fills its caches (Triggers, records,
 // runs, the trigger objects' metadata) and serves until ctx ends.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	clients, err := kube.Connect(cfg.Kubeconfig)
+	// As a controller: a launch is a record write and a cancel, a
+	// relabel storm many of them; client-go's default of 5 requests/s
+	// would queue them past Triggers' 3 s per event.
+	kc := cfg.Kubeconfig
+	kc.QPS, kc.Burst = 50, 100
+	clients, err := kube.Connect(kc)
 	if err != nil {
 		return err
 	}
@@ -191,11 +207,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			}
 		}
 	}()
-	go reconciler.Run(ctx)
-	// Every record once at start: what happened while no interceptor ran.
-	for _, key := range records.Keys() {
-		reconciler.Enqueue(key)
-	}
+	// One replica reconciles (one writer of the run states); both answer
+	// events. A new leader looks at every record first: what happened
+	// while no reconciler ran.
+	reconciler.Keys = records.Keys
+	elector := &leader.Lease{Kube: clients.Kube, Namespace: cfg.Namespace, Name: LeaseName, Identity: cfg.Identity,
+		Doing: "reconciling the records", Log: log}
+	go elector.Run(ctx, reconciler.Run)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return experiment.Fieldf("-addr", fmt.Sprintf("%q cannot be listened on: %v", cfg.Addr, err))

@@ -33,6 +33,11 @@ type Kubeconfig struct {
 	// Home is the user's home folder: without File and Files,
 	// Home/.kube/config is read. "" skips it.
 	Home string
+	// QPS and Burst, when set, replace client-go's client-side rate limit
+	// (5 requests/s, bursts of 10): a controller that writes a record and
+	// cancels a run per event would queue behind it.
+	QPS   float32
+	Burst int
 }
 
 // source names where the configuration came from, for messages.
@@ -95,6 +100,9 @@ func Connect(k Kubeconfig) (*Clients, error) {
 		ns = "default"
 	}
 	cfg.UserAgent = "autox"
+	if k.QPS > 0 {
+		cfg.QPS, cfg.Burst = k.QPS, k.Burst
+	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, err

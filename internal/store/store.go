@@ -26,16 +26,17 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/result"
 )
 
 // Labels and keys of a result ConfigMap.
 const (
-	LabelGroup   = "autox.dev/group"
-	LabelSpec    = "autox.dev/spec"
-	LabelVersion = "app.kubernetes.io/version"
-	LabelPartOf  = "app.kubernetes.io/part-of"
+	LabelGroup   = contract.GroupLabel
+	LabelSpec    = contract.SpecLabel
+	LabelVersion = contract.VersionLabel
+	LabelPartOf  = contract.PartOfLabel
 	// PartOf is LabelPartOf's value on every result.
 	PartOf = "autox"
 	// DataKey holds result.json.

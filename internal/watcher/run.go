@@ -14,6 +14,7 @@ import (
 
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
+	"github.com/autox-tekton/autox/internal/leader"
 	"github.com/autox-tekton/autox/internal/objects"
 	"github.com/autox-tekton/autox/internal/telemetry"
 )
@@ -77,7 +78,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	clients, err := kube.Connect(cfg.Kubeconfig)
+	// As a controller: a launch is a record write and a cancel, a
+	// relabel storm many of them; client-go's default of 5 requests/s
+	// would queue them past Triggers' 3 s per event.
+	kc := cfg.Kubeconfig
+	kc.QPS, kc.Burst = 50, 100
+	clients, err := kube.Connect(kc)
 	if err != nil {
 		return err
 	}
@@ -114,7 +120,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Log:       log,
 	}
 	if cfg.LeaderElect {
-		w.Elector = &LeaseElector{Kube: clients.Kube, Namespace: ns, Identity: cfg.Identity, Log: log}
+		w.Elector = &leader.Lease{Kube: clients.Kube, Namespace: ns, Name: LeaseName, Identity: cfg.Identity, Doing: "posting events", Log: log}
 	}
 	log.Info(fmt.Sprintf("posting to the EventListener at %s", target))
 	var wg sync.WaitGroup

@@ -49,6 +49,9 @@ import (
 // configMapsResource is where the records are.
 var configMapsResource = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 
+// LeaseName is the Lease the watcher's replicas compete for.
+const LeaseName = "autox-watcher"
+
 // Elector runs leader election until ctx ends, calling lead, with a
 // context that ends when the lease is lost, each time it holds the lease.
 type Elector interface {

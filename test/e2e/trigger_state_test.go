@@ -333,7 +333,7 @@ spec:
 	time.Sleep(3 * time.Second)
 
 	prs := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS)
-	sel := metav1.ListOptions{LabelSelector: "autox.dev/group=light"}
+	sel := metav1.ListOptions{LabelSelector: contract.GroupLabel + "=light"}
 	list, err := prs.List(context.Background(), sel)
 	if err != nil {
 		t.Fatal(err)

@@ -101,7 +101,7 @@ func waitTriggers(t *testing.T, c *kube.Clients) error {
 func trigger(t *testing.T, c *kube.Clients, app, triggerYAML string) {
 	t.Helper()
 	unlabel(t, app)
-	if out, err := kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", "autox.dev/group="+app, "--cascade=foreground", "--wait=true"); err != nil {
+	if out, err := kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", contract.GroupLabel+"="+app, "--cascade=foreground", "--wait=true"); err != nil {
 		t.Fatalf("deleting earlier runs of %s: %v\n%s", app, err, out)
 	}
 	f := filepath.Join(t.TempDir(), app+".yaml")
@@ -117,7 +117,7 @@ func trigger(t *testing.T, c *kube.Clients, app, triggerYAML string) {
 		// Deleted, not only cancelled: Tekton v1.9.0 may leave the pod of a
 		// run cancelled within a second of its start waiting for ever
 		// (triggers/README.md), holding its CPU request from later tests.
-		kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", "autox.dev/group="+app, "--cascade=foreground", "--wait=true")
+		kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", contract.GroupLabel+"="+app, "--cascade=foreground", "--wait=true")
 	})
 	// The watcher picks the Trigger up from its informer; its first list
 	// of the new resource posts the object's state (no label: nothing).
@@ -163,7 +163,7 @@ func unlabel(t *testing.T, deploy string) {
 // runsOf are the PipelineRuns of group app, oldest first.
 func runsOf(t *testing.T, c *kube.Clients, app string) []unstructured.Unstructured {
 	t.Helper()
-	list, err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS).List(context.Background(), metav1.ListOptions{LabelSelector: "autox.dev/group=" + app})
+	list, err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS).List(context.Background(), metav1.ListOptions{LabelSelector: contract.GroupLabel + "=" + app})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func seedTutorial(t *testing.T, c *kube.Clients, app, deployYAML string) {
 	if want := "autox-" + app + "-iter8-"; !strings.HasPrefix(r1.GetName(), want) || version(r1) != "1.0.0" {
 		t.Fatalf("run %s of version %s, want %s… of 1.0.0", r1.GetName(), version(r1), want)
 	}
-	wantLabels := map[string]string{"autox.dev/group": app, "autox.dev/spec": "iter8", versionLabel: "1.0.0", "app.kubernetes.io/name": app}
+	wantLabels := map[string]string{contract.GroupLabel: app, contract.SpecLabel: "iter8", versionLabel: "1.0.0", contract.NameLabel: app}
 	for k, v := range wantLabels {
 		if r1.GetLabels()[k] != v {
 			t.Errorf("run %s label %s=%q, want %q", r1.GetName(), k, r1.GetLabels()[k], v)
@@ -587,7 +587,7 @@ func TestTriggerLatency(t *testing.T) {
 	light(t, c)
 	// A watch that the API server ends is taken up again where it ended.
 	prs := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS)
-	sel := metav1.ListOptions{LabelSelector: "autox.dev/group=light"}
+	sel := metav1.ListOptions{LabelSelector: contract.GroupLabel + "=light"}
 	list, err := prs.List(context.Background(), sel)
 	if err != nil {
 		t.Fatal(err)
