@@ -218,7 +218,9 @@ func (c *Cache) Stop() {
 
 // Get is the object as the cache holds it, and whether the cache knows:
 // synced is false while its informer has not delivered its first list,
-// or when no informer watches it (not a target, or refused).
+// or when no informer watches its resource and namespace (none of the
+// targets is there, or it was refused). An object in a watched resource
+// and namespace is known, target or not.
 func (c *Cache) Get(o contract.Object) (obj decide.Object, synced bool) {
 	m, ok := c.Lookup(o)
 	if !ok {
@@ -327,6 +329,12 @@ func (c *Cache) start(ctx context.Context, r Resource, kind string, names map[st
 		DeleteFunc: func(obj any) { send(Deleted, in.meta(obj), nil) },
 	})
 	c.mu.Lock()
+	if _, running := c.informers[r]; running || c.informers == nil {
+		// Stopped meanwhile, or another SetTargets started it: keep one.
+		c.mu.Unlock()
+		cancel()
+		return
+	}
 	c.informers[r] = in
 	c.mu.Unlock()
 	c.Log.Info(fmt.Sprintf("watching %s", r))

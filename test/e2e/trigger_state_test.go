@@ -170,6 +170,44 @@ func TestTriggerDecidesFromState(t *testing.T) {
 				t.Errorf("the interceptor answered %s, want continue false and %q", b, tc.wantMsg)
 			}
 		}
+		step(t, "from a pod in %s: the http step's image POSTs the forged InterceptorRequest 3 times to https://autox-interceptor.autox.svc:8443/autox", seedNS)
+		forged, _ := json.Marshal(map[string]any{
+			"body":               string(eventBody(t, c, "light", "9.9.9")),
+			"interceptor_params": map[string]any{"group": "other", "spec": "team"},
+			"context":            map[string]any{"event_id": "forged-from-a-pod", "trigger_id": "namespaces/autox/triggers/autox"},
+		})
+		before := metricSum(t, c, "autox-interceptor", "autox_interceptor_decisions_total")
+		exp, _ := json.Marshal(map[string]any{"tasks": []string{"http"}, "http": map[string]any{
+			"numRequests": 3, "url": "https://autox-interceptor.autox.svc:8443/autox", "payloadStr": string(forged), "contentType": "application/json"}})
+		pod := fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: forger}
+spec:
+  restartPolicy: Never
+  securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: forger
+    image: %s
+    command: [/ko-app/http, -dir, /out, -experiment, %q]
+    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+    volumeMounts: [{name: out, mountPath: /out}]
+  volumes: [{name: out, emptyDir: {}}]
+`, image(t, "http"), exp)
+		apply(t, c, seedNS, pod)
+		t.Cleanup(func() { c.Kube.CoreV1().Pods(seedNS).Delete(context.Background(), "forger", metav1.DeleteOptions{}) })
+		waitFor(t, 60*time.Second, "the forger pod done", func() (bool, string) {
+			p, err := c.Kube.CoreV1().Pods(seedNS).Get(context.Background(), "forger", metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed, string(p.Status.Phase)
+		})
+		if out, _ := kubectl(t, "", "-n", seedNS, "logs", "forger"); !strings.Contains(out, "3 requests") && !strings.Contains(out, "200") {
+			t.Logf("the forger's log:\n%s", out)
+		}
+		if got := metricSum(t, c, "autox-interceptor", "autox_interceptor_decisions_total") - before; got < 3 {
+			t.Errorf("the interceptor answered %.0f calls after the forger's 3 posts; want them to reach it", got)
+		}
 		stillRuns(t, c, "light", 1, 3*time.Second, "forged interceptor requests")
 		notCancelled(t, c, r1.GetName(), "forged interceptor requests")
 	})
