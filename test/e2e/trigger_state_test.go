@@ -25,10 +25,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/tools/cache"
-	watchtools "k8s.io/client-go/tools/watch"
 
 	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/kube"
@@ -370,49 +366,7 @@ spec:
 	t.Cleanup(func() { kubectl(t, "", "-n", autoxNS, "delete", "trigger", "-l", "e2e=many", "--wait=false") })
 	time.Sleep(3 * time.Second)
 
-	prs := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS)
-	sel := metav1.ListOptions{LabelSelector: contract.GroupLabel + "=light"}
-	list, err := prs.List(context.Background(), sel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := watchtools.NewRetryWatcher(list.GetResourceVersion(), &cache.ListWatch{
-		WatchFunc: func(o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = sel.LabelSelector
-			return prs.Watch(context.Background(), o)
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
-	var lat []time.Duration
-	for i := range 20 {
-		v := fmt.Sprintf("%d.0.0", 200+i)
-		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, versionLabel, v)
-		start := time.Now()
-		if _, err := c.Kube.AppsV1().Deployments(seedNS).Patch(context.Background(), "light", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		timeout := time.After(30 * time.Second)
-	wait:
-		for {
-			select {
-			case ev, ok := <-w.ResultChan():
-				if !ok {
-					t.Fatal("the watch on PipelineRuns ended")
-				}
-				u, isObj := ev.Object.(*unstructured.Unstructured)
-				if ev.Type == watch.Added && isObj && u.GetLabels()[versionLabel] == v {
-					lat = append(lat, time.Since(start))
-					break wait
-				}
-			case <-timeout:
-				t.Fatalf("no PipelineRun of %s 30s after the label", v)
-			}
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	lat := labelLatencies(t, c, "light", 200, 20, 500*time.Millisecond)
 	sorted := slices.Clone(lat)
 	slices.Sort(sorted)
 	p50 := (sorted[9] + sorted[10]) / 2
