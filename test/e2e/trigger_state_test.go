@@ -429,7 +429,8 @@ func TestTriggerRelabelStorm(t *testing.T) {
 		}
 		return len(pending) == 0, strings.Join(pending, ", ")
 	})
-	t.Logf("e2e: 20 relabels 300ms apart made %d runs, %d going at the end", len(runs), len(going(runs)))
+	t.Logf("e2e: 20 relabels 300ms apart made %d runs, %d going at the end; pods Tekton left going and the interceptor deleted so far: %.0f",
+		len(runs), len(going(runs)), metricSum(t, c, "autox-interceptor", "autox_interceptor_pods_reaped_total"))
 }
 
 // TestTriggerReplicasKilled: each replica of the interceptor and of the
