@@ -175,17 +175,34 @@ func Agrees(g contract.Group, rec contract.Record, obj Object, now time.Time) bo
 	return ok && rec.TriggerUID == g.TriggerUID && latest.Version == obj.Version && latest.ObjectUID == obj.UID && latest.Counts(now)
 }
 
-// ShouldStop lists the launches of rec whose runs must not go on: every
-// active one that is not the latest, and the latest when it was
-// withdrawn. The interceptor's sweep cancels them as their runs appear,
-// so a run made a moment after the decision that superseded it still
-// stops.
+// ShouldStop lists the launches of rec whose runs must not go on: all but
+// the latest, and the latest too when it was withdrawn or lost. The
+// reconciler cancels those whose runs it sees going, so a run made a
+// moment after the decision that superseded it, or after its launch was
+// counted lost, still stops.
 func ShouldStop(rec contract.Record) []contract.Entry {
 	var out []contract.Entry
 	for i, e := range rec.Runs {
 		latest := i == len(rec.Runs)-1
-		if e.Active() && (!latest || e.Untested) {
+		if !latest || e.Untested || e.State == contract.Lost {
 			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Seen notes in rec the runs seen of launches still marked launched (the
+// reconciler notes them too, a moment later): a launch whose run exists is
+// not lost, however late the reconciler is. seen reports a run's UID by
+// name.
+func Seen(rec contract.Record, seen func(run string) (uid string, ok bool)) contract.Record {
+	out := rec
+	out.Runs = append([]contract.Entry(nil), rec.Runs...)
+	for i := range out.Runs {
+		if e := &out.Runs[i]; e.State == contract.Launched {
+			if uid, ok := seen(e.Run); ok {
+				e.State, e.RunUID = contract.Running, uid
+			}
 		}
 	}
 	return out

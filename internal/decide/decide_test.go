@@ -187,14 +187,18 @@ func TestAgrees(t *testing.T) {
 func TestShouldStop(t *testing.T) {
 	withdrawn := entry(3, "3.0.0", contract.Running, 2)
 	withdrawn.Untested = true
+	lost := entry(2, "2.0.0", contract.Lost, 1)
+	lost.Untested = true
 	for _, tc := range []struct {
 		name string
 		rec  contract.Record
 		want []string
 	}{
-		{"the latest runs on", record(entry(1, "1.0.0", contract.Succeeded, 0), entry(2, "2.0.0", contract.Running, 1)), nil},
+		{"the latest runs on", record(entry(1, "1.0.0", contract.Succeeded, 0), entry(2, "2.0.0", contract.Running, 1)), []string{"1.0.0"}},
 		{"a superseded run still going", record(entry(1, "1.0.0", contract.Running, 0), entry(2, "2.0.0", contract.Launched, 1)), []string{"1.0.0"}},
-		{"the latest withdrawn", record(entry(1, "1.0.0", contract.Succeeded, 0), withdrawn), []string{"3.0.0"}},
+		{"the latest withdrawn", record(entry(1, "1.0.0", contract.Succeeded, 0), withdrawn), []string{"1.0.0", "3.0.0"}},
+		{"a lost launch whose run came late, launched again since", record(lost, entry(3, "2.0.0", contract.Launched, 20)), []string{"2.0.0"}},
+		{"the latest lost", record(entry(1, "1.0.0", contract.Succeeded, 0), lost), []string{"1.0.0", "2.0.0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
@@ -205,5 +209,21 @@ func TestShouldStop(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestSeen: a launch whose run exists is running, not lost, whatever the
+// clock says.
+func TestSeen(t *testing.T) {
+	rec := record(entry(1, "1.0.0", contract.Succeeded, 0), contract.Entry{Seq: 2, Run: "r2", Version: "2.0.0", ObjectUID: "obj-1", DecidedAt: t0, State: contract.Launched})
+	got := Seen(rec, func(run string) (string, bool) { return "uid-" + run, run == "r2" })
+	if e := got.Runs[1]; e.State != contract.Running || e.RunUID != "uid-r2" {
+		t.Errorf("the seen launch is %s with run UID %q, want running with uid-r2", e.State, e.RunUID)
+	}
+	if rec.Runs[1].State != contract.Launched {
+		t.Error("Seen changed the record it was given")
+	}
+	if d := Decide(grp, got, "rec-1", live("2.0.0"), t0.Add(time.Hour)); d.Launch != nil {
+		t.Errorf("launched again a version whose run exists: %s", d.Reason)
 	}
 }

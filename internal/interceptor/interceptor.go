@@ -44,6 +44,9 @@ type Interceptor struct {
 	Groups    Groups
 	Objects   Objects
 	Records   Records
+	// Runs, when set, are the PipelineRuns of the install namespace: a
+	// launch whose run is there is not lost.
+	Runs      Runs
 	Canceller Canceller
 	Metrics   *Metrics
 	Log       *slog.Logger
@@ -234,7 +237,16 @@ func (i *Interceptor) decide(ctx context.Context, g contract.Group, obj decide.O
 			}
 			found = true
 		}
-		d := decide.Decide(g, rec.Record, rec.UID, obj, i.now())
+		current := rec.Record
+		if i.Runs != nil {
+			// A launch whose run exists is not lost, however late the
+			// reconciler is to note it.
+			current = decide.Seen(current, func(name string) (string, bool) {
+				r, ok := i.Runs.Get(name)
+				return r.UID, ok
+			})
+		}
+		d := decide.Decide(g, current, rec.UID, obj, i.now())
 		if !d.Changed {
 			return d, nil
 		}

@@ -474,3 +474,29 @@ func recorded(t testing.TB) (string, map[string][]string) {
 	}
 	return string(body), req.Header
 }
+
+// TestProcess_ALateReconcilerLosesNothing: a launch still marked
+// launched 15 s on, whose run is there, is not launched again.
+func TestProcess_ALateReconcilerLosesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		runs     fakeRuns
+		wantCont bool
+	}{
+		{"its run is there: nothing to launch", fakeRuns{run(1): {Name: run(1), UID: "r1", State: contract.Running}}, false},
+		{"no run: lost, launched again", fakeRuns{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.interceptor.Runs = tc.runs
+			f.objects.both(dep("1.0.0"))
+			f.records.rec = &StoredRecord{Record: contract.Record{Group: "httpbin", Spec: "iter8", Trigger: "autox-httpbin-iter8", TriggerUID: "tr-1", Seq: 1,
+				Runs: []contract.Entry{{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Minute), State: contract.Launched}}}, UID: "rec-1", ResourceVersion: "1"}
+			f.records.rv = 1
+			got := f.interceptor.Process(context.Background(), request(body(t, "resync", "autox-httpbin-iter8", "1.0.0")))
+			if got.Continue != tc.wantCont {
+				t.Errorf("continue %t (%s), want %t", got.Continue, got.Status.Message, tc.wantCont)
+			}
+		})
+	}
+}

@@ -154,6 +154,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, key string) (again time.Dura
 			seen = false
 		}
 		switch {
+		case seen && e.State == contract.Lost && i == len(next.Runs)-1 && run.State == contract.Running:
+			// Late, but still the latest launch: it counts after all.
+			e.State, e.Untested, e.Reason, e.RunUID = contract.Running, false, "", run.UID
+			changed = true
 		case seen:
 			if e.RunUID == "" {
 				e.RunUID = run.UID
@@ -187,7 +191,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, key string) (again time.Dura
 	}
 	for _, e := range decide.ShouldStop(next.Record) {
 		run, seen := r.Runs.Get(e.Run)
-		if !seen || run.State != contract.Running || run.CancelRequested {
+		if !seen || run.State != contract.Running || run.CancelRequested || (e.RunUID != "" && run.UID != e.RunUID) {
+			// Gone, ended, stopping, or another run under its name (not
+			// ours to stop).
 			continue
 		}
 		if err := r.Canceller.Cancel(ctx, r.Namespace, e.Run); err != nil {

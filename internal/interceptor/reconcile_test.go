@@ -67,6 +67,27 @@ func TestReconcile(t *testing.T) {
 			runs:       fakeRuns{run(2): pr(2, "r2", contract.Cancelled, true)},
 			want:       []contract.Entry{e(1, "1.0.0", contract.Succeeded, "r1", time.Hour), func() contract.Entry { w := withdrawn; w.State = contract.Cancelled; return w }()},
 			wantReaped: []string{run(2)}},
+		{name: "a lost launch whose run came late, launched again since: its run is cancelled",
+			before: []contract.Entry{func() contract.Entry {
+				x := e(1, "1.0.0", contract.Lost, "", time.Minute)
+				x.Untested = true
+				return x
+			}(), e(2, "1.0.0", contract.Launched, "", time.Second)},
+			runs: fakeRuns{run(1): pr(1, "r1", contract.Running, false)},
+			want: []contract.Entry{func() contract.Entry {
+				x := e(1, "1.0.0", contract.Lost, "r1", time.Minute)
+				x.Untested = true
+				return x
+			}(), e(2, "1.0.0", contract.Launched, "", time.Second)},
+			wantCancel: []string{"autox/" + run(1)}, wantAgain: true},
+		{name: "the latest launch counted lost whose run comes late counts after all",
+			before: []contract.Entry{func() contract.Entry {
+				x := e(1, "1.0.0", contract.Lost, "", time.Minute)
+				x.Untested, x.Reason = true, "its PipelineRun was not made within 15s of the decision"
+				return x
+			}()},
+			runs: fakeRuns{run(1): pr(1, "r1", contract.Running, false)},
+			want: []contract.Entry{e(1, "1.0.0", contract.Running, "r1", time.Minute)}},
 		{name: "a launch never made is lost, untested",
 			before: []contract.Entry{e(1, "1.0.0", contract.Launched, "", time.Minute)},
 			runs:   fakeRuns{},

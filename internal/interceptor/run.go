@@ -235,6 +235,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			Groups:    groups,
 			Objects:   MetadataObjects{Client: meta, Cache: objectCache},
 			Records:   records,
+			Runs:      runs,
 			Canceller: canceller,
 			Metrics:   metrics,
 			Log:       log,
