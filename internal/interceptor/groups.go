@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
@@ -25,6 +26,11 @@ type Groups interface {
 	Group(name string) (g contract.Group, ok bool, err error)
 	// Naming returns the names of the Triggers whose object ref is, sorted.
 	Naming(ref contract.ObjectRef) []string
+	// LiveUID reads the Trigger's UID from the API server ("" when it is
+	// gone): a record written for another Trigger UID is checked against
+	// it, so a cache a moment behind never points a record at a Trigger
+	// that was deleted.
+	LiveUID(ctx context.Context, name string) (string, error)
 }
 
 // groupEntry is a parsed Trigger.
@@ -36,9 +42,11 @@ type groupEntry struct {
 // GroupCache is an informer on the Triggers labelled autox.dev/group in
 // one namespace.
 type GroupCache struct {
-	informer cache.SharedIndexInformer
-	mu       sync.RWMutex
-	groups   map[string]groupEntry
+	client    dynamic.Interface
+	namespace string
+	informer  cache.SharedIndexInformer
+	mu        sync.RWMutex
+	groups    map[string]groupEntry
 	// changed hears of every change of the set (for the object cache's
 	// targets); it runs on the informer's goroutine.
 	changed func()
@@ -50,7 +58,7 @@ var _ Groups = (*GroupCache)(nil)
 func NewGroupCache(client dynamic.Interface, namespace string) (*GroupCache, error) {
 	inf := dynamicinformer.NewFilteredDynamicInformer(client, contract.TriggersResource, namespace, 0, cache.Indexers{},
 		func(o *metav1.ListOptions) { o.LabelSelector = contract.GroupLabel }).Informer()
-	c := &GroupCache{informer: inf, groups: map[string]groupEntry{}}
+	c := &GroupCache{client: client, namespace: namespace, informer: inf, groups: map[string]groupEntry{}}
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.set,
 		UpdateFunc: func(_, obj any) { c.set(obj) },
@@ -133,4 +141,16 @@ func (c *GroupCache) Targets() []contract.Object {
 		}
 	}
 	return out
+}
+
+// LiveUID implements Groups.
+func (c *GroupCache) LiveUID(ctx context.Context, name string) (string, error) {
+	tr, err := c.client.Resource(contract.TriggersResource).Namespace(c.namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading Trigger %s/%s: %w", c.namespace, name, err)
+	}
+	return string(tr.GetUID()), nil
 }

@@ -117,17 +117,17 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1beta1.Intercepto
 		log.Debug(msg)
 		return interceptors.Fail(codes.FailedPrecondition, msg), outcomeRefused
 	}
-	obj, err := i.state(ctx, target, ev)
+	obj, live, err := i.state(ctx, target, ev)
+	if err != nil {
+		log.Error(err.Error(), "outcome", outcomeError)
+		return interceptors.Fail(codes.Internal, err.Error()), outcomeError
+	}
+	d, obj, err := i.decide(ctx, g, target, obj, live)
 	if err != nil {
 		log.Error(err.Error(), "outcome", outcomeError)
 		return interceptors.Fail(codes.Internal, err.Error()), outcomeError
 	}
 	log = log.With("object", target.String(), "type", ev.Type, "version", obj.Version)
-	d, err := i.decide(ctx, g, obj)
-	if err != nil {
-		log.Error(err.Error(), "outcome", outcomeError)
-		return interceptors.Fail(codes.Internal, err.Error()), outcomeError
-	}
 	reason := d.Reason
 	var failed []string
 	for _, e := range d.Cancel {
@@ -204,23 +204,28 @@ func (i *Interceptor) groupTrigger(via string, ev event) (string, error) {
 // state is the object as the cluster holds it: the cache, unless the
 // cache does not follow it yet or disagrees with the event, in which case
 // one GET settles it.
-func (i *Interceptor) state(ctx context.Context, target contract.Object, ev event) (decide.Object, error) {
+func (i *Interceptor) state(ctx context.Context, target contract.Object, ev event) (obj decide.Object, live bool, err error) {
 	obj, synced := i.Objects.Cached(target)
 	hint := ev.Object
 	agree := synced && obj.Exists == (ev.Type != contract.Delete) && obj.Version == hint.Version() &&
 		(hint.Metadata.UID == "" || !obj.Exists || hint.Metadata.UID == obj.UID)
 	if agree {
-		return obj, nil
+		return obj, false, nil
 	}
 	i.Metrics.LiveReads.Inc()
-	return i.Objects.Live(ctx, target)
+	obj, err = i.Objects.Live(ctx, target)
+	return obj, true, err
 }
 
 // decide reads the record, decides and writes it, until a write wins.
-func (i *Interceptor) decide(ctx context.Context, g contract.Group, obj decide.Object) (decide.Decision, error) {
+// A decision that launches or cancels is taken on the object read live,
+// never on the cache alone: a late event that agrees with a cache a
+// moment behind must not launch the version before and cancel the
+// current one. It returns the object it decided on.
+func (i *Interceptor) decide(ctx context.Context, g contract.Group, target contract.Object, obj decide.Object, live bool) (decide.Decision, decide.Object, error) {
 	rec, found, err := i.Records.Cached(g.Group, g.Spec)
 	if err != nil {
-		return decide.Decision{}, err
+		return decide.Decision{}, obj, err
 	}
 	for attempt := 0; attempt < maxWrites; attempt++ {
 		if !found {
@@ -228,14 +233,25 @@ func (i *Interceptor) decide(ctx context.Context, g contract.Group, obj decide.O
 			if apierrors.IsAlreadyExists(err) {
 				i.Metrics.Conflicts.Inc()
 				if rec, found, err = i.Records.Live(ctx, g.Group, g.Spec); err != nil {
-					return decide.Decision{}, err
+					return decide.Decision{}, obj, err
 				}
 				continue
 			}
 			if err != nil {
-				return decide.Decision{}, fmt.Errorf("making the record of %s: %w", g.Key(), err)
+				return decide.Decision{}, obj, fmt.Errorf("making the record of %s: %w", g.Key(), err)
 			}
 			found = true
+		}
+		if rec.TriggerUID != "" && rec.TriggerUID != g.TriggerUID {
+			// The Trigger was made again, or this replica's cache is
+			// behind: the record follows the Trigger that is there.
+			uid, err := i.Groups.LiveUID(ctx, g.TriggerName)
+			if err != nil {
+				return decide.Decision{}, obj, err
+			}
+			if uid != g.TriggerUID {
+				return decide.Decision{}, obj, fmt.Errorf("Trigger %s is %q in the API server and %q in this replica's cache; the watcher asks again once the cache has it", g.TriggerName, uid, g.TriggerUID)
+			}
 		}
 		current := rec.Record
 		if i.Runs != nil {
@@ -247,22 +263,31 @@ func (i *Interceptor) decide(ctx context.Context, g contract.Group, obj decide.O
 			})
 		}
 		d := decide.Decide(g, current, rec.UID, obj, i.now())
+		if (d.Launch != nil || len(d.Cancel) > 0) && !live {
+			i.Metrics.LiveReads.Inc()
+			if obj, err = i.Objects.Live(ctx, target); err != nil {
+				return decide.Decision{}, obj, err
+			}
+			live = true
+			attempt--
+			continue
+		}
 		if !d.Changed {
-			return d, nil
+			return d, obj, nil
 		}
 		next := rec
 		next.Record = d.Record
 		if _, err := i.Records.Update(ctx, next); err == nil {
-			return d, nil
+			return d, obj, nil
 		} else if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
-			return decide.Decision{}, fmt.Errorf("writing the record of %s: %w", g.Key(), err)
+			return decide.Decision{}, obj, fmt.Errorf("writing the record of %s: %w", g.Key(), err)
 		}
 		// Another writer was first (or the record went): read it again and
 		// decide on what it says now.
 		i.Metrics.Conflicts.Inc()
 		if rec, found, err = i.Records.Live(ctx, g.Group, g.Spec); err != nil {
-			return decide.Decision{}, err
+			return decide.Decision{}, obj, err
 		}
 	}
-	return decide.Decision{}, errors.New("the record of " + g.Key() + " changed under " + strconv.Itoa(maxWrites) + " writes in a row; the watcher asks again")
+	return decide.Decision{}, obj, errors.New("the record of " + g.Key() + " changed under " + strconv.Itoa(maxWrites) + " writes in a row; the watcher asks again")
 }

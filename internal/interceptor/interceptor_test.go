@@ -65,6 +65,10 @@ func (f fakeGroups) Group(name string) (contract.Group, bool, error) {
 	return e.group, ok, e.err
 }
 
+func (f fakeGroups) LiveUID(_ context.Context, name string) (string, error) {
+	return f[name].group.TriggerUID, nil
+}
+
 func (f fakeGroups) Naming(ref contract.ObjectRef) []string {
 	var out []string
 	for n, e := range f {
@@ -260,20 +264,21 @@ func TestProcess_ShouldContinue(t *testing.T) {
 		before     []contract.Entry
 		want       *triggersv1beta1.InterceptorResponse
 		wantCancel []string
-		wantLive   int
+		// wantLive: a launch is decided on the object read live, once.
+		wantLive int
 	}{
 		{name: "a new version, the cache up to date", cached: dep("1.0.0"), live: dep("1.0.0"),
-			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("1.0.0", 1)},
+			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("1.0.0", 1), wantLive: 1},
 		{name: "the cache behind the event: one GET settles it", cached: dep(""), live: dep("2.0.0"),
 			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "2.0.0") }, want: launched("2.0.0", 1), wantLive: 1},
 		{name: "an event claiming an old version launches the one the object carries", cached: dep("3.0.0"), live: dep("3.0.0"),
 			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("3.0.0", 1), wantLive: 1},
 		{name: "a new version supersedes the run going", cached: dep("2.0.0"), live: dep("2.0.0"),
 			before: []contract.Entry{{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Minute), RunUID: "r1", State: contract.Running}},
-			body:   func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "2.0.0") }, want: launched("2.0.0", 2), wantCancel: []string{"autox/" + run(1)}},
+			body:   func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "2.0.0") }, want: launched("2.0.0", 2), wantCancel: []string{"autox/" + run(1)}, wantLive: 1},
 		{name: "the label back after a cancel for its removal", cached: dep("1.0.0"), live: dep("1.0.0"),
 			before: []contract.Entry{{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Minute), RunUID: "r1", State: contract.Cancelled, Untested: true}},
-			body:   func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("1.0.0", 2)},
+			body:   func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("1.0.0", 2), wantLive: 1},
 		{name: "an ApiServerSource event names no Trigger: the one naming its object", cached: dep("2.0.0"), live: dep("2.0.0"),
 			body: func(t testing.TB) string { b, _ := recorded(t); return b }, want: launched("2.0.0", 1), wantLive: 1},
 	} {
@@ -498,5 +503,30 @@ func TestProcess_ALateReconcilerLosesNothing(t *testing.T) {
 				t.Errorf("continue %t (%s), want %t", got.Continue, got.Status.Message, tc.wantCont)
 			}
 		})
+	}
+}
+
+// TestProcess_ALateEventMeetsAStaleCache: the label went 1.0.0 → 2.0.0
+// and 2.0.0 was launched; a late event for 1.0.0 reaches a replica whose
+// cache still shows 1.0.0. The launch it would make is checked against
+// the object read live: nothing is launched or cancelled.
+func TestProcess_ALateEventMeetsAStaleCache(t *testing.T) {
+	f := newFixture(t)
+	f.objects.cached, f.objects.synced, f.objects.live = dep("1.0.0"), true, dep("2.0.0")
+	f.records.rec = &StoredRecord{Record: contract.Record{Group: "httpbin", Spec: "iter8", Trigger: "autox-httpbin-iter8", TriggerUID: "tr-1", Seq: 2,
+		Runs: []contract.Entry{
+			{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Minute), RunUID: "r1", State: contract.Cancelled},
+			{Seq: 2, Run: run(2), Version: "2.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Second), RunUID: "r2", State: contract.Running},
+		}}, UID: "rec-1", ResourceVersion: "1"}
+	f.records.rv = 1
+	got := f.interceptor.Process(context.Background(), request(body(t, "update", "autox-httpbin-iter8", "1.0.0")))
+	if got.Continue {
+		t.Fatalf("launched %+v", got.Extensions)
+	}
+	if want := `version "2.0.0" of httpbin/iter8 is already tested by the latest run ` + run(2) + ` (running); nothing to launch`; got.Status.Message != want {
+		t.Errorf("status %q\nwant %q", got.Status.Message, want)
+	}
+	if len(f.canceller.cancelled) != 0 || f.records.writes != 0 || f.objects.liveReads != 1 {
+		t.Errorf("cancelled %v, %d record writes, %d live reads; want none, 0, 1", f.canceller.cancelled, f.records.writes, f.objects.liveReads)
 	}
 }

@@ -2,6 +2,7 @@ package interceptor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -51,6 +52,9 @@ type Reconciler struct {
 
 	mu    sync.Mutex
 	queue workqueue.TypedRateLimitingInterface[string] // nil while not running
+	// gone are the last states of records deleted (with their Trigger):
+	// their runs still going are cancelled.
+	gone map[string]contract.Record
 	// reaping counts the reaps under way (tests wait for them).
 	reaping sync.WaitGroup
 }
@@ -79,6 +83,20 @@ func (r *Reconciler) Enqueue(key string) {
 	}
 }
 
+// Gone hears of a record deleted (its Trigger was, and the garbage
+// collector took the record): the runs it launched that still go are
+// cancelled, as a group removed must leave nothing running.
+func (r *Reconciler) Gone(rec contract.Record) {
+	key := rec.Group + "/" + rec.Spec
+	r.mu.Lock()
+	if r.gone == nil {
+		r.gone = map[string]contract.Record{}
+	}
+	r.gone[key] = rec
+	r.mu.Unlock()
+	r.Enqueue(key)
+}
+
 // Depth is the number of records waiting.
 func (r *Reconciler) Depth() int {
 	r.mu.Lock()
@@ -101,6 +119,11 @@ func (r *Reconciler) Run(ctx context.Context) {
 			r.Enqueue(k)
 		}
 	}
+	r.mu.Lock()
+	for k := range r.gone {
+		queue.Add(k)
+	}
+	r.mu.Unlock()
 	go func() {
 		<-ctx.Done()
 		r.mu.Lock()
@@ -137,8 +160,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, key string) (again time.Dura
 		return 0, nil
 	}
 	rec, found, err := r.Records.Cached(group, spec)
-	if err != nil || !found {
+	if err != nil {
 		return 0, err
+	}
+	// A record deleted (and maybe made again since, for a Trigger made
+	// again): its runs that still go stop.
+	if err := r.stopGone(ctx, key, rec.Record); err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, nil
 	}
 	now := r.now()
 	next := rec
@@ -189,6 +220,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, key string) (again time.Dura
 			}
 		}
 	}
+	// The record first: what was seen is kept even while a cancel fails.
+	if changed {
+		if _, err := r.Records.Update(ctx, next); err != nil {
+			if apierrors.IsConflict(err) {
+				r.Metrics.Conflicts.Inc()
+			}
+			return 0, err
+		}
+		r.Metrics.Reconciles.WithLabelValues("changed").Inc()
+	} else {
+		r.Metrics.Reconciles.WithLabelValues("ok").Inc()
+	}
+	if r.Reaper != nil {
+		for _, e := range ended {
+			if e.State == contract.Cancelled {
+				r.reap(ctx, key, e.Run)
+			}
+		}
+	}
+	var failed []error
 	for _, e := range decide.ShouldStop(next.Record) {
 		run, seen := r.Runs.Get(e.Run)
 		if !seen || run.State != contract.Running || run.CancelRequested || (e.RunUID != "" && run.UID != e.RunUID) {
@@ -198,30 +249,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, key string) (again time.Dura
 		}
 		if err := r.Canceller.Cancel(ctx, r.Namespace, e.Run); err != nil {
 			r.Metrics.Cancels.WithLabelValues("failed").Inc()
-			return 0, err
+			failed = append(failed, err)
+			continue
 		}
 		r.Metrics.Cancels.WithLabelValues("ok").Inc()
 		r.Log.Info(fmt.Sprintf("cancelled %s (version %s): %s", e.Run, e.Version, e.Reason), "record", key, "run", e.Run)
 	}
-	if r.Reaper != nil {
-		for _, e := range ended {
-			if e.State == contract.Cancelled {
-				r.reap(ctx, key, e.Run)
-			}
-		}
-	}
-	if !changed {
-		r.Metrics.Reconciles.WithLabelValues("ok").Inc()
-		return again, nil
-	}
-	if _, err := r.Records.Update(ctx, next); err != nil {
-		if apierrors.IsConflict(err) {
-			r.Metrics.Conflicts.Inc()
-		}
-		return 0, err
-	}
-	r.Metrics.Reconciles.WithLabelValues("changed").Inc()
-	return again, nil
+	return again, errors.Join(failed...)
 }
 
 // reap deletes what Tekton left of a cancelled run, 2 s and 10 s after
@@ -240,4 +274,38 @@ func (r *Reconciler) reap(ctx context.Context, key, run string) {
 			r.Log.Warn("deleting the pods Tekton left of the cancelled run "+run+": "+err.Error(), "record", key, "run", run)
 		}
 	}()
+}
+
+// stopGone cancels the runs still going of a record deleted, but those
+// the record there now names.
+func (r *Reconciler) stopGone(ctx context.Context, key string, now contract.Record) error {
+	r.mu.Lock()
+	rec, ok := r.gone[key]
+	r.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	var failed []error
+	for _, e := range rec.Runs {
+		run, seen := r.Runs.Get(e.Run)
+		if !seen || run.State != contract.Running || run.CancelRequested || (e.RunUID != "" && run.UID != e.RunUID) || now.Find(e.Run) >= 0 {
+			continue
+		}
+		if err := r.Canceller.Cancel(ctx, r.Namespace, e.Run); err != nil {
+			r.Metrics.Cancels.WithLabelValues("failed").Inc()
+			failed = append(failed, err)
+			continue
+		}
+		r.Metrics.Cancels.WithLabelValues("ok").Inc()
+		r.Log.Info(fmt.Sprintf("cancelled %s (version %s): the record of %s was deleted with its Trigger", e.Run, e.Version, key), "record", key, "run", e.Run)
+	}
+	if len(failed) > 0 {
+		return errors.Join(failed...)
+	}
+	r.mu.Lock()
+	if r.gone[key].Seq == rec.Seq {
+		delete(r.gone, key)
+	}
+	r.mu.Unlock()
+	return nil
 }

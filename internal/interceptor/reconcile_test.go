@@ -139,3 +139,31 @@ func TestReconcile(t *testing.T) {
 		})
 	}
 }
+
+// TestReconcile_RecordGone: a record deleted with its Trigger leaves no
+// run of it going; another group's run of the same name prefix is not
+// touched.
+func TestReconcile_RecordGone(t *testing.T) {
+	canceller := &fakeCanceller{}
+	runs := fakeRuns{
+		run(1): {Name: run(1), UID: "r1", State: contract.Succeeded},
+		run(2): {Name: run(2), UID: "r2", State: contract.Running},
+		run(3): {Name: run(3), UID: "someone-else", State: contract.Running},
+	}
+	r := NewReconciler(&Reconciler{Namespace: ns, Records: &memRecords{}, Runs: runs, Canceller: canceller,
+		Metrics: NewMetrics(prometheus.NewRegistry()), Log: testLogger(t), Now: func() time.Time { return t0 }})
+	r.Gone(contract.Record{Group: "httpbin", Spec: "iter8", Seq: 3, Runs: []contract.Entry{
+		{Seq: 1, Run: run(1), RunUID: "r1", State: contract.Succeeded},
+		{Seq: 2, Run: run(2), RunUID: "r2", State: contract.Running},
+		{Seq: 3, Run: run(3), RunUID: "r3", State: contract.Running},
+	}})
+	if _, err := r.Reconcile(context.Background(), "httpbin/iter8"); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"autox/" + run(2)}, canceller.cancelled); diff != "" {
+		t.Errorf("cancelled (-want +got):\n%s", diff)
+	}
+	if _, err := r.Reconcile(context.Background(), "httpbin/iter8"); err != nil || len(canceller.cancelled) != 1 {
+		t.Errorf("a second look: %v, cancelled %v; want nothing more", err, canceller.cancelled)
+	}
+}

@@ -147,6 +147,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if _, err := records.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { reconciler.Enqueue(recordKey(obj)) },
 		UpdateFunc: func(_, obj any) { reconciler.Enqueue(recordKey(obj)) },
+		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
+			if cm, ok := obj.(*corev1.ConfigMap); ok {
+				if rec, err := contract.RecordFrom(cm); err == nil {
+					reconciler.Gone(rec)
+				}
+			}
+		},
 	}); err != nil {
 		return fmt.Errorf("watching the records: %w", err)
 	}
