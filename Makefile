@@ -5,7 +5,7 @@ GO    ?= go
 BIN   := bin
 PROGRAMS := $(notdir $(wildcard cmd/*))
 
-.PHONY: help build deps test unit lint bench demo demo-local clean images release cluster-up cluster-down cluster-selftest e2e dashboard
+.PHONY: help build deps test unit fuzz lint bench demo demo-local clean images release cluster-up cluster-down cluster-selftest e2e dashboard
 # What `make release` resolves, in order: the namespace first, then what
 # lives in it. triggers/examples/ is not part of it.
 RELEASE_DIRS := triggers/namespace.yaml tasks pipelines $(filter-out triggers/namespace.yaml,$(wildcard triggers/*.yaml))
@@ -13,7 +13,7 @@ RELEASE_DIRS := triggers/namespace.yaml tasks pipelines $(filter-out triggers/na
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
-deps: ## install what the tests need: Go modules, ko (into .cluster/cache), Debian chromium
+deps: ## install what the tests need: Go modules, ko (into .cluster/cache), Debian chromium and shellcheck
 	@./test/deps.sh
 
 build: ## build every command and the sample apps into bin/
@@ -22,9 +22,15 @@ build: ## build every command and the sample apps into bin/
 	$(GO) build -o $(BIN)/hey github.com/rakyll/hey
 	$(GO) build -o $(BIN)/ghz github.com/bojand/ghz/cmd/ghz
 
-lint: ## gofmt and go vet
+# Every shell script: *.sh, and the files without an extension whose
+# first line is a shell's #! (.ci/run). .shellcheckrc says how they source
+# each other.
+SHELL_SCRIPTS = $$({ git ls-files '*.sh'; git ls-files | while read -r f; do case "$${f\#\#*/}" in *.*) ;; *) head -n1 "$$f" | grep -qE '^\#!.*\b(ba)?sh\b' && echo "$$f";; esac; done; } | sort -u)
+
+lint: ## gofmt, go vet and shellcheck (test/deps.sh installs it)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
+	shellcheck $(SHELL_SCRIPTS)
 
 # One package at a time (-p 1): the load tests judge real latencies against
 # the seed's SLOs, and on 2 cores several packages under -race at once can
@@ -32,9 +38,32 @@ lint: ## gofmt and go vet
 # AUTOX_KO: the image test builds with ko (test/cluster/ko.sh installs it).
 # test/fixedrate measures rates, which the race detector would slow: it
 # builds only without it, and runs apart.
-unit: ## unit and loopback tests, with the race detector; the fixed-rate checks without it
+unit: ## unit and loopback tests, with the race detector; the fixed-rate checks without it; then make fuzz
 	AUTOX_KO=$$(./test/cluster/ko.sh) AUTOX_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 -p 1 ./...
 	$(GO) test -count=1 -v ./test/fixedrate | grep -E '^(---|ok|FAIL|panic)|fixedrate_test.go:[0-9]+: (asked|the server)'; exit $${PIPESTATUS[0]}
+	@$(MAKE) --no-print-directory fuzz
+
+# One fuzz target per go test run (go test takes one -fuzz pattern), each
+# for a count of inputs, not a time: -fuzztime=Ns races in the coordinator
+# on Go 1.26 (golang/go#75804). Each parser bounds what it allocates; the
+# address-space limit makes one that does not fail here rather than take
+# the machine.
+FUZZ_TARGETS := \
+	FuzzParse:./internal/experiment \
+	FuzzParseSet:./internal/generate \
+	FuzzParseEvent:./internal/contract \
+	FuzzParseParams:./internal/contract \
+	FuzzFromTrigger:./internal/contract \
+	FuzzParseFile:./internal/metrics \
+	FuzzDecodeHDR:./internal/metrics \
+	FuzzParse:./internal/result \
+	FuzzProcess:./internal/interceptor
+FUZZ_EXECS ?= 2000
+fuzz: ## run each parser's fuzz target on FUZZ_EXECS (2000) new inputs
+	@set -o pipefail; ulimit -v 8388608; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t%%:*} $${t#*:}"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t%%:*}\$$" -fuzztime $(FUZZ_EXECS)x "$${t#*:}" 2>&1 | grep -vE '^fuzz: elapsed' || exit 1; \
+	done
 
 test: ## the README's test command: deps, lint, unit tests, the cluster's e2e tests, the cluster's selftest
 	@./test/timed.sh deps $(MAKE) --no-print-directory deps

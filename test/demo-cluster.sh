@@ -7,7 +7,7 @@
 # their HTML reports, release a slower httpbin 2.0.0 and compare the two.
 # Leaves the reports in demo/ and prints the verdicts.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 . test/cluster/lib.sh
 out=${DEMO_OUT:-demo}
 mkdir -p "$out"
@@ -17,6 +17,7 @@ die() { echo "demo: $*" >&2; exit 1; }
 say "the test cluster (built and cached on first use: about 40 minutes cold, seconds warm)"
 ./test/cluster/up.sh || die "the cluster did not come up"
 export KUBECONFIG=$KUBECONFIG_FILE
+# shellcheck disable=SC1090 # written by up.sh: the cluster's image references
 . "$IMAGES_ENV"
 tkn=$AUTOX_TKN
 autox=$PWD/bin/autox
@@ -31,12 +32,12 @@ for i in $(seq 30); do
   sleep 2
 done
 say "waiting for the interceptor's caBundle and the EventListener"
-kubectl -n autox rollout status deploy/autox-interceptor --timeout=180s >/dev/null || die "the interceptor did not start"
-kubectl -n autox rollout status deploy/autox-watcher --timeout=180s >/dev/null || die "the watcher did not start"
+kubectl -n autox-system rollout status deploy/autox-interceptor --timeout=180s >/dev/null || die "the interceptor did not start"
+kubectl -n autox-system rollout status deploy/autox-watcher --timeout=180s >/dev/null || die "the watcher did not start"
 for i in $(seq 180); do
-  ready=$(kubectl -n autox get eventlistener autox -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
+  ready=$(kubectl -n autox-system get eventlistener autox -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
   [ "$ready" = True ] && break
-  [ "$i" = 180 ] && die "the EventListener is not Ready: kubectl -n autox logs deploy/el-autox"
+  [ "$i" = 180 ] && die "the EventListener is not Ready: kubectl -n autox-system logs deploy/el-autox"
   sleep 1
 done
 
@@ -89,7 +90,7 @@ follow() {
     [ -n "$run" ] && break
     sleep 0.5
   done
-  [ -n "$run" ] || die "no PipelineRun of $1 $2: kubectl -n autox logs deploy/autox-interceptor"
+  [ -n "$run" ] || die "no PipelineRun of $1 $2: kubectl -n autox-system logs deploy/autox-interceptor"
   say "tkn pipelinerun logs -n autox -f $run"
   "$tkn" pipelinerun logs -n autox -f "$run" | sed 's/^/  | /'
 }
@@ -119,7 +120,7 @@ check httpbin 2.0.0
 
 say "clean up: labels removed, Triggers deleted, httpbin back to its fast self (the cluster stays up: make cluster-down)"
 kubectl label deploy/httpbin deploy/routeguide app.kubernetes.io/version- >/dev/null
-kubectl -n autox delete trigger autox-httpbin-iter8 autox-routeguide-iter8 >/dev/null
+kubectl -n autox-system delete trigger autox-httpbin-iter8 autox-routeguide-iter8 >/dev/null
 httpbin "" | kubectl apply -f - >/dev/null
 
 echo

@@ -4,8 +4,9 @@
 # about 75 s) and its gRPC experiment (getFeature and listFeatures), print
 # both reports and leave report.html (HTTP) and report-grpc.html.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 pids=()
+# shellcheck disable=SC2317 # run by the EXIT trap, which shellcheck 0.9 does not see
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
 }

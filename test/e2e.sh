@@ -3,7 +3,7 @@
 # tests under test/e2e against it, and print a summary. The cluster folder
 # is .cluster/, or $AUTOX_CLUSTER_DIR (see test/cluster/lib.sh).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 . ./test/cluster/lib.sh
 start=$SECONDS
 ./test/cluster/up.sh || exit 1

@@ -112,7 +112,7 @@ func assertCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	var conds conditionsFlag
 	fs.StringVar(&cfg.Group, "g", "", "the experiment group, autox-<group>-<spec>, e.g. autox-httpbin-iter8")
 	fs.Var(&conds, "c", "a condition to check: completed, nofailure or slos; repeat -c for several")
-	fs.DurationVar(&cfg.Timeout, "t", 0, "how long to wait for a run still going, e.g. 5m; 0 does not wait")
+	timeout := cli.Duration(fs, "t", 0, cli.DurationRange{Min: 0, Max: 24 * time.Hour, Example: "5m"}, "how long to wait for a run still going, e.g. 5m; 0 does not wait")
 	fs.StringVar(&cfg.Version, "version", "", "check the latest run of this version (app.kubernetes.io/version) rather than the latest run")
 	ns := fs.String("n", "autox", "the namespace of the runs")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config)")
@@ -120,6 +120,7 @@ func assertCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
 		return err
 	}
+	cfg.Timeout = *timeout
 	for _, c := range conds { // -c slos -c slos checks once
 		if !slices.Contains(cfg.Conditions, c) {
 			cfg.Conditions = append(cfg.Conditions, c)
@@ -245,6 +246,14 @@ func check(ctx context.Context, f runs.Finder, cond string, r runs.Run, timedOut
 			return []string{"cannot tell whether SLOs are satisfied: " + missing.Why}, false
 		}
 		breaches := report.Breaches(stored.Result)
+		if len(breaches) == 0 && r.State != runs.Succeeded {
+			// Only a run that succeeded vouches for its result.
+			why := string(r.State)
+			if r.Reason != "" {
+				why += ", " + r.Reason + ": " + r.Message
+			}
+			return []string{fmt.Sprintf("cannot tell whether SLOs are satisfied: PipelineRun %s/%s has not succeeded (%s); its result counts only once the run succeeds", f.Namespace, r.Name, why)}, false
+		}
 		if len(breaches) == 0 {
 			if len(stored.Result.SLOs) == 0 {
 				return []string{"SLOs are satisfied (the experiment gives none)"}, true

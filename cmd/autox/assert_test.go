@@ -335,7 +335,9 @@ func TestAssertBadInput(t *testing.T) {
 				"autox: -c: \"SLOs\" is not a condition; the conditions are completed, nofailure, slos; did you mean slos?\n" +
 				"autox: -c: \"latency\" is not a condition; the conditions are completed, nofailure, slos\n"},
 		{"negative -t", []string{"-g", "autox-httpbin-iter8", "-c", "completed", "-t", "-1m"},
-			"autox: -t: -1m0s is negative; give how long to wait for the run, e.g. -t 5m\n"},
+			"autox: -t: \"-1m\" is not a duration within 0s..24h; write one such as 5m\n"},
+		{"-t beyond a day", []string{"-g", "autox-httpbin-iter8", "-c", "completed", "-t", "999999999h"},
+			"autox: -t: \"999999999h\" is not a duration within 0s..24h; write one such as 5m\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := autox(t, append([]string{"assert"}, tc.args...)...)

@@ -55,6 +55,9 @@ func (c reportConfig) validate() error {
 	return nil
 }
 
+// MaxCompare is the most versions --compare puts side by side.
+const MaxCompare = 100
+
 const reportSummary = `autox report: print the stored report of an experiment group's run
 
   autox report -g autox-httpbin-iter8 [-o text|html|json] [--version V]
@@ -75,13 +78,14 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	fs.StringVar(&cfg.Group, "g", "", "the experiment group, autox-<group>-<spec>, e.g. autox-httpbin-iter8")
 	fs.StringVar(&cfg.Output, "o", assess.Text, "the report printed to stdout: text, html or json")
 	fs.StringVar(&cfg.Version, "version", "", "report the latest run of this version (app.kubernetes.io/version) rather than the latest run")
-	fs.IntVar(&cfg.Compare, "compare", 0, "compare the group's last N versions side by side (N >= 2)")
+	compare := cli.Int(fs, "compare", 0, cli.IntRange{Min: 2, Max: MaxCompare, Example: "2"}, "compare the group's last N versions side by side (N >= 2)")
 	ns := fs.String("n", "autox", "the namespace of the runs")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config)")
 	fs.Usage = func() { cli.Usage(stderr, fs, reportSummary, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
 		return err
 	}
+	cfg.Compare = *compare
 	fs.Visit(func(f *flag.Flag) { cfg.compareSet = cfg.compareSet || f.Name == "compare" })
 	cfg.compareSet = cfg.compareSet || getenv("AUTOX_COMPARE") != ""
 	if err := cfg.validate(); err != nil {

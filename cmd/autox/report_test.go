@@ -191,9 +191,11 @@ func TestReportBadInput(t *testing.T) {
 		{"unknown -o", []string{"-g", "autox-httpbin-iter8", "-o", "pdf"},
 			"autox: -o: \"pdf\" is not an output format; write text, html or json\n"},
 		{"--compare 1", []string{"-g", "autox-httpbin-iter8", "--compare", "1"},
-			"autox: --compare: 1 versions cannot be compared; give 2 or more, e.g. --compare 2 for the last two versions\n"},
+			"autox: -compare: \"1\" is not a whole number within 2..100; write one such as 2\n"},
 		{"--compare 0", []string{"-g", "autox-httpbin-iter8", "--compare", "0"},
-			"autox: --compare: 0 versions cannot be compared; give 2 or more, e.g. --compare 2 for the last two versions\n"},
+			"autox: -compare: \"0\" is not a whole number within 2..100; write one such as 2\n"},
+		{"--compare out of range", []string{"-g", "autox-httpbin-iter8", "--compare", "99999999999999999999"},
+			"autox: -compare: \"99999999999999999999\" is not a whole number within 2..100; write one such as 2\n"},
 		{"--compare with --version", []string{"-g", "autox-httpbin-iter8", "--compare", "2", "--version", "1.0.0"},
 			"autox: --version: cannot be given with --compare, which takes the latest versions; give one of them\n"},
 	} {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/kube"
@@ -67,7 +68,8 @@ func runWatcher(ctx context.Context, args []string, stderr io.Writer, log *slog.
 	fs := flag.NewFlagSet("watcher", flag.ContinueOnError)
 	url := fs.String("eventlistener-url", "", "where to post events (default http://el-autox.<namespace>.svc.cluster.local:8080)")
 	namespace := fs.String("namespace", "", "namespace of the autox EventListener and its Triggers (default: the pod's, or the kubeconfig context's)")
-	resync := fs.Duration("resync", watcher.DefaultResync, "how often to check every group's record against its object again; 0: only on changes and re-lists")
+	resync := cli.Duration(fs, "resync", watcher.DefaultResync, cli.DurationRange{Min: time.Second, Max: 24 * time.Hour, Zero: "to check only on changes and re-lists", Example: "5m"},
+		"how often to check every group's record against its object again; 0: only on changes and re-lists")
 	metricsAddr := fs.String("metrics-addr", watcher.DefaultMetricsAddr, "where to serve /metrics, /healthz and /readyz")
 	leaderElect := fs.Bool("leader-elect", true, "post only while holding the Lease autox-watcher in -namespace; false: always post (one watcher, or outside a cluster)")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")

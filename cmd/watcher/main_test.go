@@ -46,7 +46,7 @@ func TestBadInput(t *testing.T) {
 		name:     "a negative resync, from the environment",
 		env:      map[string]string{"AUTOX_RESYNC": "-1m"},
 		wantCode: 2,
-		want:     `watcher: -resync: "-1m0s" is negative; write a duration such as 5m, or 0 to send the state only on start and re-list` + "\n",
+		want:     `watcher: AUTOX_RESYNC (-resync): "-1m" is not 0 or a duration within 1s..24h; write one such as 5m, or 0 to check only on changes and re-lists` + "\n",
 	}, {
 		name:     "a kubeconfig that is not there",
 		args:     []string{"-kubeconfig", "/absent/kubeconfig"},

@@ -36,8 +36,8 @@ func TestWatcherYAML(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if namespaced := gvk.Kind != "ClusterRole" && gvk.Kind != "ClusterRoleBinding"; namespaced && m.GetNamespace() != "autox" {
-			t.Errorf("%s %s is in namespace %q; want autox, where release.yaml installs autox", gvk.Kind, m.GetName(), m.GetNamespace())
+		if namespaced := gvk.Kind != "ClusterRole" && gvk.Kind != "ClusterRoleBinding"; namespaced && m.GetNamespace() != "autox-system" {
+			t.Errorf("%s %s is in namespace %q; want autox-system, where release.yaml installs the controllers", gvk.Kind, m.GetName(), m.GetNamespace())
 		}
 		switch o := obj.(type) {
 		case *rbacv1.Role:
@@ -48,7 +48,7 @@ func TestWatcherYAML(t *testing.T) {
 			deployment = o
 		}
 	}
-	if diff := cmp.Diff([]string{"ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Deployment"}, kinds); diff != "" {
+	if diff := cmp.Diff([]string{"ServiceAccount", "Role", "RoleBinding", "Deployment"}, kinds); diff != "" {
 		t.Errorf("kinds (-want +got):\n%s", diff)
 	}
 	read := []string{"get", "list", "watch"}
@@ -58,11 +58,10 @@ func TestWatcherYAML(t *testing.T) {
 			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: read},
 			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "create", "update"}},
 		},
-		"ClusterRole": {
-			{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: read},
-			{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}, Verbs: []string{"create"}},
-		},
 	}
+	// No ClusterRole of its own: the watched kinds come from RoleBindings
+	// to autox-watched per namespace, the access review from
+	// autox-access-review (triggers/rbac.yaml, pinned in test/tekton).
 	if diff := cmp.Diff(wantRules, rules); diff != "" {
 		t.Errorf("rules (-want +got):\n%s", diff)
 	}

@@ -24,10 +24,27 @@ import (
 // Errors are bad input; -h prints fs.Usage and returns flag.ErrHelp.
 func Parse(fs *flag.FlagSet, args []string, env map[string]string, getenv func(string) string) error {
 	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
+	// Package flag prints the usage on every parse error; only -h should:
+	// a bad value is one line.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			if usage != nil {
+				usage()
+			}
 			return err
+		}
+		var refused error
+		fs.VisitAll(func(f *flag.Flag) {
+			if b, ok := f.Value.(bounded); ok && b.refusal() != nil {
+				refused = experiment.Fieldf("-"+f.Name, b.refusal().Error())
+			}
+		})
+		if refused != nil {
+			return refused
 		}
 		return experiment.Fieldf("", err.Error()+"; run with -h for the flags")
 	}
@@ -39,6 +56,10 @@ func Parse(fs *flag.FlagSet, args []string, env map[string]string, getenv func(s
 			continue
 		}
 		if err := fs.Set(name, v); err != nil {
+			var refused *rangeError
+			if errors.As(err, &refused) {
+				return experiment.Fieldf(variable+" (-"+name+")", refused.Error())
+			}
 			return experiment.Fieldf(variable, fmt.Sprintf("%q is not a valid value for -%s (%v); run with -h for the flags", v, name, err))
 		}
 	}

@@ -78,11 +78,11 @@ func ParseParams(raw map[string]interface{}) (Params, error) {
 		case f.value == "":
 			errs = append(errs, fmt.Errorf("params.%s is missing; add {name: %s, value: <%s, e.g. %s>} to the Trigger's autox interceptor params", f.name, f.name, f.name, f.example))
 		case !dnsLabel.MatchString(f.value):
-			errs = append(errs, fmt.Errorf("params.%s: %q is not a DNS label; use lower-case letters, digits and '-', starting and ending with a letter or digit", f.name, f.value))
+			errs = append(errs, fmt.Errorf("params.%s: %s is not a DNS label; use lower-case letters, digits and '-', starting and ending with a letter or digit", f.name, Quote(f.value)))
 		}
 	}
 	if n := len(p.Group) + len(p.Spec); n > MaxGroupSpecLength {
-		errs = append(errs, fmt.Errorf("params.group and params.spec: %q and %q are %d characters together; shorten them to %d at most so that run names fit 63 characters", p.Group, p.Spec, n, MaxGroupSpecLength))
+		errs = append(errs, fmt.Errorf("params.group and params.spec: %s and %s are %d characters together; shorten them to %d at most so that run names fit 63 characters", Quote(p.Group), Quote(p.Spec), n, MaxGroupSpecLength))
 	}
 	if p.Trigger == nil {
 		errs = append(errs, errors.New("params.trigger is missing; add {name: trigger, value: {name, namespace, group, version, resource}} naming the object whose version label launches runs"))
@@ -91,6 +91,15 @@ func ParseParams(raw map[string]interface{}) (Params, error) {
 			if f.value == "" {
 				errs = append(errs, fmt.Errorf("params.trigger.%s is missing; the trigger object is {name, namespace, group, version, resource}, e.g. {name: httpbin, namespace: default, group: apps, version: v1, resource: deployments}", f.name))
 			}
+		}
+		if p.Trigger.Name != "" {
+			// The run carries it as its label app.kubernetes.io/name.
+			if err := CheckLabelValue("params.trigger.name", p.Trigger.Name); err != nil {
+				errs = append(errs, fmt.Errorf("%w; autox sets it as the run's label %s, so it tests only objects with such names", err, NameLabel))
+			}
+		}
+		if ns := p.Trigger.Namespace; ns != "" && (!dnsLabel.MatchString(ns) || len(ns) > 63) {
+			errs = append(errs, fmt.Errorf("params.trigger.namespace: %s is not a namespace (at most 63 characters: lower-case letters, digits and '-', beginning and ending with a letter or digit); name the object's namespace", Quote(p.Trigger.Namespace)))
 		}
 	}
 	if err := p.checkExperiment(); err != nil {
@@ -121,7 +130,7 @@ func (p Params) checkExperiment() error {
 	case '{':
 		return nil
 	default:
-		return fmt.Errorf("params.experiment: want the spec's values as an object (or its YAML as a string), got %s", raw)
+		return fmt.Errorf("params.experiment: want the spec's values as an object (or its YAML as a string), got %s", cut(string(raw)))
 	}
 }
 
@@ -161,9 +170,9 @@ func jsonProblem(err error, known []string, nested string, nestedKnown []string)
 			where = fmt.Sprintf(" (known: %s; in %s: %s)", strings.Join(known, ", "), nested, strings.Join(nestedKnown, ", "))
 		}
 		if best, ok := names.Closest(key, candidates, 2); ok {
-			return fmt.Sprintf("unknown key %q; did you mean %q?%s", key, best, where)
+			return fmt.Sprintf("unknown key %s; did you mean %q?%s", Quote(key), best, where)
 		}
-		return fmt.Sprintf("unknown key %q%s", key, where)
+		return fmt.Sprintf("unknown key %s%s", Quote(key), where)
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
@@ -173,4 +182,13 @@ func jsonProblem(err error, known []string, nested string, nestedKnown []string)
 		return fmt.Sprintf("%s: want %s, got a JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
 	}
 	return msg
+}
+
+// cut is s for a message: whole when short, else quoted, cut to its
+// first bytes, with its length.
+func cut(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	return Quote(s)
 }

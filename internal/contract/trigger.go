@@ -3,6 +3,7 @@ package contract
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -89,12 +90,60 @@ func (o Object) String() string {
 	return fmt.Sprintf("%s %s %s/%s", o.APIVersion(), o.Resource, o.Namespace, o.Name)
 }
 
-// Matches says whether an event's object is o. The kind is compared with
-// the resource by spelling (deployments ~ Deployment, policies ~ Policy):
-// name, namespace and apiVersion already single the object out but for
-// two kinds of one API group with one name.
-func (o Object) Matches(ref ObjectRef) bool {
-	kind := strings.TrimSuffix(strings.ToLower(ref.Kind), "y")
-	return ref.Metadata.Name == o.Name && ref.Metadata.Namespace == o.Namespace &&
-		ref.APIVersion == o.APIVersion() && strings.HasPrefix(strings.ToLower(o.Resource), kind)
+// Matches says whether an event's object is o (Mismatch says why not).
+func (o Object) Matches(ref ObjectRef) bool { return o.Mismatch(ref) == "" }
+
+// Mismatch says why an event's object is not o, "" when it is: its name,
+// namespace and apiVersion must be o's, and its kind the kind of o's
+// resource, whole (Deployment for deployments, NetworkPolicy for
+// networkpolicies; case aside, as a resource has none): name, namespace
+// and apiVersion already single the object out but for two kinds of one
+// API group with one name.
+func (o Object) Mismatch(ref ObjectRef) string {
+	switch {
+	case ref.Metadata.Name != o.Name:
+		return fmt.Sprintf("name %s is not %q", Quote(ref.Metadata.Name), o.Name)
+	case ref.Metadata.Namespace != o.Namespace:
+		return fmt.Sprintf("namespace %s is not %q", Quote(ref.Metadata.Namespace), o.Namespace)
+	case ref.APIVersion != o.APIVersion():
+		return fmt.Sprintf("apiVersion %s is not %q", Quote(ref.APIVersion), o.APIVersion())
+	}
+	if !slices.Contains(resourcesOf(ref.Kind), o.Resource) {
+		return fmt.Sprintf("kind %s is not the kind of %s: its lower-case form plus s, es or (for a y) ies must be %q, e.g. %s", Quote(ref.Kind), o.Resource, o.Resource, kindOf(o.Resource))
+	}
+	return ""
+}
+
+// resourcesOf are the resource names a kind may have, as Kubernetes
+// names resources: the kind in lower case, plus s or es, or with its y
+// as ies; or the kind itself (endpoints).
+func resourcesOf(kind string) []string {
+	if kind == "" {
+		return nil
+	}
+	k := strings.ToLower(kind)
+	out := []string{k, k + "s", k + "es"}
+	if y, ok := strings.CutSuffix(k, "y"); ok {
+		out = append(out, y+"ies")
+	}
+	return out
+}
+
+// kindOf guesses a resource's kind, for messages: deployments ->
+// Deployment, networkpolicies -> Networkpolicy (the case of the words
+// is the kind's own).
+func kindOf(resource string) string {
+	k := resource
+	switch {
+	case strings.HasSuffix(k, "ies"):
+		k = strings.TrimSuffix(k, "ies") + "y"
+	case strings.HasSuffix(k, "sses"), strings.HasSuffix(k, "xes"):
+		k = strings.TrimSuffix(k, "es")
+	case strings.HasSuffix(k, "s") && !strings.HasSuffix(k, "ss"):
+		k = strings.TrimSuffix(k, "s")
+	}
+	if k == "" {
+		return "Deployment"
+	}
+	return strings.ToUpper(k[:1]) + k[1:]
 }

@@ -46,7 +46,15 @@ type Decision struct {
 //   - the latest launch is of this version of this object and counts
 //     (not withdrawn, not lost): launch nothing;
 //   - otherwise: launch the next number, and cancel every run still going.
+//
+// A version label that is not a valid label value (a newline, more than
+// 63 characters: the API server stores none such, but a cache or an
+// event might claim one) cannot be a run's label: the decision changes
+// nothing, neither launches nor cancels, and says why.
 func Decide(g contract.Group, rec contract.Record, recordUID string, obj Object, now time.Time) Decision {
+	if err := obj.invalid(); err != nil {
+		return Decision{Record: rec, Reason: err.Error()}
+	}
 	what := g.Key()
 	d := Decision{Record: rec}
 	d.Record.Runs = append([]contract.Entry(nil), rec.Runs...)
@@ -157,12 +165,29 @@ func cancelling(es []contract.Entry) string {
 	return "; cancelling " + strings.Join(names, ", ")
 }
 
+// invalid says why obj's version cannot be tested, nil when it can (or
+// when there is none).
+func (o Object) invalid() error {
+	if !o.Exists || o.Version == "" {
+		return nil
+	}
+	if err := contract.CheckLabelValue("the object's label "+contract.VersionLabel, o.Version); err != nil {
+		return fmt.Errorf("%w, so it cannot be a run's label: nothing launched or cancelled, the record left as it is; label the object with a valid version", err)
+	}
+	return nil
+}
+
 // Agrees says whether the record already shows what the object asks
 // for: its version launched (and counting), or, with no version, nothing
 // going. The watcher asks again, with backoff, until it does: a version
 // labelled while the EventListener or the interceptor was down is then
-// launched soon after they are back.
+// launched soon after they are back. An object whose version is not a
+// valid label value asks for nothing (Decide refuses it), so it agrees:
+// the watcher does not ask about it over and over.
 func Agrees(g contract.Group, rec contract.Record, obj Object, now time.Time) bool {
+	if obj.invalid() != nil {
+		return true
+	}
 	if !obj.Exists || obj.Version == "" {
 		for _, e := range rec.Runs {
 			if e.Active() && !e.Untested {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Limits of the numeric settings: the ranges the load engines can honour.
@@ -41,6 +43,12 @@ const (
 	// MinStatus and MaxStatus bound the codes of errorRanges.
 	MinStatus = 100
 	MaxStatus = 599
+	// MaxYAMLValues bounds the values (scalars, lists, mappings and keys)
+	// of a YAML input once its aliases (*name) are expanded: a
+	// "billion laughs" document of a few lines would otherwise expand to
+	// more than memory holds. A million is more than any experiment or
+	// values file needs; a large gRPC message belongs in dataFile.
+	MaxYAMLValues = 1_000_000
 )
 
 // outside is the one message for a value out of its range: the value as
@@ -94,4 +102,117 @@ func fmtFloat(v float64) string {
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// parseYAML reads YAML text into its node tree and checks that its aliases
+// do not expand it past MaxYAMLValues values. The error is a FieldError
+// (the path where the limit is passed, or none for a syntax error) whose
+// message names the fix.
+func parseYAML(data []byte) (*yaml.Node, *FieldError) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &FieldError{Message: yamlMessage(err)}
+	}
+	if fe := checkExpansion(&doc); fe != nil {
+		return nil, fe
+	}
+	return &doc, nil
+}
+
+// UnmarshalYAML decodes YAML text into v (as yaml.Unmarshal does) within
+// MaxYAMLValues values once aliases are expanded. Its error is one line
+// that names the path, when there is one, and the fix.
+func UnmarshalYAML(data []byte, v any) error {
+	doc, fe := parseYAML(data)
+	if fe != nil {
+		return fe
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	if err := doc.Content[0].Decode(v); err != nil {
+		return &FieldError{Message: yamlMessage(err)}
+	}
+	return nil
+}
+
+// yamlMessage is a yaml error for people: a syntax error names its line;
+// yaml's own alias guard, which refuses a document whose aliases make up
+// nearly all of it once expanded, says what to do.
+func yamlMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if strings.Contains(msg, "excessive aliasing") {
+		return "the aliases (*name) make up nearly all of the YAML once expanded, which YAML decoding refuses as a \"billion laughs\" document; write the values out, or use fewer aliases"
+	}
+	msg = strings.ReplaceAll(msg, "\n", "; ")
+	return "invalid YAML: " + msg + "; fix the syntax at that line"
+}
+
+// checkExpansion counts the values of doc as decoding sees them, each
+// alias as the values it stands for, and reports the path where the count
+// passes MaxYAMLValues.
+func checkExpansion(doc *yaml.Node) *FieldError {
+	const over = MaxYAMLValues + 1
+	sizes := map[*yaml.Node]int{}
+	// size is the count of n's values, aliases expanded, at most over.
+	var size func(n *yaml.Node) int
+	size = func(n *yaml.Node) int {
+		if n.Kind == yaml.AliasNode {
+			if n.Alias == nil {
+				return 1
+			}
+			return size(n.Alias)
+		}
+		if s, ok := sizes[n]; ok {
+			return s
+		}
+		sizes[n] = over // an anchor that contains itself counts as too many
+		total := 1
+		for _, c := range n.Content {
+			if total += size(c); total >= over {
+				total = over
+				break
+			}
+		}
+		sizes[n] = total
+		return total
+	}
+	total := 0
+	var walk func(n *yaml.Node, path string) *FieldError
+	walk = func(n *yaml.Node, path string) *FieldError {
+		if n.Kind == yaml.AliasNode {
+			if total += size(n); total > MaxYAMLValues {
+				return &FieldError{Path: path, Message: fmt.Sprintf("the alias *%s makes the YAML more than %d values once aliases are expanded; write the values out, or use fewer aliases", n.Value, MaxYAMLValues)}
+			}
+			return nil
+		}
+		if total++; total > MaxYAMLValues {
+			return &FieldError{Path: path, Message: fmt.Sprintf("the YAML has more than %d values; write a smaller one (a large gRPC message belongs in dataFile)", MaxYAMLValues)}
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if fe := walk(n.Content[i], path); fe != nil {
+					return fe
+				}
+				if fe := walk(n.Content[i+1], join(path, n.Content[i].Value)); fe != nil {
+					return fe
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if fe := walk(c, fmt.Sprintf("%s[%d]", path, i)); fe != nil {
+					return fe
+				}
+			}
+		default:
+			for _, c := range n.Content {
+				if fe := walk(c, path); fe != nil {
+					return fe
+				}
+			}
+		}
+		return nil
+	}
+	return walk(doc, "")
 }

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/autox-tekton/autox/internal/inputfile"
 )
 
 // Task names.
@@ -27,10 +27,10 @@ var knownTasks = []string{TaskReady, TaskHTTP, TaskGRPC, TaskAssess}
 // Relative paths (payloadFile, protoFile, ...) are taken from the file's
 // folder.
 func Load(path string) (*Experiment, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.MaxYAML)
 	if err != nil {
 		return nil, &InputError{Problems: []FieldError{{
-			Message: fmt.Sprintf("cannot read experiment file %q: %v; pass an existing file with -f", path, unwrapPathError(err)),
+			Message: fmt.Sprintf("cannot read experiment file %q: %v; %s with -f", path, err, inputfile.FixFor(err, "pass an existing file")),
 		}}}
 	}
 	return ParseIn(data, path, filepath.Dir(path))
@@ -55,12 +55,14 @@ func Parse(data []byte, source string) (*Experiment, error) {
 // problem is reported, each with its field path; source names the input
 // in messages.
 func ParseIn(data []byte, source, baseDir string) (*Experiment, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if len(data) > inputfile.MaxYAML {
 		return nil, &InputError{Source: source, Problems: []FieldError{{
-			Message: "invalid YAML: " + msg + "; fix the syntax at that line",
+			Message: fmt.Sprintf("the experiment is %d bytes, more than the limit of %s; write a smaller one (a large gRPC message belongs in dataFile)", len(data), inputfile.Size(inputfile.MaxYAML)),
 		}}}
+	}
+	doc, fe := parseYAML(data)
+	if fe != nil {
+		return nil, &InputError{Source: source, Problems: []FieldError{*fe}}
 	}
 	if len(doc.Content) == 0 {
 		return nil, &InputError{Source: source, Problems: []FieldError{{
@@ -74,6 +76,9 @@ func ParseIn(data []byte, source, baseDir string) (*Experiment, error) {
 	}
 	e := &Experiment{BaseDir: baseDir}
 	if err := doc.Content[0].Decode(e); err != nil {
+		if strings.Contains(err.Error(), "excessive aliasing") {
+			return nil, &InputError{Source: source, Problems: []FieldError{{Message: yamlMessage(err)}}}
+		}
 		// checkShape accepted it, so this is our bug, not the user's.
 		return nil, fmt.Errorf("decoding experiment after validation: %w", err)
 	}

@@ -39,8 +39,12 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, p *problems) {
 			return
 		}
 		fields := yamlFields(t)
+		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key, val := n.Content[i].Value, n.Content[i+1]
+			if twice(n.Content[i], seen, path, p) {
+				continue
+			}
 			ft, ok := fields[key]
 			if !ok {
 				p.add(join(path, key), "unknown key"+suggest(key, fields))
@@ -53,7 +57,11 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, p *problems) {
 			p.add(path, fmt.Sprintf("%s is not a mapping; write name: value pairs under it", describe(n)))
 			return
 		}
+		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
+			if twice(n.Content[i], seen, path, p) {
+				continue
+			}
 			checkShape(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), p)
 		}
 	case reflect.Interface:
@@ -76,6 +84,17 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, p *problems) {
 			p.add(path, fmt.Sprintf("%q is not %s", n.Value, kindHint(t)))
 		}
 	}
+}
+
+// twice reports a mapping key given a second time (the YAML decoder
+// refuses it too); seen holds each key's first line.
+func twice(key *yaml.Node, seen map[string]int, path string, p *problems) bool {
+	if first, ok := seen[key.Value]; ok {
+		p.add(join(path, key.Value), fmt.Sprintf("is given twice (lines %d and %d); keep one", first, key.Line))
+		return true
+	}
+	seen[key.Value] = key.Line
+	return false
 }
 
 // yamlFields maps each yaml key of struct t (inline fields included) to

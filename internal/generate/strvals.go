@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // The --set syntax is Helm's (helm.sh/helm/v3/pkg/strvals), written here
@@ -62,6 +63,18 @@ func pathString(path []segment) string {
 		}
 	}
 	return b.String()
+}
+
+// shown is s as a message shows it: as it is, or quoted when it holds a
+// character that is not printable (a newline would break the message's
+// one line).
+func shown(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 func escapeKey(k string) string {
@@ -139,9 +152,9 @@ func (p *setParser) assignment() (assignment, error) {
 			switch d {
 			case '[', '.', '=':
 			case 0, ',':
-				return assignment{}, fmt.Errorf("key %q has no value; write %s=<value>", pathString(path), pathString(path))
+				return assignment{}, fmt.Errorf("key %q has no value; write %s=<value>", pathString(path), shown(pathString(path)))
 			default:
-				return assignment{}, fmt.Errorf("%q follows %s; after an index write =, . or [", d, pathString(path))
+				return assignment{}, fmt.Errorf("%q follows %s; after an index write =, . or [", d, shown(pathString(path)))
 			}
 		}
 		switch d {
@@ -150,11 +163,11 @@ func (p *setParser) assignment() (assignment, error) {
 		case '=':
 			v, err := p.value()
 			if err != nil {
-				return assignment{}, fmt.Errorf("%s: %w", pathString(path), err)
+				return assignment{}, fmt.Errorf("%s: %w", shown(pathString(path)), err)
 			}
 			return assignment{path: path, value: v}, nil
 		default:
-			return assignment{}, fmt.Errorf("key %q has no value; write %s=<value>", pathString(path), pathString(path))
+			return assignment{}, fmt.Errorf("key %q has no value; write %s=<value>", pathString(path), shown(pathString(path)))
 		}
 	}
 }
@@ -177,11 +190,11 @@ func (p *setParser) index(path []segment) (int, error) {
 		return 0, err
 	}
 	if d == 0 {
-		return 0, fmt.Errorf("%s[%s has no closing ']'; write %s[0]=<value>", pathString(path), s, pathString(path))
+		return 0, fmt.Errorf("%s has no closing ']'; write %s[0]=<value>", shown(pathString(path)+"["+s), shown(pathString(path)))
 	}
 	i, err := strconv.Atoi(s)
 	if err != nil || i < 0 || i > maxIndex {
-		return 0, fmt.Errorf("%s[%s]: %q is not a list index; write a whole number from 0 to %d", pathString(path), s, s, maxIndex)
+		return 0, fmt.Errorf("%s: %q is not a list index; write a whole number from 0 to %d", shown(pathString(path)+"["+s+"]"), s, maxIndex)
 	}
 	return i, nil
 }
@@ -250,7 +263,7 @@ func apply(root map[string]any, a assignment) error {
 func setAt(cur any, path []segment, i int, v any) (any, error) {
 	seg := path[i]
 	conflict := func(want string) error {
-		return fmt.Errorf("%s is already %s, not a %s; set either %s or keys under it, not both", pathString(path[:i]), describeValue(cur), want, pathString(path[:i]))
+		return fmt.Errorf("%s is already %s, not a %s; set either %s or keys under it, not both", shown(pathString(path[:i])), describeValue(cur), want, shown(pathString(path[:i])))
 	}
 	if seg.isIndex {
 		var list []any

@@ -2,13 +2,10 @@ package generate
 
 import (
 	"fmt"
-	"os"
 	"slices"
-	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/inputfile"
 )
 
 // values merges the -f files (in order) and then the --set arguments (in
@@ -26,7 +23,7 @@ func values(a Args) (map[string]any, []string, []experiment.FieldError) {
 	for _, f := range a.Files {
 		m, err := readValues(f)
 		if err != nil {
-			probs = append(probs, experiment.FieldError{Path: "-f " + f, Message: err.Error()})
+			probs = append(probs, experiment.FieldError{Path: "-f " + shown(f), Message: err.Error()})
 			continue
 		}
 		// A parent chart's values (autox: {groups: ...}) count as groups.
@@ -50,7 +47,7 @@ func values(a Args) (map[string]any, []string, []experiment.FieldError) {
 	for _, s := range a.Sets {
 		as, err := parseSet(s)
 		if err != nil {
-			probs = append(probs, experiment.FieldError{Path: "--set " + s, Message: err.Error()})
+			probs = append(probs, experiment.FieldError{Path: "--set " + shown(s), Message: err.Error()})
 			continue
 		}
 		for _, as := range as {
@@ -59,7 +56,7 @@ func values(a Args) (map[string]any, []string, []experiment.FieldError) {
 				as.path = as.path[i:]
 			}
 			if err := apply(root, as); err != nil {
-				probs = append(probs, experiment.FieldError{Path: "--set " + s, Message: err.Error()})
+				probs = append(probs, experiment.FieldError{Path: "--set " + shown(s), Message: err.Error()})
 				break
 			}
 		}
@@ -87,16 +84,13 @@ func groupsAt(path []segment) int {
 
 // readValues reads a values file as helm install -f does: one YAML map.
 func readValues(file string) (map[string]any, error) {
-	b, err := os.ReadFile(file)
+	b, err := inputfile.Read(file, inputfile.MaxYAML)
 	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("cannot read the values file: %v; pass an existing file", err)
+		return nil, fmt.Errorf("cannot read the values file: %v; %s", err, inputfile.FixFor(err, "pass an existing file"))
 	}
 	var v any
-	if err := yaml.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("invalid YAML: %s; fix the syntax at that line", strings.TrimPrefix(err.Error(), "yaml: "))
+	if err := experiment.UnmarshalYAML(b, &v); err != nil {
+		return nil, err
 	}
 	if v == nil {
 		return map[string]any{}, nil

@@ -60,5 +60,8 @@ func parseCloudEvent(body, ceType string) (event, error) {
 	case o.APIVersion == "" || o.Kind == "":
 		return event{}, errors.New("body has no apiVersion or kind; send the object as the API server serves it")
 	}
+	if err := contract.CheckObjectRef("body", o); err != nil {
+		return event{}, err
+	}
 	return event{Event: contract.Event{Type: typ, Object: o}, Source: "ApiServerSource"}, nil
 }

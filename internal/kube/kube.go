@@ -5,6 +5,7 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/inputfile"
 )
 
 // Kubeconfig says where the cluster is when not in a pod, as kubectl
@@ -69,6 +71,30 @@ func (k Kubeconfig) rules() *clientcmd.ClientConfigLoadingRules {
 	return rules
 }
 
+// checkFiles refuses, before client-go reads them whole, the kubeconfig
+// files that are not regular files (KUBECONFIG=/dev/zero) or are larger
+// than inputfile.MaxKubeconfig. A file that does not exist is left to
+// client-go, which skips it in $KUBECONFIG and names it otherwise.
+func (k Kubeconfig) checkFiles() error {
+	var field string
+	var paths []string
+	switch {
+	case k.File != "":
+		field, paths = "-kubeconfig", []string{k.File}
+	case k.Files != "":
+		field, paths = "KUBECONFIG", filepath.SplitList(k.Files)
+	case k.Home != "":
+		field, paths = "~/.kube/config", []string{filepath.Join(k.Home, clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)}
+	}
+	for _, p := range paths {
+		var refused *inputfile.RefusedError
+		if err := inputfile.Check(p, inputfile.MaxKubeconfig); errors.As(err, &refused) {
+			return experiment.Fieldf(field, fmt.Sprintf("%q cannot be a kubeconfig: %v; name a kubeconfig file of at most %s", p, err, inputfile.Size(inputfile.MaxKubeconfig)))
+		}
+	}
+	return nil
+}
+
 // Clients are what steps use to read the cluster.
 type Clients struct {
 	Config    *rest.Config
@@ -81,6 +107,9 @@ type Clients struct {
 // Connect loads the configuration and makes clients. With no kubeconfig
 // at all, the pod's service account is used (in a pod).
 func Connect(k Kubeconfig) (*Clients, error) {
+	if err := k.checkFiles(); err != nil {
+		return nil, err
+	}
 	rules := k.rules()
 	var missing error
 	rules.Warner = func(err error) { missing = err } // no file of Files exists

@@ -3,12 +3,12 @@ package metrics
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/autox-tekton/autox/internal/atomicfile"
+	"github.com/autox-tekton/autox/internal/inputfile"
 )
 
 // FileVersion names the metrics file format; readers refuse others.
@@ -54,10 +54,15 @@ func Write(path string, f *File) error {
 
 // Read loads one metrics file.
 func Read(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	b, err := inputfile.Read(path, inputfile.MaxMetrics)
 	if err != nil {
-		return nil, fmt.Errorf("reading metrics: %w", err)
+		return nil, fmt.Errorf("reading metrics %s: %w", path, err)
 	}
+	return parseFile(b, path)
+}
+
+// parseFile reads a metrics file's bytes; path names it in messages.
+func parseFile(b []byte, path string) (*File, error) {
 	var f File
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("%s is not a metrics file: %w", path, err)
@@ -65,7 +70,10 @@ func Read(path string) (*File, error) {
 	if f.Version != FileVersion {
 		return nil, fmt.Errorf("%s has version %q, this autox reads %q; run the load step and assess from the same release", path, f.Version, FileVersion)
 	}
-	for _, e := range f.Endpoints {
+	for i, e := range f.Endpoints {
+		if e == nil {
+			return nil, fmt.Errorf("%s: endpoints[%d] is null, which no load step writes; run the load step again", path, i)
+		}
 		if err := e.decode(); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}

@@ -5,7 +5,10 @@
 package metrics
 
 import (
+	"bytes"
+	"compress/zlib"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -267,11 +270,49 @@ func (e *Endpoint) decode() error {
 	return nil
 }
 
-// DecodeHDR reads a histogram that encode wrote.
+// DecodeHDR reads a histogram that encode wrote. Its geometry must be
+// NewHistogram's: hdrhistogram.Decode allocates what the header asks for
+// (up to 48 MB for 1..MaxInt64 at 5 digits), so a header is read first
+// and any other geometry refused.
 func DecodeHDR(s string) (*hdrhistogram.Histogram, error) {
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("not base64: %w", err)
 	}
+	if err := checkGeometry(b); err != nil {
+		return nil, err
+	}
 	return hdrhistogram.Decode(b)
+}
+
+// checkGeometry reads the header of a V2 compressed histogram (base64 text,
+// as hdrhistogram's Encode writes it) and refuses a geometry other than
+// NewHistogram's.
+func checkGeometry(encoded []byte) error {
+	raw, err := base64.StdEncoding.DecodeString(string(encoded))
+	if err != nil {
+		return fmt.Errorf("not an encoded histogram: %w", err)
+	}
+	// 8 bytes (cookie, compressed length), then zlib of the 40-byte
+	// header: cookie, payload length, offset, significant digits (int32
+	// each), lowest, highest (int64 each), conversion ratio; then counts.
+	if len(raw) < 8 {
+		return fmt.Errorf("not a histogram: %d bytes", len(raw))
+	}
+	z, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	if err != nil {
+		return fmt.Errorf("not a compressed histogram: %w", err)
+	}
+	defer z.Close()
+	var h struct {
+		Cookie, PayloadLength, Offset, Digits int32
+		Lowest, Highest                       int64
+	}
+	if err := binary.Read(z, binary.BigEndian, &h); err != nil {
+		return fmt.Errorf("histogram header: %w", err)
+	}
+	if h.Digits != sigFigs || h.Lowest != lowestMicros || h.Highest != highestMicros {
+		return fmt.Errorf("histogram of %d..%d at %d digits, not autox's %d..%d µs at %d", h.Lowest, h.Highest, h.Digits, lowestMicros, highestMicros, sigFigs)
+	}
+	return nil
 }

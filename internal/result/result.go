@@ -6,12 +6,12 @@ package result
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"time"
 
 	"github.com/autox-tekton/autox/internal/atomicfile"
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/inputfile"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/slo"
 )
@@ -184,10 +184,15 @@ func Write(path string, r *Result) error {
 
 // Read loads a result file.
 func Read(path string) (*Result, error) {
-	b, err := os.ReadFile(path)
+	b, err := inputfile.Read(path, inputfile.MaxResult)
 	if err != nil {
-		return nil, fmt.Errorf("reading result: %w", err)
+		return nil, fmt.Errorf("reading result %s: %w", path, err)
 	}
+	return parse(b, path)
+}
+
+// parse reads a result file's bytes; path names it in messages.
+func parse(b []byte, path string) (*Result, error) {
 	var r Result
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s is not a result file: %w", path, err)

@@ -97,7 +97,7 @@ build_k8s() {
 
 # Ours: rebuilt each time (go build's cache makes that cheap).
 build_registry() {
-  (cd "$REPO" && GOFLAGS= go build -trimpath -o "$TOOLS/" ./test/cluster/registry) >"$LOGS/build-registry.log" 2>&1 \
+  (cd "$REPO" && GOFLAGS='' go build -trimpath -o "$TOOLS/" ./test/cluster/registry) >"$LOGS/build-registry.log" 2>&1 \
     || die "building test/cluster/registry failed; see $LOGS/build-registry.log"
 }
 

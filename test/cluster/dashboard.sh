@@ -105,6 +105,7 @@ build() {
   # kubectl's own (kustomize build ARGS = kubectl kustomize ARGS).
   mkdir -p "$DIR/bin"
   ln -sf "$KO" "$DIR/bin/ko"
+  # shellcheck disable=SC2016 # the $1 and $@ are the written script's own
   printf '#!/bin/sh\n[ "$1" = build ] && shift\nexec kubectl kustomize "$@"\n' >"$DIR/bin/kustomize"
   chmod +x "$DIR/bin/kustomize"
   # ko: our base image (CA certificates, uid 65532) instead of the one the

@@ -130,7 +130,7 @@ shim_socket() { echo "/run/containerd/s/$(printf '%s' "$1/k8s.io/$2" | sha256sum
 
 # teardown REC: remove what record REC lists; say what is left; 1 if anything is.
 teardown() {
-  local rec=$1 folder cg line t c n d r
+  local rec=$1 folder cg t c n d r
   LEFT=()
   folder=$(awk '$1 == "folder" {print $2; exit}' "$rec")
   cg=$(fields cgroup "$rec" | tail -1)

@@ -132,7 +132,7 @@ fi
   echo "AUTOX_IMAGE_COREDNS=$COREDNS"
   while read -r ref; do
     n=${ref%@*}; n=${n##*/}
-    echo "AUTOX_IMAGE_$(tr a-z A-Z <<<"$n")=$ref"
+    echo "AUTOX_IMAGE_$(tr '[:lower:]' '[:upper:]' <<<"$n")=$ref"
   done <"$dir/images"
 } >"$IMAGES_ENV.tmp"
 mv "$IMAGES_ENV.tmp" "$IMAGES_ENV"

@@ -1,3 +1,4 @@
+# shellcheck disable=SC2034 # its variables are for the scripts that source it
 # lib.sh: versions, paths and helpers shared by the cluster scripts.
 # Everything the cluster keeps on disk lives under one git-ignored folder,
 # $CLUSTER (.cluster/, or $AUTOX_CLUSTER_DIR):
@@ -128,8 +129,8 @@ fields() { awk -v k="$1" '$1 == k && NF > 1 {sub(/^[^ ]+ /, ""); if (!seen[$0]++
 
 # any_alive REC: one of the daemons record REC lists still runs.
 any_alive() {
-  local name pid start
-  while read -r name pid start; do ours "$pid" "$start" && return 0; done < <(fields proc "$1")
+  local pid start
+  while read -r _ pid start; do ours "$pid" "$start" && return 0; done < <(fields proc "$1")
   return 1
 }
 
@@ -164,6 +165,7 @@ daemon_cgroup() {
 # FILE is served by the registry.
 in_registry() {
   local ref repo digest
+  # shellcheck disable=SC2013 # image references hold no white space
   for ref in $(grep -oE "$IMAGE_REGISTRY/[a-z0-9/._-]+@sha256:[0-9a-f]{64}" "$1" | sort -u); do
     repo=${ref#"$IMAGE_REGISTRY"/}; digest=${repo#*@}; repo=${repo%@*}
     curl -fsSI -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json' \

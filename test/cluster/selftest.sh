@@ -66,6 +66,7 @@ cleanup() {
   # shellcheck disable=SC2086
   iptables -t mangle -D POSTROUTING $foreign_rule 2>/dev/null
   ip link delete "$foreign_bridge" 2>/dev/null
+  # shellcheck disable=SC2013 # mount points under $tmp hold no white space
   for p in $(awk -v d="$tmp/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do umount -l "$p"; done
   [ -d "$decoy_cgroup" ] && rmdir "$decoy_cgroup"
   for p in "$foreign_a" "$foreign_b"; do
@@ -88,6 +89,7 @@ not_ours() { ! ours "$@"; }
 # things of theirs: A (folder kept): a daemon that died, a pod process left in
 # its cgroup, a mount and a netns under its run folder, a bridge, a rule;
 # B (folder removed, as a CI clone is): a daemon that still runs.
+# shellcheck disable=SC2016,SC2217 # the bash -c scripts take their $1.. when they run; the sleeps are cut off from the test's descriptors
 plant_foreign() {
   local dead pod live
   mkdir -p "$foreign_a/run/mnt" "$foreign_a/run/netns" "$foreign_b"
@@ -198,8 +200,10 @@ pulled=$(kc get pods -A -o jsonpath='{.items[*].spec.containers[*].image}' | tr 
 check "Tekton's 3, Triggers' 3 and CoreDNS's pods run images pulled by digest from the registry ($pulled)" test "$pulled" -ge 7
 
 # --- decoys: not ours, whatever their names
+# shellcheck disable=SC2016 # $0 is the bash -c script's own
 spawn bash -c 'exec -a "sleep $0/.cluster/run/decoy" sleep 600' "$tmp"
 d_run=${decoy_pids[-1]}
+# shellcheck disable=SC2016 # $0 is the bash -c script's own
 spawn bash -c 'exec -a "sleep $0/.cluster/cache/decoy" sleep 600' "$tmp"
 d_cache=${decoy_pids[-1]}
 mkdir -p "$decoy_cgroup"
@@ -223,6 +227,7 @@ cp "$RECORD" "$tmp/record"
 t0=$SECONDS
 out=$("$here/down.sh" 2>&1); rc=$?
 down_secs=$((SECONDS - t0))
+# shellcheck disable=SC2001 # a prefix for every line, which ${out//...} does not say as plainly
 echo "$out" | sed 's/^/  | /'
 check "(4) down.sh exits 0 (${down_secs}s)" test $rc -eq 0
 nothing_left "$tmp/record" "(4) nothing the record listed is left after down.sh"

@@ -109,6 +109,7 @@ preflight() {
 make_cgroups() {
   record cgroup "$CGROUP_NAME"
   local h cg
+  # shellcheck disable=SC2013 # cgroup mount points hold no white space
   for h in $(awk '$3 == "cgroup" {print $2}' /proc/self/mounts); do
     mkdir -p "$h/$CGROUP_NAME"
     if [ -f "$h/cpuset.cpus" ]; then
