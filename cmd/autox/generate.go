@@ -17,8 +17,13 @@ Takes the values of Iter8 AutoX's chart as helm install does (--set with
 Helm's syntax, several comma-separated in one --set, lists as {a,b};
 -f files merged in order, then each --set in order, the later winning) and
 prints, for each group and spec, the Trigger autox-<group>-<spec> in the
-namespace autox, then one RoleBinding autox-experiment per namespace of the
-trigger objects. The seed's command works with helm install replaced by
+namespace autox-system; a ClusterRole for each kind autox does not read yet
+(it joins autox-watched or autox-ready); then, per namespace of the trigger
+and ready objects, the read-only RoleBindings autox-watched (the watcher
+and the interceptor) and autox-ready (the runs). Objects in kube-system,
+kube-public, kube-node-lease, autox or autox-system are refused. Files an
+experiment reads must be relative to the Task's data workspace, and no
+document URL may be link-local. The seed's command works with helm install replaced by
 autox generate: the release name, the chart, --repo and --version are
 ignored, as are each spec's name and version and values.runner=job, with a
 note on stderr. Each spec's values are checked as autox run checks an

@@ -60,7 +60,7 @@ func TestGenerateExitStatuses(t *testing.T) {
 		name:       "the usage text's example",
 		args:       words(example)[2:],
 		wantCode:   0,
-		wantStdout: []string{"  name: autox-httpbin-iter8", "  name: autox-experiment"},
+		wantStdout: []string{"  name: autox-httpbin-iter8", "  name: autox-watched", "  name: autox-ready"},
 	}, {
 		name:       "help",
 		args:       []string{"--repo", "x", "-h"},

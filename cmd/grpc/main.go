@@ -21,6 +21,12 @@ const usage = `grpc: send an experiment's grpc load and write grpc.metrics.json
 
 When the experiment's tasks list does not name grpc, it says so and exits 0.
 
+With $AUTOX_FILE_ROOTS set (absolute folders separated by ':', as the Task
+sets it), dataFile, protoFile and its imports, and cacert are read only
+from those folders, a relative path from the first; set but empty, no file
+is read. dataURL and protoURL are never fetched from a link-local address
+(cloud metadata).
+
 Exit status: 0 the load ran (failed calls are metrics, judged by assess),
 2 bad input (a flag, the experiment, a payload, a proto, a method), 3 the
 step failed or was stopped: on SIGTERM (Tekton's cancel and timeout) it
@@ -28,18 +34,25 @@ ends within 5s and writes what was measured until then, marked "stopped".`
 
 func main() {
 	cli.Main("grpc", func(ctx context.Context) error {
-		return runGRPC(ctx, os.Args[1:], os.Stderr, os.Getenv)
+		return runGRPC(ctx, os.Args[1:], os.Stderr, os.LookupEnv)
 	})
 }
 
-func runGRPC(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+// runGRPC runs the step; lookupEnv tells an unset variable from an empty one
+// (AUTOX_FILE_ROOTS set but empty allows no file).
+func runGRPC(ctx context.Context, args []string, stderr io.Writer, lookupEnv func(string) (string, bool)) error {
+	getenv := func(k string) string { v, _ := lookupEnv(k); return v }
 	env := map[string]string{"dir": "AUTOX_DIR", "progress": "AUTOX_PROGRESS_INTERVAL"}
 	fs := flag.NewFlagSet("grpc", flag.ContinueOnError)
 	exp := cli.AddExperimentFlags(fs, env)
 	dir := fs.String("dir", ".", "folder to write grpc.metrics.json into")
-	every := fs.Duration("progress", 5*time.Second, "interval of progress lines")
+	every := cli.Duration(fs, "progress", 5*time.Second, cli.ProgressRange(), "interval of progress lines")
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
+		return err
+	}
+	files, err := experiment.FilesFromEnv(lookupEnv)
+	if err != nil {
 		return err
 	}
 	e, err := exp.Load()
@@ -50,6 +63,6 @@ func runGRPC(ctx context.Context, args []string, stderr io.Writer, getenv func(s
 	if cli.Skip(e, experiment.TaskGRPC, log) {
 		return nil
 	}
-	step := grpcstep.Step{Log: log, Client: &http.Client{}, ProgressEvery: *every}
+	step := grpcstep.Step{Log: log, Client: &http.Client{}, Files: files, ProgressEvery: *every}
 	return step.Run(ctx, e, *dir)
 }

@@ -24,7 +24,7 @@ func TestGRPCStep(t *testing.T) {
 	step := func(yaml string) (int, string) {
 		clitest.WriteFile(t, exp, yaml)
 		var errs bytes.Buffer
-		err := runGRPC(context.Background(), []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
+		err := runGRPC(context.Background(), []string{"-f", exp, "-dir", dir}, &errs, env(nil))
 		return cli.Exit("grpc", err, &errs), errs.String()
 	}
 
@@ -56,14 +56,20 @@ func TestGRPCStep(t *testing.T) {
 func TestNotListed(t *testing.T) {
 	dir := t.TempDir()
 	var errs bytes.Buffer
-	err := runGRPC(context.Background(), nil, &errs, func(k string) string {
-		return map[string]string{"AUTOX_EXPERIMENT": "tasks: [http]\nhttp: {url: http://127.0.0.1:1/}\n", "AUTOX_DIR": dir}[k]
-	})
+	err := runGRPC(context.Background(), nil, &errs, env(map[string]string{"AUTOX_EXPERIMENT": "tasks: [http]\nhttp: {url: http://127.0.0.1:1/}\n", "AUTOX_DIR": dir}))
 	code := cli.Exit("grpc", err, &errs)
 	if want := "grpc is not in the experiment's tasks [http]; nothing to do\n"; code != 0 || errs.String() != want {
 		t.Errorf("exit %d, stderr %q; want 0, %q", code, errs.String(), want)
 	}
 	if _, err := os.Stat(metrics.PathFor(dir, "grpc")); !os.IsNotExist(err) {
 		t.Errorf("metrics file stat: %v; want none", err)
+	}
+}
+
+// env is the step's environment: the variables of m, no others.
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
 	}
 }

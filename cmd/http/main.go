@@ -21,6 +21,11 @@ const usage = `http: send an experiment's http load and write http.metrics.json
 
 When the experiment's tasks list does not name http, it says so and exits 0.
 
+With $AUTOX_FILE_ROOTS set (absolute folders separated by ':', as the Task
+sets it), payloadFile is read only from those folders, a relative path from
+the first; set but empty, no file is read. payloadURL is never fetched from
+a link-local address (cloud metadata).
+
 Exit status: 0 the load ran (errors among the requests are metrics, judged
 by assess), 2 bad input (a flag, the experiment, a payload), 3 the step
 failed or was stopped: on SIGTERM (Tekton's cancel and timeout) it ends
@@ -28,18 +33,25 @@ within 5s and writes what was measured until then, marked "stopped".`
 
 func main() {
 	cli.Main("http", func(ctx context.Context) error {
-		return runHTTP(ctx, os.Args[1:], os.Stderr, os.Getenv)
+		return runHTTP(ctx, os.Args[1:], os.Stderr, os.LookupEnv)
 	})
 }
 
-func runHTTP(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+// runHTTP runs the step; lookupEnv tells an unset variable from an empty one
+// (AUTOX_FILE_ROOTS set but empty allows no file).
+func runHTTP(ctx context.Context, args []string, stderr io.Writer, lookupEnv func(string) (string, bool)) error {
+	getenv := func(k string) string { v, _ := lookupEnv(k); return v }
 	env := map[string]string{"dir": "AUTOX_DIR", "progress": "AUTOX_PROGRESS_INTERVAL"}
 	fs := flag.NewFlagSet("http", flag.ContinueOnError)
 	exp := cli.AddExperimentFlags(fs, env)
 	dir := fs.String("dir", ".", "folder to write http.metrics.json into")
-	every := fs.Duration("progress", 5*time.Second, "interval of progress lines")
+	every := cli.Duration(fs, "progress", 5*time.Second, cli.ProgressRange(), "interval of progress lines")
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
+		return err
+	}
+	files, err := experiment.FilesFromEnv(lookupEnv)
+	if err != nil {
 		return err
 	}
 	e, err := exp.Load()
@@ -50,6 +62,6 @@ func runHTTP(ctx context.Context, args []string, stderr io.Writer, getenv func(s
 	if cli.Skip(e, experiment.TaskHTTP, log) {
 		return nil
 	}
-	step := httpstep.Step{Log: log, Client: &http.Client{}, ProgressEvery: *every}
+	step := httpstep.Step{Log: log, Client: &http.Client{}, Files: files, ProgressEvery: *every}
 	return step.Run(ctx, e, *dir)
 }

@@ -23,9 +23,7 @@ func TestWritesMetrics(t *testing.T) {
 	exp := filepath.Join(dir, "e.yaml")
 	clitest.WriteFile(t, exp, "tasks: [http]\nhttp: {url: "+srv.URL+"/get, numRequests: 25, qps: unlimited}\n")
 	var errs bytes.Buffer
-	err := runHTTP(context.Background(), nil, &errs, func(k string) string {
-		return map[string]string{"AUTOX_EXPERIMENT_FILE": exp, "AUTOX_DIR": dir}[k]
-	})
+	err := runHTTP(context.Background(), nil, &errs, env(map[string]string{"AUTOX_EXPERIMENT_FILE": exp, "AUTOX_DIR": dir}))
 	if code := cli.Exit("http", err, &errs); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, errs.String())
 	}
@@ -46,7 +44,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 	exp := filepath.Join(dir, "e.yaml")
 	clitest.WriteFile(t, exp, "tasks: [http]\nhttp: {url: http://127.0.0.1:1/, payloadURL: http://127.0.0.1:1/p}\n")
 	var errs bytes.Buffer
-	err := runHTTP(context.Background(), []string{"-f", exp, "-dir", dir}, &errs, func(string) string { return "" })
+	err := runHTTP(context.Background(), []string{"-f", exp, "-dir", dir}, &errs, env(nil))
 	code := cli.Exit("http", err, &errs)
 	want := `http: http.payloadURL: cannot fetch "http://127.0.0.1:1/p": dial tcp 127.0.0.1:1: connect: connection refused; check the URL is reachable from where the step runs` + "\n"
 	if code != 2 || errs.String() != want {
@@ -66,14 +64,20 @@ func TestNotListed(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	var errs bytes.Buffer
-	err := runHTTP(context.Background(), nil, &errs, func(k string) string {
-		return map[string]string{"AUTOX_EXPERIMENT": "tasks: [grpc]\ngrpc: {host: 127.0.0.1:1, call: a.B.C}\nhttp: {url: " + srv.URL + "/get}\n", "AUTOX_DIR": dir}[k]
-	})
+	err := runHTTP(context.Background(), nil, &errs, env(map[string]string{"AUTOX_EXPERIMENT": "tasks: [grpc]\ngrpc: {host: 127.0.0.1:1, call: a.B.C}\nhttp: {url: " + srv.URL + "/get}\n", "AUTOX_DIR": dir}))
 	code := cli.Exit("http", err, &errs)
 	if want := "http is not in the experiment's tasks [grpc]; nothing to do\n"; code != 0 || errs.String() != want {
 		t.Errorf("exit %d, stderr %q; want 0, %q", code, errs.String(), want)
 	}
 	if _, err := os.Stat(metrics.PathFor(dir, "http")); !os.IsNotExist(err) || a.Count("/get") != 0 {
 		t.Errorf("%d requests sent, metrics file stat: %v; want none and none", a.Count("/get"), err)
+	}
+}
+
+// env is the step's environment: the variables of m, no others.
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
 	}
 }

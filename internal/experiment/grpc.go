@@ -171,11 +171,11 @@ func checkGRPC(base string, s GRPCSettings, p *problems) {
 	}
 	exclusive(join(base, "protoFile"), []string{"protoFile", "protoURL"}, s.protos(), p)
 	if s.ProtoURL != nil {
-		checkURL(join(base, "protoURL"), *s.ProtoURL, p)
+		checkDocumentURL(join(base, "protoURL"), *s.ProtoURL, p)
 	}
 	exclusive(join(base, "data"), []string{"data", "dataFile", "dataURL"}, s.data(), p)
 	if s.DataURL != nil {
-		checkURL(join(base, "dataURL"), *s.DataURL, p)
+		checkDocumentURL(join(base, "dataURL"), *s.DataURL, p)
 	}
 	if s.Total != nil && s.NumRequests != nil {
 		p.add(join(base, "numRequests"), "numRequests and total are the same setting; remove one")

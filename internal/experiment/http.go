@@ -2,12 +2,12 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"time"
 )
@@ -182,7 +182,7 @@ func checkHTTP(base string, s HTTPSettings, p *problems) {
 	}
 	exclusive(join(base, "payloadStr"), payloadKeys(), s.payloads(), p)
 	if s.PayloadURL != nil {
-		checkURL(join(base, "payloadURL"), *s.PayloadURL, p)
+		checkDocumentURL(join(base, "payloadURL"), *s.PayloadURL, p)
 	}
 	for i, r := range s.ErrorRanges {
 		key := fmt.Sprintf("%s[%d]", join(base, "errorRanges"), i)
@@ -256,17 +256,25 @@ func resolveHTTP(name, path string, top, own HTTPSettings, baseDir string, p *pr
 	return ep
 }
 
-// LoadPayloads reads each endpoint's payloadFile or fetches its payloadURL.
-// An unreadable file or unreachable URL is bad input.
+// LoadPayloads reads each endpoint's payloadFile or fetches its payloadURL,
+// reading any file (see Files). An unreadable file or unreachable URL is
+// bad input.
 func LoadPayloads(ctx context.Context, client *http.Client, eps []HTTPEndpoint) error {
+	return (*Files)(nil).LoadPayloads(ctx, client, eps)
+}
+
+// LoadPayloads reads each endpoint's payloadFile, within f, or fetches its
+// payloadURL. A file outside f, an unreadable file or an unreachable URL
+// is bad input; every such problem is reported.
+func (f *Files) LoadPayloads(ctx context.Context, client *http.Client, eps []HTTPEndpoint) error {
 	var p problems
 	for i := range eps {
 		ep := &eps[i]
 		switch {
 		case ep.PayloadFile != "":
-			b, err := os.ReadFile(ep.PayloadFile)
+			b, err := f.ReadFile(join(ep.Path, "payloadFile"), ep.PayloadFile)
 			if err != nil {
-				p.add(join(ep.Path, "payloadFile"), fmt.Sprintf("cannot read %q: %v; give a path relative to the experiment file, or an absolute one", ep.PayloadFile, unwrapPathError(err)))
+				p.addErr(err)
 				continue
 			}
 			ep.Payload = b
@@ -283,7 +291,8 @@ func LoadPayloads(ctx context.Context, client *http.Client, eps []HTTPEndpoint) 
 }
 
 // Fetch gets a small document (a payload, a proto) by URL, with a
-// message that says how to fix a failure.
+// message that says how to fix a failure. It never fetches from a
+// link-local address (see documents.go), whatever client's transport.
 func Fetch(ctx context.Context, client *http.Client, rawURL string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -291,8 +300,14 @@ func Fetch(ctx context.Context, client *http.Client, rawURL string) ([]byte, err
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a URL: %v", rawURL, err)
 	}
-	resp, err := client.Do(req)
+	var redirectedTo string
+	c := documentClient(client, &redirectedTo)
+	defer c.CloseIdleConnections()
+	resp, err := c.Do(req)
 	if err != nil {
+		if msg := refusedFetch(rawURL, redirectedTo, err); msg != "" {
+			return nil, errors.New(msg)
+		}
 		return nil, fmt.Errorf("cannot fetch %q: %v; check the URL is reachable from where the step runs", rawURL, errorsCause(err))
 	}
 	defer resp.Body.Close()

@@ -151,8 +151,14 @@ func (e *engine) newRequester(g *load.Gate, n int, rec *load.Recorder) (*runner.
 			onFinish, grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32),
 		}),
 	}
-	if !ep.Insecure && ep.CACert != "" {
-		opts = append(opts, runner.WithRootCertificate(ep.CACert))
+	if !ep.Insecure && len(ep.CACertPEM) > 0 {
+		// Not ep.CACert: ghz gets the bytes Prepare read within its Files.
+		ca, done, err := caCopy(ep.CACertPEM)
+		if err != nil {
+			return nil, nil, fmt.Errorf("handing ghz the CA certificate: %w", err)
+		}
+		defer done()
+		opts = append(opts, runner.WithRootCertificate(ca))
 	}
 	if len(ep.Metadata) > 0 {
 		opts = append(opts, runner.WithMetadata(ep.Metadata))

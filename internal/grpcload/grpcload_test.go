@@ -268,7 +268,7 @@ func TestPrepareBadInput(t *testing.T) {
 	}, {
 		name: "TLS CA file missing",
 		yaml: "grpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeature, insecure: false, cacert: " + dir + "/ca.pem}",
-		want: `grpc.cacert: cannot read "` + dir + `/ca.pem": no such file or directory; give the CA certificate's PEM file`,
+		want: `grpc.cacert: cannot read "` + dir + `/ca.pem": no such file or directory; give a path relative to the experiment file, or an absolute one`,
 	}, {
 		name: "no reflection and no proto",
 		yaml: "grpc: {host: " + noReflection + ", call: routeguide.RouteGuide.GetFeature}",

@@ -223,7 +223,7 @@ func TestPrepareBadProtoAndData(t *testing.T) {
 	}, {
 		name: "data file not JSON",
 		grpc: "{host: " + host + ", call: routeguide.RouteGuide.GetFeature, protoFile: main.proto, importPaths: [protos], dataFile: broken.json}",
-		want: `grpc.dataFile: does not match message routeguide.Point: syntax error: unexpected token }; use the field names of the proto`,
+		want: `grpc.dataFile: does not match message routeguide.Point: a syntax error at line 1, column 14; fix the JSON`,
 	}, {
 		name: "method not in the proto",
 		grpc: "{host: " + host + ", call: routeguide.RouteGuide.Get, protoFile: main.proto, importPaths: [protos]}",

@@ -19,8 +19,13 @@ import (
 // Step is the grpc step.
 type Step struct {
 	Log *slog.Logger
-	// Client fetches dataURL and protoURL documents.
+	// Client fetches dataURL and protoURL documents (never from a
+	// link-local address, see experiment.Fetch).
 	Client *http.Client
+	// Files is where dataFile, protoFile (and its imports) and cacert may
+	// be read from; nil reads any file (autox run). The Task's step sets
+	// it from AUTOX_FILE_ROOTS.
+	Files *experiment.Files
 	// ProgressEvery is the interval of progress lines (0: 5s).
 	ProgressEvery time.Duration
 }
@@ -41,7 +46,7 @@ func (s Step) Prepare(ctx context.Context, e *experiment.Experiment) ([]grpcload
 	if e.GRPC == nil {
 		return nil, experiment.Fieldf("grpc", "missing; add a grpc section with host and call or endpoints")
 	}
-	eps, err := grpcload.Prepare(ctx, s.Client, e.GRPCEndpoints())
+	eps, err := grpcload.PrepareWithin(ctx, s.Client, s.Files, e.GRPCEndpoints())
 	return eps, loadstep.Stopped(ctx, err)
 }
 

@@ -20,8 +20,12 @@ import (
 // Step is the http step.
 type Step struct {
 	Log *slog.Logger
-	// Client fetches payloadURL documents.
+	// Client fetches payloadURL documents (never from a link-local
+	// address, see experiment.Fetch).
 	Client *http.Client
+	// Files is where payloadFile may be read from; nil reads any file
+	// (autox run). The Task's step sets it from AUTOX_FILE_ROOTS.
+	Files *experiment.Files
 	// ProgressEvery is the interval of progress lines (0: 5s).
 	ProgressEvery time.Duration
 }
@@ -44,7 +48,7 @@ func (s Step) Prepare(ctx context.Context, e *experiment.Experiment) ([]experime
 		return nil, experiment.Fieldf("http", "missing; add an http section with url or endpoints")
 	}
 	eps := e.HTTPEndpoints()
-	if err := experiment.LoadPayloads(ctx, s.Client, eps); err != nil {
+	if err := s.Files.LoadPayloads(ctx, s.Client, eps); err != nil {
 		return nil, loadstep.Stopped(ctx, err)
 	}
 	for _, ep := range eps {

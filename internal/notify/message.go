@@ -120,12 +120,13 @@ func readResult(ctx context.Context, cms corev1client.ConfigMapsGetter, run Run)
 		why := fmt.Sprintf("the result %s could not be read: %v", where, err)
 		return stored{missing: "no result: " + why, warning: why + "; the message goes without the failing SLOs"}, nil
 	}
+	// Only the run's own result counts: a ConfigMap of that name that the
+	// run does not own (a forged one, one left by another run of that
+	// name) is not read.
 	if run.UID != "" {
-		for _, o := range cm.OwnerReferences {
-			if o.Kind == store.KindPipelineRun && string(o.UID) != run.UID {
-				why := fmt.Sprintf("the result %s belongs to another PipelineRun of that name (uid %s, not %s)", where, o.UID, run.UID)
-				return stored{missing: "no result: " + why, warning: why + "; the message goes without it"}, nil
-			}
+		if err := store.CheckOwner(cm, store.Owner{Kind: store.KindPipelineRun, Name: run.Name, UID: run.UID}); err != nil {
+			why := err.Error()
+			return stored{missing: "no result: " + why, warning: why + "; the message goes without it"}, nil
 		}
 	}
 	var r result.Result

@@ -409,13 +409,23 @@ func TestResultUnusable(t *testing.T) {
 				t.Fatal(err)
 			}
 		},
-		why:     "the result ConfigMap autox/autox-httpbin-iter8-1a2b belongs to another PipelineRun of that name (uid uid-old, not uid-1)",
+		why:     "result ConfigMap autox/autox-httpbin-iter8-1a2b is not owned by PipelineRun autox/autox-httpbin-iter8-1a2b (owner uid uid-old, run uid uid-1); it was not written by this run: delete it",
+		without: "it",
+	}, {
+		name: "forged: owned by nobody",
+		cluster: func(c *fake.Clientset) {
+			c.CoreV1().ConfigMaps("autox").Create(context.Background(), &corev1.ConfigMap{
+				ObjectMeta: metav1.ObjectMeta{Name: runName, Namespace: "autox"}, Data: map[string]string{"result.json": `{"version": "autox.dev/result/v1"}`},
+			}, metav1.CreateOptions{})
+		},
+		why:     "result ConfigMap autox/autox-httpbin-iter8-1a2b is not owned by PipelineRun autox/autox-httpbin-iter8-1a2b (it has no owner, run uid uid-1); it was not written by this run: delete it",
 		without: "it",
 	}, {
 		name: "not an autox result",
 		cluster: func(c *fake.Clientset) {
 			c.CoreV1().ConfigMaps("autox").Create(context.Background(), &corev1.ConfigMap{
-				ObjectMeta: metav1.ObjectMeta{Name: runName, Namespace: "autox"}, Data: map[string]string{"result.json": `{"version": "v0"}`},
+				ObjectMeta: metav1.ObjectMeta{Name: runName, Namespace: "autox", OwnerReferences: []metav1.OwnerReference{{Kind: store.KindPipelineRun, Name: runName, UID: "uid-1"}}},
+				Data:       map[string]string{"result.json": `{"version": "v0"}`},
 			}, metav1.CreateOptions{})
 		},
 		why:     `the result ConfigMap autox/autox-httpbin-iter8-1a2b (key result.json) is not an autox result: its version is "v0", this autox reads "autox.dev/result/v1"`,

@@ -66,7 +66,9 @@ const (
 
 // Run is what assert and report need of one PipelineRun.
 type Run struct {
-	Name    string
+	Name string
+	// UID is the PipelineRun's: its result ConfigMap must be owned by it.
+	UID     string
 	Group   string
 	Spec    string
 	Version string
@@ -297,6 +299,7 @@ func toRun(u *unstructured.Unstructured) (Run, error) {
 	}
 	r := Run{
 		Name:      pr.Name,
+		UID:       string(pr.UID),
 		Group:     pr.Labels[contract.GroupLabel],
 		Spec:      pr.Labels[contract.SpecLabel],
 		Version:   pr.Labels[contract.VersionLabel],
@@ -346,8 +349,9 @@ func (e *MissingError) Error() string {
 	return fmt.Sprintf("no stored result of %s (version %s): %s", e.Run.Name, e.Run.Version, e.Why)
 }
 
-// Result reads the result ConfigMap of r (named after it). A run without
-// one gets a *MissingError that says why.
+// Result reads the result ConfigMap of r (named after it), when r owns
+// it (store.CheckOwner). A run without one, or whose ConfigMap it does not
+// own, gets a *MissingError that says why.
 func (f Finder) Result(ctx context.Context, r Run) (*Stored, error) {
 	cm, err := f.ConfigMaps.ConfigMaps(f.Namespace).Get(ctx, r.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -355,6 +359,9 @@ func (f Finder) Result(ctx context.Context, r Run) (*Stored, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading ConfigMap %s/%s, the result of %s: %w", f.Namespace, r.Name, r.Name, err)
+	}
+	if err := store.CheckOwner(cm, store.Owner{Kind: store.KindPipelineRun, Name: r.Name, UID: r.UID}); err != nil {
+		return nil, &MissingError{Run: r, Why: err.Error()}
 	}
 	data, ok := cm.Data[store.DataKey]
 	if !ok {

@@ -107,12 +107,12 @@ func TestRunFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []runs.Run{
-		{Name: v1Cancelled.Name(), Group: "httpbin", Spec: "iter8", Version: "1.0.0", Object: "httpbin", DecidedAt: v1Cancelled.DecidedAt, State: runs.Cancelled,
+		{Name: v1Cancelled.Name(), UID: "uid-" + v1Cancelled.Name(), Group: "httpbin", Spec: "iter8", Version: "1.0.0", Object: "httpbin", DecidedAt: v1Cancelled.DecidedAt, State: runs.Cancelled,
 			Reason: "Cancelled", Message: `PipelineRun "autox-httpbin-iter8-0a1b2c3d4e" was cancelled`},
-		{Name: v2.Name(), Group: "httpbin", Spec: "iter8", Version: "2.0.0", Object: "httpbin", DecidedAt: v2.DecidedAt, State: runs.Succeeded,
+		{Name: v2.Name(), UID: "uid-" + v2.Name(), Group: "httpbin", Spec: "iter8", Version: "2.0.0", Object: "httpbin", DecidedAt: v2.DecidedAt, State: runs.Succeeded,
 			Reason: "Succeeded", Message: "Tasks Completed: 1 (Failed: 0, Cancelled 0), Skipped: 0"},
-		{Name: v2Again.Name(), Group: "httpbin", Spec: "iter8", Version: "2.0.0", Object: "httpbin", DecidedAt: v2Again.DecidedAt, State: runs.Running},
-		{Name: timedOut.Name(), Group: "httpbin", Spec: "iter8", Version: "3.0.0", Object: "httpbin", DecidedAt: timedOut.DecidedAt, State: runs.TimedOut,
+		{Name: v2Again.Name(), UID: "uid-" + v2Again.Name(), Group: "httpbin", Spec: "iter8", Version: "2.0.0", Object: "httpbin", DecidedAt: v2Again.DecidedAt, State: runs.Running},
+		{Name: timedOut.Name(), UID: "uid-" + timedOut.Name(), Group: "httpbin", Spec: "iter8", Version: "3.0.0", Object: "httpbin", DecidedAt: timedOut.DecidedAt, State: runs.TimedOut,
 			Reason: "PipelineRunTimeout", Message: `PipelineRun "autox-httpbin-iter8-ffffffffff" failed to finish within "1h0m0s"`},
 	}
 	if diff := cmp.Diff(want, g.Runs); diff != "" {
@@ -174,7 +174,7 @@ func TestResult(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := f.Get(ctx, tc.pr.Name())
 			if tc.pr == gone {
-				r, err = runs.Run{Name: gone.Name(), Version: "2.0.0", State: runs.Succeeded}, nil
+				r, err = runs.Run{Name: gone.Name(), UID: "uid-" + gone.Name(), Version: "2.0.0", State: runs.Succeeded}, nil
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -212,7 +212,7 @@ func TestResultDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := runs.Finder{Dynamic: runstest.Dynamic(), ConfigMaps: client.CoreV1(), Namespace: "autox"}
-	s, err := f.Result(context.Background(), runs.Run{Name: v2.Name(), State: runs.Succeeded})
+	s, err := f.Result(context.Background(), runs.Run{Name: v2.Name(), UID: "uid-" + v2.Name(), State: runs.Succeeded})
 	if err != nil {
 		t.Fatal(err)
 	}

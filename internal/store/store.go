@@ -186,6 +186,34 @@ func (t Target) configMap(data []byte, dropped []string) *corev1.ConfigMap {
 	}
 }
 
+// CheckOwner says whether cm is the result of run o: a result is trusted
+// only when one of its ownerReferences has o's kind and uid, as Save
+// writes it, since whoever may create ConfigMaps in the namespace could
+// write one by the run's name. The error names the ConfigMap, the run, the
+// uids and the fix.
+func CheckOwner(cm *corev1.ConfigMap, o Owner) error {
+	var uids []string
+	for _, ref := range cm.OwnerReferences {
+		if ref.Kind == o.Kind && o.UID != "" && string(ref.UID) == o.UID {
+			return nil
+		}
+		uids = append(uids, orNone(string(ref.UID)))
+	}
+	owner := "it has no owner"
+	if len(uids) > 0 {
+		owner = "owner uid " + strings.Join(uids, ", ")
+	}
+	return fmt.Errorf("result ConfigMap %s/%s is not owned by %s %s/%s (%s, run uid %s); it was not written by this run: delete it",
+		cm.Namespace, cm.Name, o.Kind, cm.Namespace, o.Name, owner, orNone(o.UID))
+}
+
+func orNone(uid string) string {
+	if uid == "" {
+		return "none"
+	}
+	return uid
+}
+
 // What Fit cuts, in order. DroppedLatency cuts serviceTime with latency:
 // both are HDR histograms.
 const (
