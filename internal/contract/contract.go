@@ -91,6 +91,9 @@ type Extensions struct {
 	RunName string `json:"runName"`
 	// Seq is the launch number, as text: the run's autox.dev/seq.
 	Seq string `json:"seq"`
+	// RunNamespace is where the run is made (the interceptor's
+	// -runs-namespace): the records and cancels look there.
+	RunNamespace string `json:"runNamespace"`
 	// Experiment is the Trigger's experiment param as YAML text.
 	Experiment string `json:"experiment"`
 	// DecidedAt is when the launch was decided (RFC 3339, nanoseconds,

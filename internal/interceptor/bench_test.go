@@ -154,7 +154,7 @@ func BenchmarkDecision(b *testing.B) {
 	}
 	objects := &benchObjects{versions: map[string]string{}}
 	records := &benchRecords{recs: map[string]*memRecords{}}
-	i := &Interceptor{Namespace: ns, Groups: groups, Objects: objects, Records: records, Canceller: &fakeCanceller{},
+	i := &Interceptor{Namespace: ns, RunsNamespace: ns, Groups: groups, Objects: objects, Records: records, Canceller: &fakeCanceller{},
 		Metrics: NewMetrics(prometheus.NewRegistry()), Log: slog.New(slog.DiscardHandler)}
 	ts := &server.Server{Logger: zap.NewNop().Sugar()}
 	ts.RegisterInterceptor(Name, i)

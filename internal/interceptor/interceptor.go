@@ -39,12 +39,14 @@ const maxWrites = 5
 // Interceptor decides on each event from the cluster's state.
 type Interceptor struct {
 	// Namespace is the install namespace: the EventListener's, the
-	// Triggers', the records' and the runs'.
+	// Triggers' and the records'.
 	Namespace string
-	Groups    Groups
-	Objects   Objects
-	Records   Records
-	// Runs, when set, are the PipelineRuns of the install namespace: a
+	// RunsNamespace is where the runs are made and cancelled (autox).
+	RunsNamespace string
+	Groups        Groups
+	Objects       Objects
+	Records       Records
+	// Runs, when set, are the PipelineRuns of RunsNamespace: a
 	// launch whose run is there is not lost.
 	Runs      Runs
 	Canceller Canceller
@@ -113,7 +115,7 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1beta1.Intercepto
 	log = log.With("group", g.Group, "spec", g.Spec)
 	target := *g.Params.Trigger
 	if !target.Matches(ev.Object) {
-		msg := "the event is about " + ev.Object.String() + ", not Trigger " + name + "'s object " + target.String() + "; nothing to do"
+		msg := "the event is about " + ev.Object.String() + ", not Trigger " + name + "'s object " + target.String() + " (" + target.Mismatch(ev.Object) + "); nothing to do"
 		log.Debug(msg)
 		return interceptors.Fail(codes.FailedPrecondition, msg), outcomeRefused
 	}
@@ -131,7 +133,7 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1beta1.Intercepto
 	reason := d.Reason
 	var failed []string
 	for _, e := range d.Cancel {
-		if err := i.Canceller.Cancel(ctx, i.Namespace, e.Run); err != nil {
+		if err := i.Canceller.Cancel(ctx, i.RunsNamespace, e.Run); err != nil {
 			i.Metrics.Cancels.WithLabelValues("failed").Inc()
 			failed = append(failed, err.Error())
 			continue
@@ -152,15 +154,16 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1beta1.Intercepto
 	return &triggersv1beta1.InterceptorResponse{
 		Continue: true,
 		Extensions: map[string]any{Name: contract.Extensions{
-			Group:      g.Group,
-			Spec:       g.Spec,
-			Version:    d.Launch.Version,
-			Name:       target.Name,
-			Namespace:  target.Namespace,
-			RunName:    d.Launch.Run,
-			Seq:        strconv.FormatInt(d.Launch.Seq, 10),
-			Experiment: experimentText,
-			DecidedAt:  contract.FormatTime(d.Launch.DecidedAt),
+			Group:        g.Group,
+			Spec:         g.Spec,
+			Version:      d.Launch.Version,
+			Name:         target.Name,
+			Namespace:    target.Namespace,
+			RunName:      d.Launch.Run,
+			Seq:          strconv.FormatInt(d.Launch.Seq, 10),
+			RunNamespace: i.RunsNamespace,
+			Experiment:   experimentText,
+			DecidedAt:    contract.FormatTime(d.Launch.DecidedAt),
 		}},
 	}, outcomeLaunch
 }

@@ -201,7 +201,7 @@ type fixture struct {
 func newFixture(t testing.TB) fixture {
 	f := fixture{objects: &fakeObjects{}, records: &memRecords{}, canceller: &fakeCanceller{}, metrics: NewMetrics(prometheus.NewRegistry())}
 	f.interceptor = &Interceptor{
-		Namespace: ns, Groups: groupsOf(t, httpbinTrigger), Objects: f.objects, Records: f.records,
+		Namespace: ns, RunsNamespace: ns, Groups: groupsOf(t, httpbinTrigger), Objects: f.objects, Records: f.records,
 		Canceller: f.canceller, Metrics: f.metrics, Log: testLogger(t), Now: func() time.Time { return t0 },
 	}
 	return f
@@ -248,7 +248,7 @@ func run(seq int64) string { return contract.RunName("httpbin", "iter8", "rec-1"
 
 func launched(version string, seq int64) *triggersv1beta1.InterceptorResponse {
 	return &triggersv1beta1.InterceptorResponse{Continue: true, Extensions: map[string]any{"autox": contract.Extensions{
-		Group: "httpbin", Spec: "iter8", Version: version, Name: "httpbin", Namespace: "default", RunName: run(seq),
+		Group: "httpbin", Spec: "iter8", Version: version, Name: "httpbin", Namespace: "default", RunName: run(seq), RunNamespace: ns,
 		Seq: strconv.FormatInt(seq, 10), Experiment: httpbinExperiment, DecidedAt: "2026-12-04T10:00:00.123456789Z",
 	}}}
 }
@@ -378,7 +378,7 @@ func TestProcess_ShouldNotContinue(t *testing.T) {
 				out, _ := json.Marshal(ev)
 				return request(string(out))
 			},
-			wantCode: codes.FailedPrecondition, wantMsg: `the event is about apps/v1 Deployment team-b/httpbin, not Trigger autox-httpbin-iter8's object apps/v1 deployments default/httpbin; nothing to do`},
+			wantCode: codes.FailedPrecondition, wantMsg: `the event is about apps/v1 Deployment team-b/httpbin, not Trigger autox-httpbin-iter8's object apps/v1 deployments default/httpbin (namespace "team-b" is not "default"); nothing to do`},
 		{name: "a body that is not an event", obj: dep("2.0.0"), before: going,
 			req: func(t testing.TB) *triggersv1beta1.InterceptorRequest {
 				return request(`{"type":"update","trigger":"autox-httpbin-iter8","objct":{}}`)

@@ -28,6 +28,8 @@ func TestManifest(t *testing.T) {
 		crb  rbacv1.ClusterRoleBinding
 		own  rbacv1.Role
 		ownb rbacv1.RoleBinding
+		runr rbacv1.Role
+		runb rbacv1.RoleBinding
 		sec  corev1.Secret
 		role rbacv1.Role
 		rb   rbacv1.RoleBinding
@@ -36,11 +38,11 @@ func TestManifest(t *testing.T) {
 		ci   triggersv1alpha1.ClusterInterceptor
 	)
 	docs := strings.Split(string(raw), "\n---\n")
-	targets := []interface{}{&sa, &cr, &crb, &own, &ownb, &sec, &role, &rb, &dep, &svc, &ci}
+	targets := []interface{}{&sa, &cr, &crb, &own, &ownb, &runr, &runb, &sec, &role, &rb, &dep, &svc, &ci}
 	if len(docs) != len(targets) {
 		t.Fatalf("%d documents, want %d", len(docs), len(targets))
 	}
-	kinds := []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Secret", "Role", "RoleBinding", "Deployment", "Service", "ClusterInterceptor"}
+	kinds := []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Role", "RoleBinding", "Secret", "Role", "RoleBinding", "Deployment", "Service", "ClusterInterceptor"}
 	for i, doc := range docs {
 		if err := yaml.UnmarshalStrict([]byte(doc), targets[i]); err != nil {
 			t.Fatalf("document %d (%s): %v", i, kinds[i], err)
@@ -63,6 +65,10 @@ func TestManifest(t *testing.T) {
 		BindingSubjects           []rbacv1.Subject
 		RoleBindingSubjects       []rbacv1.Subject
 		OwnRoleBinding            []rbacv1.Subject
+		RunsNamespace             string
+		RunsRoleBinding           []rbacv1.Subject
+		RunsRules                 []rbacv1.PolicyRule
+		Args                      []string
 		PodServiceAccount         string
 		ClusterRules              []rbacv1.PolicyRule
 		NamespaceRules            []rbacv1.PolicyRule
@@ -88,6 +94,10 @@ func TestManifest(t *testing.T) {
 		BindingSubjects:           crb.Subjects,
 		RoleBindingSubjects:       rb.Subjects,
 		OwnRoleBinding:            ownb.Subjects,
+		RunsNamespace:             runr.Namespace + " " + runb.Namespace,
+		RunsRoleBinding:           runb.Subjects,
+		RunsRules:                 runr.Rules,
+		Args:                      c.Args,
 		PodServiceAccount:         dep.Spec.Template.Spec.ServiceAccountName,
 		ClusterRules:              cr.Rules,
 		NamespaceRules:            own.Rules,
@@ -103,29 +113,37 @@ func TestManifest(t *testing.T) {
 		ServiceSelectsDeployment:  cmp.Equal(svc.Spec.Selector, dep.Spec.Selector.MatchLabels),
 	}
 	want := facts{
-		// Every namespaced object is in autox, where release.yaml installs.
-		Namespaced:                []string{"autox", "autox", "autox", "autox", "autox", "autox", "autox", "autox"},
+		// Every namespaced object is in autox-system, where release.yaml
+		// installs the controllers, but for the rights in the runs'
+		// namespace.
+		Namespaced:                []string{"autox-system", "autox-system", "autox-system", "autox-system", "autox-system", "autox-system", "autox-system", "autox-system"},
 		ServiceName:               env["INTERCEPTOR_TLS_SVC_NAME"],
 		SecretName:                env["INTERCEPTOR_TLS_SECRET_NAME"],
 		RoleSecrets:               []string{env["INTERCEPTOR_TLS_SECRET_NAME"]},
-		ClusterInterceptorService: triggersv1alpha1.ServiceReference{Name: svc.Name, Namespace: "autox", Path: Name, Port: &port},
+		ClusterInterceptorService: triggersv1alpha1.ServiceReference{Name: svc.Name, Namespace: "autox-system", Path: Name, Port: &port},
 		ClusterInterceptorLabels:  map[string]string{"server/type": "https"},
-		BindingSubjects:           []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox"}},
-		RoleBindingSubjects:       []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox"}},
-		OwnRoleBinding:            []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox"}},
-		PodServiceAccount:         sa.Name,
-		// Cluster-wide: its own ClusterInterceptor by name, and the trigger
-		// objects' metadata; no PipelineRun outside the install namespace.
+		BindingSubjects:           []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox-system"}},
+		RoleBindingSubjects:       []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox-system"}},
+		OwnRoleBinding:            []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox-system"}},
+		RunsNamespace:             "autox autox",
+		RunsRoleBinding:           []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox-system"}},
+		// In the runs' namespace: read and cancel runs, reap their pods;
+		// no create, no ConfigMaps, no Secrets.
+		RunsRules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"get", "list", "watch", "patch"}},
+			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list", "delete"}},
+		},
+		Args:              []string{"-addr", ":8443", "-metrics-addr", ":9090", "-runs-namespace", "autox"},
+		PodServiceAccount: sa.Name,
+		// Cluster-wide: its own ClusterInterceptor by name and nothing
+		// else (the trigger objects are read where a RoleBinding to
+		// autox-watched allows, triggers/rbac.yaml).
 		ClusterRules: []rbacv1.PolicyRule{
-			{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"clusterinterceptors"}, ResourceNames: []string{Name}, Verbs: []string{"get", "list", "update"}},
-			{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}, Verbs: []string{"create"}},
+			{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"clusterinterceptors"}, ResourceNames: []string{Name}, Verbs: []string{"get", "update"}},
 		},
 		NamespaceRules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"triggers"}, Verbs: []string{"get", "list", "watch"}},
 			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list", "watch", "create", "update"}},
-			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"get", "list", "watch", "patch"}},
-			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list", "delete"}},
 			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "create", "update"}},
 		},
 		Probes:                   []string{"/readyz metrics", "/healthz metrics"},

@@ -35,10 +35,11 @@ type PodReaper interface {
 // alone. Writes use optimistic concurrency, so two replicas reconciling
 // at once only cost a retry.
 type Reconciler struct {
-	Namespace string
-	Records   Records
-	Runs      Runs
-	Canceller Canceller
+	// RunsNamespace is where the runs are (autox).
+	RunsNamespace string
+	Records       Records
+	Runs          Runs
+	Canceller     Canceller
 	// Reaper, when set, deletes the pods of cancelled runs that Tekton
 	// left Pending.
 	Reaper  PodReaper
@@ -247,7 +248,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key string) (again time.Dura
 			// ours to stop).
 			continue
 		}
-		if err := r.Canceller.Cancel(ctx, r.Namespace, e.Run); err != nil {
+		if err := r.Canceller.Cancel(ctx, r.RunsNamespace, e.Run); err != nil {
 			r.Metrics.Cancels.WithLabelValues("failed").Inc()
 			failed = append(failed, err)
 			continue
@@ -291,7 +292,7 @@ func (r *Reconciler) stopGone(ctx context.Context, key string, now contract.Reco
 		if !seen || run.State != contract.Running || run.CancelRequested || (e.RunUID != "" && run.UID != e.RunUID) || now.Find(e.Run) >= 0 {
 			continue
 		}
-		if err := r.Canceller.Cancel(ctx, r.Namespace, e.Run); err != nil {
+		if err := r.Canceller.Cancel(ctx, r.RunsNamespace, e.Run); err != nil {
 			r.Metrics.Cancels.WithLabelValues("failed").Inc()
 			failed = append(failed, err)
 			continue

@@ -117,7 +117,7 @@ func TestReconcile(t *testing.T) {
 			records := &memRecords{rec: &StoredRecord{Record: contract.Record{Group: "httpbin", Spec: "iter8", TriggerUID: "tr-1", Seq: int64(len(tc.before)), Runs: tc.before}, UID: "rec-1", ResourceVersion: "1"}, rv: 1}
 			canceller := &fakeCanceller{}
 			reaper := &fakeReaper{}
-			r := NewReconciler(&Reconciler{Namespace: ns, Records: records, Runs: tc.runs, Canceller: canceller, Reaper: reaper,
+			r := NewReconciler(&Reconciler{RunsNamespace: ns, Records: records, Runs: tc.runs, Canceller: canceller, Reaper: reaper,
 				Metrics: NewMetrics(prometheus.NewRegistry()), Log: testLogger(t), Now: func() time.Time { return t0 }})
 			again, err := r.Reconcile(context.Background(), "httpbin/iter8")
 			if err != nil {
@@ -150,7 +150,7 @@ func TestReconcile_RecordGone(t *testing.T) {
 		run(2): {Name: run(2), UID: "r2", State: contract.Running},
 		run(3): {Name: run(3), UID: "someone-else", State: contract.Running},
 	}
-	r := NewReconciler(&Reconciler{Namespace: ns, Records: &memRecords{}, Runs: runs, Canceller: canceller,
+	r := NewReconciler(&Reconciler{RunsNamespace: ns, Records: &memRecords{}, Runs: runs, Canceller: canceller,
 		Metrics: NewMetrics(prometheus.NewRegistry()), Log: testLogger(t), Now: func() time.Time { return t0 }})
 	r.Gone(contract.Record{Group: "httpbin", Spec: "iter8", Seq: 3, Runs: []contract.Entry{
 		{Seq: 1, Run: run(1), RunUID: "r1", State: contract.Succeeded},

@@ -14,6 +14,7 @@ import (
 	triggersclient "github.com/tektoncd/triggers/pkg/client/clientset/versioned"
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
 
@@ -52,6 +53,12 @@ type Config struct {
 	CertFile, KeyFile, CAFile string
 	// CARefresh is how often the caBundle is checked (see Server).
 	CARefresh time.Duration
+	// CertLifetime is how long each certificate made in the Secret is
+	// valid (-cert-lifetime; 0 is DefaultCertLifetime, one year at most).
+	CertLifetime time.Duration
+	// MaxBodyBytes bounds a request's body (-max-body-bytes; 0 is
+	// DefaultMaxBodyBytes, 1 MiB).
+	MaxBodyBytes int64
 	// Identity names this replica in the Lease autox-interceptor (its pod
 	// name, POD_NAME; default the hostname).
 	Identity string
@@ -60,8 +67,12 @@ type Config struct {
 	MetricsAddr string
 	// Namespace, SecretName and ServiceName are SYSTEM_NAMESPACE,
 	// INTERCEPTOR_TLS_SECRET_NAME and INTERCEPTOR_TLS_SVC_NAME, which
-	// Triggers' certificate helpers read; needed without CertFile.
+	// locate the certificate Secret and name the Service it is made for;
+	// needed without CertFile.
 	Namespace, SecretName, ServiceName string
+	// RunsNamespace is where the runs are made (the TriggerTemplate puts
+	// them there), read and cancelled (-runs-namespace, default autox).
+	RunsNamespace string
 }
 
 // Validate returns every problem, each naming the flag or variable.
@@ -73,11 +84,14 @@ func (c Config) Validate() error {
 	if c.Identity == "" {
 		errs = append(errs, experiment.Fieldf("POD_NAME", "is empty and so is the hostname; set POD_NAME (the downward API's metadata.name)"))
 	}
+	if len(validation.IsDNS1123Label(c.RunsNamespace)) > 0 {
+		errs = append(errs, experiment.Fieldf("-runs-namespace", fmt.Sprintf("%q is not a namespace name; give the namespace the runs go to, e.g. autox", c.RunsNamespace)))
+	}
 	if c.MetricsAddr == "" {
 		errs = append(errs, experiment.Fieldf("-metrics-addr", `is empty; give a listen address, e.g. ":9090"`))
 	}
 	if c.Namespace == "" && c.CertFile != "" {
-		errs = append(errs, experiment.Fieldf("SYSTEM_NAMESPACE", "is not set; it is the install namespace, where the Triggers, records and runs are (triggers/interceptor.yaml sets it)"))
+		errs = append(errs, experiment.Fieldf("SYSTEM_NAMESPACE", "is not set; it is the install namespace, where the Triggers and records are (triggers/interceptor.yaml sets it)"))
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		errs = append(errs, experiment.Fieldf("-tls-cert-file and -tls-key-file", "go together; give both (a mounted certificate) or neither (a certificate made and rotated in the Secret INTERCEPTOR_TLS_SECRET_NAME)"))
@@ -90,13 +104,14 @@ func (c Config) Validate() error {
 			{"SYSTEM_NAMESPACE", c.Namespace}, {"INTERCEPTOR_TLS_SECRET_NAME", c.SecretName}, {"INTERCEPTOR_TLS_SVC_NAME", c.ServiceName},
 		} {
 			if v.value == "" {
-				errs = append(errs, experiment.Fieldf(v.name, "is not set; Triggers' certificate helpers need it (triggers/interceptor.yaml sets it), or mount a certificate with -tls-cert-file and -tls-key-file"))
+				errs = append(errs, experiment.Fieldf(v.name, "is not set; the certificate made in the Secret needs it (triggers/interceptor.yaml sets it), or mount a certificate with -tls-cert-file and -tls-key-file"))
 			}
 		}
 	}
 	if c.CARefresh <= 0 {
 		errs = append(errs, experiment.Fieldf("-ca-refresh", fmt.Sprintf("%s is not positive; give a duration such as 1m", c.CARefresh)))
 	}
+	errs = append(errs, c.certProblems()...)
 	return errors.Join(errs...)
 }
 
@@ -129,17 +144,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	canceller := PipelineRunCanceller{Client: pipelines, Timeout: cancelTimeout}
 	records := NewRecordStore(clients.Kube, cfg.Namespace)
 	reconciler := NewReconciler(&Reconciler{
-		Namespace: cfg.Namespace,
-		Records:   records,
-		Canceller: canceller,
-		Reaper:    &reap.Reaper{Kube: clients.Kube, PipelineRuns: pipelines.TektonV1(), Namespace: cfg.Namespace, Log: log},
-		Metrics:   metrics,
-		Log:       log,
+		RunsNamespace: cfg.RunsNamespace,
+		Records:       records,
+		Canceller:     canceller,
+		Reaper:        &reap.Reaper{Kube: clients.Kube, PipelineRuns: pipelines.TektonV1(), Namespace: cfg.RunsNamespace, Log: log},
+		Metrics:       metrics,
+		Log:           log,
 	})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "autox_record_queue_depth", Help: "Records waiting to be reconciled.",
 	}, func() float64 { return float64(reconciler.Depth()) }))
-	runs, err := NewRunCache(pipelines, cfg.Namespace, reconciler.Enqueue)
+	runs, err := NewRunCache(pipelines, cfg.RunsNamespace, reconciler.Enqueue)
 	if err != nil {
 		return err
 	}
@@ -187,7 +202,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	go runs.Run(ctx)
 	go records.Run(ctx)
 	go groups.Run(ctx)
-	log.Info("reading the Triggers, records and PipelineRuns of namespace " + cfg.Namespace + " into the caches")
+	log.Info("reading the Triggers and records of namespace " + cfg.Namespace + " and the PipelineRuns of namespace " + cfg.RunsNamespace + " into the caches")
 	if !cache.WaitForCacheSync(ctx.Done(), runs.HasSynced, records.HasSynced, groups.HasSynced) {
 		return fmt.Errorf("filling the caches: %w", context.Cause(ctx))
 	}
@@ -241,19 +256,23 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Serving:  func() { synced.Store(true) },
 		Listener: ln,
 		Interceptor: &Interceptor{
-			Namespace: cfg.Namespace,
-			Groups:    groups,
-			Objects:   MetadataObjects{Client: meta, Cache: objectCache},
-			Records:   records,
-			Runs:      runs,
-			Canceller: canceller,
-			Metrics:   metrics,
-			Log:       log,
+			Namespace:     cfg.Namespace,
+			RunsNamespace: cfg.RunsNamespace,
+			Groups:        groups,
+			Objects:       MetadataObjects{Client: meta, Cache: objectCache},
+			Records:       records,
+			Runs:          runs,
+			Canceller:     canceller,
+			Metrics:       metrics,
+			Log:           log,
 		},
 		Kube:          clients.Kube,
 		Triggers:      triggers.TriggersV1alpha1(),
 		Namespace:     cfg.Namespace,
 		SecretName:    cfg.SecretName,
+		ServiceName:   cfg.ServiceName,
+		CertLifetime:  cfg.CertLifetime,
+		MaxBodyBytes:  cfg.MaxBodyBytes,
 		CertFile:      cfg.CertFile,
 		KeyFile:       cfg.KeyFile,
 		CAFile:        cfg.CAFile,

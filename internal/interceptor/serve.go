@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,26 +15,22 @@ import (
 	"sync"
 	"time"
 
-	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	triggersclient "github.com/tektoncd/triggers/pkg/client/clientset/versioned/typed/triggers/v1alpha1"
 	"github.com/tektoncd/triggers/pkg/interceptors/server"
 	"go.uber.org/zap"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	secretinformer "knative.dev/pkg/client/injection/kube/informers/core/v1/secret"
-	"knative.dev/pkg/logging"
-	certresources "knative.dev/pkg/webhook/certificates/resources"
+	"k8s.io/utils/clock"
 
 	"github.com/autox-tekton/autox/internal/experiment"
 )
 
 // Server serves the Interceptor over TLS with Tekton Triggers' interceptor
 // server (path /autox, 3 s per event) and keeps the caBundle of the
-// ClusterInterceptor autox equal to the CA of the certificate it serves.
+// ClusterInterceptor autox equal to the CAs of the certificates it serves.
 type Server struct {
 	// Listener is where it serves (main listens on :8443).
 	Listener net.Listener
@@ -42,12 +40,14 @@ type Server struct {
 	Kube kubernetes.Interface
 	// Triggers reads and updates the ClusterInterceptor autox.
 	Triggers triggersclient.TriggersV1alpha1Interface
-	// Namespace and SecretName locate the certificate Secret that Triggers'
-	// helpers fill and rotate. The helpers read them again from the
-	// environment themselves (SYSTEM_NAMESPACE, INTERCEPTOR_TLS_SECRET_NAME,
-	// INTERCEPTOR_TLS_SVC_NAME), so main checks the environment holds them.
-	Namespace  string
-	SecretName string
+	// Namespace and SecretName locate the certificate Secret, which must
+	// exist; the certificate is made in it and rotated (see certSecret)
+	// for ServiceName.<Namespace>.svc and .svc.cluster.local.
+	Namespace, SecretName, ServiceName string
+	// CertLifetime is how long each certificate made in the Secret is
+	// valid (0: DefaultCertLifetime); it is rotated when a fifth of that
+	// is left.
+	CertLifetime time.Duration
 	// CertFile and KeyFile are a certificate the user mounts (e.g. from
 	// cert-manager); when set, no Secret is read or written and the files
 	// are read again when they change.
@@ -58,6 +58,9 @@ type Server struct {
 	// CARefresh is how often the caBundle is compared with the CA, to mend
 	// a ClusterInterceptor applied again without it (as Triggers: 1 min).
 	CARefresh time.Duration
+	// MaxBodyBytes bounds a request's body (0: DefaultMaxBodyBytes); a
+	// larger one is answered 413 and decides nothing.
+	MaxBodyBytes int64
 	// ReadTimeout, WriteTimeout and IdleTimeout are the HTTP server's.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// ShutdownGrace is how long requests in flight may take after ctx ends.
@@ -65,26 +68,29 @@ type Server struct {
 	// Serving, when set, is called once the server accepts connections
 	// (readiness).
 	Serving func()
-	// Log is for people; Zap is the logger Triggers' helpers take.
+	// Log is for people; Zap is the logger Triggers' server takes.
 	Log *slog.Logger
 	Zap *zap.SugaredLogger
+	// Clock times the certificates (nil: the real clock).
+	Clock clock.Clock
 
-	// syncing keeps the tick and a Secret change from updating the
-	// ClusterInterceptor (or remaking a wiped certificate) at once.
+	// syncing keeps two updates of the ClusterInterceptor apart.
 	syncing sync.Mutex
 }
 
 // Run serves until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
-	ctx = logging.WithLogger(ctx, s.Zap)
 	ts := &server.Server{Logger: s.Zap}
 	ts.RegisterInterceptor(Name, s.Interceptor)
+	limit := s.MaxBodyBytes
+	if limit == 0 {
+		limit = DefaultMaxBodyBytes
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/", ts)
+	mux.Handle("/", limitBody(limit, s.Log, ts))
 	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 
 	var getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error)
-	var ca func() ([]byte, error)
 	if s.CertFile != "" {
 		files := &certFiles{cert: s.CertFile, key: s.KeyFile}
 		if _, err := files.get(nil); err != nil {
@@ -92,17 +98,13 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		getCert = files.get
 		if s.CAFile != "" {
-			ca = func() ([]byte, error) { return os.ReadFile(s.CAFile) }
+			go s.keepCABundle(ctx, func() ([]byte, error) { return os.ReadFile(s.CAFile) })
 		}
 	} else {
 		var err error
-		ctx, getCert, ca, err = s.secretCert(ctx, ts)
-		if err != nil {
+		if getCert, err = s.secretCert(ctx); err != nil {
 			return err
 		}
-	}
-	if ca != nil {
-		go s.keepCABundle(ctx, ca)
 	}
 
 	srv := &http.Server{
@@ -139,62 +141,57 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
-// secretCert sets up the certificate as Triggers' core interceptors do:
-// CreateAndValidateCerts fills the Secret (which must exist) and rotates it
-// before it expires, and GetTLSData serves what the Secret holds, read from
-// an informer that Triggers finds in the context. That informer watches
-// this one Secret (a field selector), so the RBAC can name it.
-func (s *Server) secretCert(ctx context.Context, ts *server.Server) (context.Context, func(*tls.ClientHelloInfo) (*tls.Certificate, error), func() ([]byte, error), error) {
+// secretCert serves the certificate kept in the Secret (see certSecret),
+// stepping it at start, every CARefresh, when it is due and when an
+// informer sees the Secret change. That informer watches this one Secret
+// (a field selector), so the RBAC can name it.
+func (s *Server) secretCert(ctx context.Context) (func(*tls.ClientHelloInfo) (*tls.Certificate, error), error) {
 	factory := informers.NewSharedInformerFactoryWithOptions(s.Kube, 0, informers.WithNamespace(s.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "metadata.name=" + s.SecretName }))
 	secrets := factory.Core().V1().Secrets()
-	lister := secrets.Lister().Secrets(s.Namespace)
-	ctx = context.WithValue(ctx, secretinformer.Key{}, secrets)
-	tc := namedInterceptors{TriggersV1alpha1Interface: s.Triggers, name: Name}
 	changed := make(chan struct{}, 1)
 	if _, err := secrets.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(interface{}) { poke(changed) },
-		UpdateFunc: func(interface{}, interface{}) { poke(changed) },
+		AddFunc:    func(any) { poke(changed) },
+		UpdateFunc: func(any, any) { poke(changed) },
+		DeleteFunc: func(any) { poke(changed) },
 	}); err != nil {
-		return ctx, nil, nil, fmt.Errorf("watching Secret %s/%s: %w", s.Namespace, s.SecretName, err)
+		return nil, fmt.Errorf("watching Secret %s/%s: %w", s.Namespace, s.SecretName, err)
+	}
+	lifetime := s.CertLifetime
+	if lifetime == 0 {
+		lifetime = DefaultCertLifetime
+	}
+	clk := s.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	cs := &certSecret{
+		secrets:     s.Kube.CoreV1().Secrets(s.Namespace),
+		setCABundle: s.setCABundle,
+		namespace:   s.Namespace, name: s.SecretName,
+		names:    dnsNames(s.ServiceName, s.Namespace),
+		lifetime: lifetime,
+		refresh:  s.CARefresh,
+		clock:    clk,
+		log:      s.Log,
+		ready:    make(chan struct{}),
 	}
 	factory.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), secrets.Informer().HasSynced) {
-		return ctx, nil, nil, fmt.Errorf("reading Secret %s/%s: %w", s.Namespace, s.SecretName, context.Cause(ctx))
-	}
-	// It logs and returns nothing on failure: whether it worked is read
-	// from the Secret below.
-	server.CreateAndValidateCerts(ctx, s.Kube.CoreV1(), s.Zap, ts, tc)
-	if err := waitForCert(ctx, changed, lister.Get, s.SecretName); err != nil {
-		return ctx, nil, nil, fmt.Errorf("the certificate Secret %s/%s: %w; it must exist (triggers/interceptor.yaml makes it, empty) and the ServiceAccount may get and update it", s.Namespace, s.SecretName, err)
-	}
-	getCert := func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return server.GetTLSData(ctx, s.Zap) }
-	ca := func() ([]byte, error) {
-		sec, err := lister.Get(s.SecretName)
-		if err != nil {
-			return nil, err
+	go cs.run(ctx, changed)
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	select {
+	case <-cs.ready:
+		return cs.getCertificate, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for the certificate in Secret %s/%s: %w", s.Namespace, s.SecretName, context.Cause(ctx))
+	case <-timeout.C:
+		why := errors.New("no certificate was written to it within 30s")
+		if err := cs.lastErr.Load(); err != nil {
+			why = *err
 		}
-		if !hasCert(sec) {
-			// Someone emptied it: make a new one, as at start (this starts
-			// another rotation watch; it happens once per wipe).
-			s.Log.Warn("the certificate Secret lost its certificate; making a new one", "secret", s.Namespace+"/"+s.SecretName)
-			server.CreateAndValidateCerts(ctx, s.Kube.CoreV1(), s.Zap, ts, tc)
-			return nil, fmt.Errorf("the certificate Secret %s/%s has no certificate yet", s.Namespace, s.SecretName)
-		}
-		return sec.Data[certresources.CACert], nil
+		return nil, fmt.Errorf("the certificate Secret %s/%s: %w; it must exist (triggers/interceptor.yaml makes it, empty) and the ServiceAccount may get and update it", s.Namespace, s.SecretName, why)
 	}
-	// A rotated certificate reaches the caBundle at once, not a tick later.
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-changed:
-				s.syncCABundle(ctx, ca)
-			}
-		}
-	}()
-	return ctx, getCert, ca, nil
 }
 
 func poke(c chan struct{}) {
@@ -204,45 +201,22 @@ func poke(c chan struct{}) {
 	}
 }
 
-func hasCert(sec *corev1.Secret) bool {
-	return len(sec.Data[certresources.ServerKey]) > 0 && len(sec.Data[certresources.ServerCert]) > 0 && len(sec.Data[certresources.CACert]) > 0
-}
-
-// waitForCert waits until the informer sees the Secret with a certificate
-// (CreateAndValidateCerts has just written it), for up to 30 s.
-func waitForCert(ctx context.Context, changed <-chan struct{}, get func(string) (*corev1.Secret, error), name string) error {
-	timeout := time.NewTimer(30 * time.Second)
-	defer timeout.Stop()
-	for {
-		sec, err := get(name)
-		switch {
-		case err == nil && hasCert(sec):
-			return nil
-		case err != nil && !apierrors.IsNotFound(err):
-			return err
-		}
-		select {
-		case <-changed:
-		case <-timeout.C:
-			if err != nil {
-				return err
-			}
-			return errors.New("no certificate was written to it within 30s")
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
-}
-
-// keepCABundle compares the caBundle with the CA now and every CARefresh.
-// It is ours rather than Triggers' UpdateCACertToClusterInterceptorCRD,
-// whose loop ends for good on its first error and lists every
-// ClusterInterceptor; this one reads and updates autox only, by name.
+// keepCABundle compares the caBundle with the mounted CA now and every
+// CARefresh. It reads and updates the ClusterInterceptor autox only, by
+// name.
 func (s *Server) keepCABundle(ctx context.Context, ca func() ([]byte, error)) {
 	tick := time.NewTicker(s.CARefresh)
 	defer tick.Stop()
 	for {
-		s.syncCABundle(ctx, ca)
+		want, err := ca()
+		if err == nil {
+			_, err = s.setCABundle(ctx, want, nil)
+		} else {
+			err = fmt.Errorf("reading the CA for the ClusterInterceptor's caBundle: %w", err)
+		}
+		if err != nil && ctx.Err() == nil {
+			s.Log.Warn(err.Error()+"; retry in "+s.CARefresh.String(), "clusterInterceptor", Name)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -251,50 +225,66 @@ func (s *Server) keepCABundle(ctx context.Context, ca func() ([]byte, error)) {
 	}
 }
 
-func (s *Server) syncCABundle(ctx context.Context, ca func() ([]byte, error)) {
+// setCABundle makes the ClusterInterceptor's caBundle want, and reports
+// whether it held ca before (false when ca is nil).
+func (s *Server) setCABundle(ctx context.Context, want []byte, ca *x509.Certificate) (bool, error) {
 	s.syncing.Lock()
 	defer s.syncing.Unlock()
-	want, err := ca()
-	if err != nil {
-		s.Log.Warn("reading the CA for the ClusterInterceptor's caBundle: "+err.Error()+"; retry in "+s.CARefresh.String(), "clusterInterceptor", Name)
-		return
+	for range 3 {
+		ci, err := s.Triggers.ClusterInterceptors().Get(ctx, Name, metav1.GetOptions{})
+		if err != nil {
+			return false, fmt.Errorf("reading ClusterInterceptor %s: %w", Name, err)
+		}
+		had := ca != nil && contains(ci.Spec.ClientConfig.CaBundle, ca)
+		if bytes.Equal(ci.Spec.ClientConfig.CaBundle, want) {
+			return had, nil
+		}
+		ci.Spec.ClientConfig.CaBundle = want
+		if _, err := s.Triggers.ClusterInterceptors().Update(ctx, ci, metav1.UpdateOptions{}); err != nil {
+			if apierrors.IsConflict(err) {
+				continue
+			}
+			return had, fmt.Errorf("updating the caBundle of ClusterInterceptor %s: %w", Name, err)
+		}
+		s.Log.Info("updated the caBundle of ClusterInterceptor "+Name, "clusterInterceptor", Name)
+		return had, nil
 	}
-	ci, err := s.Triggers.ClusterInterceptors().Get(ctx, Name, metav1.GetOptions{})
-	if err != nil {
-		s.Log.Warn("reading ClusterInterceptor "+Name+": "+err.Error()+"; retry in "+s.CARefresh.String(), "clusterInterceptor", Name)
-		return
-	}
-	if bytes.Equal(ci.Spec.ClientConfig.CaBundle, want) {
-		return
-	}
-	ci.Spec.ClientConfig.CaBundle = want
-	if _, err := s.Triggers.ClusterInterceptors().Update(ctx, ci, metav1.UpdateOptions{}); err != nil {
-		s.Log.Warn("updating the caBundle of ClusterInterceptor "+Name+": "+err.Error()+"; retry in "+s.CARefresh.String(), "clusterInterceptor", Name)
-		return
-	}
-	s.Log.Info("updated the caBundle of ClusterInterceptor "+Name, "clusterInterceptor", Name)
+	return false, fmt.Errorf("updating the caBundle of ClusterInterceptor %s: it kept changing under this replica", Name)
 }
 
-// namedInterceptors is the Triggers client as Triggers' helpers see it:
-// their List of ClusterInterceptors asks for autox alone (a field
-// selector), so that RBAC can grant list by resourceNames.
-type namedInterceptors struct {
-	triggersclient.TriggersV1alpha1Interface
-	name string
-}
-
-func (n namedInterceptors) ClusterInterceptors() triggersclient.ClusterInterceptorInterface {
-	return namedInterceptorList{ClusterInterceptorInterface: n.TriggersV1alpha1Interface.ClusterInterceptors(), name: n.name}
-}
-
-type namedInterceptorList struct {
-	triggersclient.ClusterInterceptorInterface
-	name string
-}
-
-func (n namedInterceptorList) List(ctx context.Context, opts metav1.ListOptions) (*triggersv1alpha1.ClusterInterceptorList, error) {
-	opts.FieldSelector = "metadata.name=" + n.name
-	return n.ClusterInterceptorInterface.List(ctx, opts)
+// limitBody answers 413, and passes nothing on, when a request's body is
+// larger than limit bytes, by its Content-Length or as read. Triggers'
+// server reads a body whole, and JSON costs some 8 times its size in
+// memory while it is decoded.
+func limitBody(limit int64, log *slog.Logger, next http.Handler) http.Handler {
+	tooLarge := func(w http.ResponseWriter, r *http.Request) {
+		msg := fmt.Sprintf("request body is larger than %d bytes (the interceptor's -max-body-bytes); nothing was decided for this event", limit)
+		log.Warn("refused a request: "+msg, "remote", r.RemoteAddr, "contentLength", r.ContentLength)
+		w.Header().Set("Connection", "close")
+		http.Error(w, msg, http.StatusRequestEntityTooLarge)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			tooLarge(w, r)
+			return
+		}
+		var body bytes.Buffer
+		if r.ContentLength > 0 {
+			body.Grow(int(r.ContentLength))
+		}
+		if _, err := body.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+			var big *http.MaxBytesError
+			if errors.As(err, &big) {
+				tooLarge(w, r)
+				return
+			}
+			http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(&body)
+		r.ContentLength = int64(body.Len())
+		next.ServeHTTP(w, r)
+	})
 }
 
 // certFiles serves a mounted certificate, read again when a file changes
