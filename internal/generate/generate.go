@@ -144,6 +144,19 @@ type Spec struct {
 	Experiment map[string]any
 }
 
+// reservedNamespaces are where autox watches and tests nothing: the
+// cluster's own and autox's. A RoleBinding that autox generate prints
+// there would let autox read them.
+var reservedNamespaces = []string{"kube-system", "kube-public", "kube-node-lease", SystemNamespace, Namespace}
+
+// reservedNamespace says why ns may not hold trigger or ready objects, or "".
+func reservedNamespace(ns string) string {
+	if !slices.Contains(reservedNamespaces, ns) {
+		return ""
+	}
+	return fmt.Sprintf("%q is reserved (%s); autox watches and tests workloads in application namespaces only, where it is granted read access: deploy the workload in one", ns, strings.Join(reservedNamespaces, ", "))
+}
+
 // dnsLabel is what group and spec must be: they become parts of Trigger
 // and PipelineRun names and label values.
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -268,6 +281,9 @@ func (b *builder) trigger(path string, v any) (Object, bool) {
 	if o.Namespace != "" && !dnsLabel.MatchString(o.Namespace) {
 		b.add(path+".namespace", fmt.Sprintf("the namespace %q %s", o.Namespace, notDNSLabel))
 		okAll = false
+	} else if msg := reservedNamespace(o.Namespace); msg != "" {
+		b.add(path+".namespace", msg)
+		okAll = false
 	}
 	return o, okAll
 }
@@ -326,6 +342,10 @@ func (b *builder) specs(path, group string, v any) []Spec {
 			b.notes = append(b.notes, fmt.Sprintf("%s.version: ignored; %s was the Iter8 chart's version, and autox runs its own Task (autox-experiment) instead", sp, describeValue(v)))
 		}
 		exp, ok := b.experiment(sp+".values", sm["values"])
+		if msg := reservedNamespace(readyNamespace(exp)); ok && msg != "" {
+			b.add(sp+".values.ready.namespace", msg)
+			ok = false
+		}
 		if ok {
 			out = append(out, Spec{Group: group, Spec: s, Experiment: exp})
 		}
@@ -350,7 +370,12 @@ func (b *builder) experiment(path string, v any) (map[string]any, bool) {
 		b.add(path, fmt.Sprintf("cannot be written as YAML: %v", err))
 		return nil, false
 	}
-	if _, err := experiment.Parse(text, path); err != nil {
+	e, err := experiment.Parse(text, path)
+	if err == nil {
+		// The Trigger's runs read files only from the Task's workspace.
+		err = e.CheckTaskFiles()
+	}
+	if err != nil {
 		ie, ok := err.(*experiment.InputError)
 		if !ok {
 			b.add(path, err.Error())

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -106,6 +107,12 @@ func decode(t *testing.T, b []byte) decoded {
 			}
 			out.roleBindings = append(out.roleBindings, &rb)
 			out.kinds = append(out.kinds, "RoleBinding "+rb.Namespace+"/"+rb.Name)
+		case "rbac.authorization.k8s.io/v1/ClusterRole":
+			var cr rbacv1.ClusterRole
+			if err := yaml.UnmarshalStrict(doc, &cr); err != nil {
+				t.Fatalf("ClusterRole: %v\n%s", err, doc)
+			}
+			out.kinds = append(out.kinds, "ClusterRole "+cr.Name)
 		default:
 			t.Fatalf("unexpected %s/%s in the output:\n%s", tm.APIVersion, tm.Kind, doc)
 		}
@@ -269,7 +276,7 @@ func TestSeedMakesTheRun(t *testing.T) {
 			ext := map[string]any{"autox": map[string]any{
 				"group": group, "spec": spec, "version": "2.0.0", "name": group, "namespace": "default",
 				"runName": "autox-" + group + "-" + spec + "-0123456789", "experiment": exp,
-				"decidedAt": "2026-11-27T10:00:00.123456789Z", "seq": "1",
+				"decidedAt": "2026-11-27T10:00:00.123456789Z", "seq": "1", "runNamespace": "autox",
 			}}
 			pr := tektontest.PipelineRun(t, tr, bindings, templates, ext)
 			got := map[string]string{}
@@ -381,5 +388,108 @@ func TestREADME(t *testing.T) {
 	want := append(append([]string{"autox", "generate"}, seedArgs(t, "seed-http.args")...), "|", "kubectl", "apply", "-f", "-")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("README.md's example vs the seed's command (-want +got):\n%s", diff)
+	}
+}
+
+// TestRights: what the printed RBAC grants, per Trigger: read-only
+// RoleBindings in the objects' namespaces, and a ClusterRole aggregated
+// into autox-watched or autox-ready for each kind the install does not
+// read yet, so that any resource can be a trigger object without editing
+// a ClusterRole by hand.
+func TestRights(t *testing.T) {
+	args := []string{
+		"--set", "groups.shop.trigger.name=web", "--set", "groups.shop.trigger.namespace=team-a",
+		"--set", "groups.shop.trigger.group=apps", "--set", "groups.shop.trigger.version=v1",
+		"--set", "groups.shop.trigger.resource=statefulsets",
+		"--set", "groups.shop.specs.load.values.tasks={ready,http,assess}",
+		"--set", "groups.shop.specs.load.values.ready.namespace=team-b",
+		"--set", "groups.shop.specs.load.values.ready.objects[0].group=example.com",
+		"--set", "groups.shop.specs.load.values.ready.objects[0].version=v1",
+		"--set", "groups.shop.specs.load.values.ready.objects[0].resource=widgets",
+		"--set", "groups.shop.specs.load.values.ready.objects[0].name=w",
+		"--set", "groups.shop.specs.load.values.http.url=http://web.team-a/",
+	}
+	out, _, err := FromArgs(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type doc struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name      string            `json:"name"`
+			Namespace string            `json:"namespace"`
+			Labels    map[string]string `json:"labels"`
+		} `json:"metadata"`
+		Rules    []rbacv1.PolicyRule `json:"rules"`
+		RoleRef  rbacv1.RoleRef      `json:"roleRef"`
+		Subjects []rbacv1.Subject    `json:"subjects"`
+	}
+	var got []string
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(out)))
+	for {
+		b, err := r.Read()
+		if err != nil {
+			break
+		}
+		var d doc
+		if err := yaml.Unmarshal(b, &d); err != nil {
+			t.Fatal(err)
+		}
+		line := d.Kind + " " + d.Metadata.Namespace + "/" + d.Metadata.Name
+		for k, v := range d.Metadata.Labels {
+			if strings.HasPrefix(k, "autox.dev/aggregate-to-") {
+				line += " " + k + "=" + v
+			}
+		}
+		for _, rule := range d.Rules {
+			line += fmt.Sprintf(" %v %v %v", rule.APIGroups, rule.Resources, rule.Verbs)
+		}
+		if d.RoleRef.Name != "" {
+			line += " -> ClusterRole " + d.RoleRef.Name + " for"
+		}
+		for _, s := range d.Subjects {
+			line += " " + s.Namespace + "/" + s.Name
+		}
+		got = append(got, line)
+	}
+	want := []string{
+		"Trigger autox-system/autox-shop-load",
+		"ClusterRole /autox-watched-statefulsets.apps autox.dev/aggregate-to-watched=true [apps] [statefulsets] [get list watch]",
+		"ClusterRole /autox-ready-widgets.example.com autox.dev/aggregate-to-ready=true [example.com] [widgets] [get list watch]",
+		"RoleBinding team-a/autox-watched -> ClusterRole autox-watched for autox-system/autox-watcher autox-system/autox-interceptor",
+		"RoleBinding team-a/autox-ready -> ClusterRole autox-ready for autox/autox",
+		"RoleBinding team-b/autox-ready -> ClusterRole autox-ready for autox/autox",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("printed objects (-want +got):\n%s", diff)
+	}
+}
+
+// TestReservedNamespaces: autox prints no RoleBinding into the cluster's
+// own namespaces or its own.
+func TestReservedNamespaces(t *testing.T) {
+	base := []string{
+		"--set", "groups.g.trigger.name=web", "--set", "groups.g.trigger.group=apps", "--set", "groups.g.trigger.version=v1",
+		"--set", "groups.g.trigger.resource=deployments", "--set", "groups.g.specs.s.values.http.url=http://web/",
+	}
+	const reason = "is reserved (kube-system, kube-public, kube-node-lease, autox-system, autox); autox watches and tests workloads in application namespaces only, where it is granted read access: deploy the workload in one"
+	for _, tc := range []struct {
+		name, set, want string
+	}{
+		{"trigger in kube-system", "groups.g.trigger.namespace=kube-system,groups.g.specs.s.values.tasks={http}", `groups.g.trigger.namespace: "kube-system" ` + reason},
+		{"trigger in autox-system", "groups.g.trigger.namespace=autox-system,groups.g.specs.s.values.tasks={http}", `groups.g.trigger.namespace: "autox-system" ` + reason},
+		{"ready in kube-system", "groups.g.trigger.namespace=default,groups.g.specs.s.values.tasks={ready,http},groups.g.specs.s.values.ready.namespace=kube-system,groups.g.specs.s.values.ready.deploy=x",
+			`groups.g.specs.s.values.ready.namespace: "kube-system" ` + reason},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{}, base...), "--set", tc.set)
+			out, _, err := FromArgs(args)
+			if err == nil {
+				t.Fatalf("no error; printed:\n%s", out)
+			}
+			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -3,36 +3,89 @@ package generate
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/autox-tekton/autox/internal/contract"
 )
 
-// Namespace is where autox is installed: the Triggers go there, and the
-// experiment's ServiceAccount autox lives there.
+// SystemNamespace is where autox's controllers run: the Triggers go there.
+const SystemNamespace = "autox-system"
+
+// Namespace is where the runs go: the experiment's ServiceAccount autox
+// lives there.
 const Namespace = "autox"
 
 // experimentOrder is the order of an experiment's top-level keys in the
 // output, as people write them; other keys follow, sorted.
 var experimentOrder = []string{"tasks", "ready", "http", "grpc", "assess"}
 
-// render writes one Trigger per spec, in order, then one RoleBinding per
-// namespace of the trigger objects, sorted: the shape of
-// triggers/examples/*.yaml.
+// A kind's read rule, as a ClusterRole aggregated into autox-watched (the
+// watcher and the interceptor) or autox-ready (the ready step).
+type kind struct{ group, resource string }
+
+func (k kind) String() string {
+	if k.group == "" {
+		return k.resource
+	}
+	return k.resource + "." + k.group
+}
+
+// The kinds the install's ClusterRoles already grant
+// (triggers/rbac.yaml, tasks/autox-experiment/rbac.yaml).
+var (
+	installedWatched = []kind{{"apps", "deployments"}}
+	installedReady   = []kind{{"apps", "deployments"}, {"", "pods"}, {"", "services"}, {"discovery.k8s.io", "endpointslices"},
+		{"serving.knative.dev", "services"}, {"serving.kserve.io", "inferenceservices"}}
+)
+
+// render writes one Trigger per spec, in order; then a ClusterRole for
+// each kind the install does not grant yet (sorted), aggregated into
+// autox-watched or autox-ready; then per namespace of the trigger and
+// ready objects (sorted) the RoleBindings that let the watcher and the
+// interceptor (autox-watched) and the runs (autox-ready) read there, and
+// nothing more: the shape of triggers/examples/*.yaml.
 func render(specs []Spec) ([]byte, error) {
 	var docs []*yaml.Node
-	var namespaces []string
+	watchedIn, readyIn := map[string]bool{}, map[string]bool{}
+	var watchedKinds, readyKinds []kind
 	for _, s := range specs {
 		docs = append(docs, trigger(s))
-		if !slices.Contains(namespaces, s.Trigger.Namespace) {
-			namespaces = append(namespaces, s.Trigger.Namespace)
+		o := s.Trigger
+		watchedIn[o.Namespace] = true
+		readyIn[o.Namespace] = true
+		if ns := readyNamespace(s.Experiment); ns != "" {
+			readyIn[ns] = true
+		}
+		if k := (kind{o.Group, o.Resource}); !slices.Contains(installedWatched, k) && !slices.Contains(watchedKinds, k) {
+			watchedKinds = append(watchedKinds, k)
+		}
+		for _, k := range readyObjectKinds(s.Experiment) {
+			if !slices.Contains(installedReady, k) && !slices.Contains(readyKinds, k) {
+				readyKinds = append(readyKinds, k)
+			}
 		}
 	}
-	slices.Sort(namespaces)
+	byName := func(a, b kind) int { return strings.Compare(a.String(), b.String()) }
+	slices.SortFunc(watchedKinds, byName)
+	slices.SortFunc(readyKinds, byName)
+	for _, k := range watchedKinds {
+		docs = append(docs, readRole("autox-watched-"+k.String(), "autox.dev/aggregate-to-watched", k))
+	}
+	for _, k := range readyKinds {
+		docs = append(docs, readRole("autox-ready-"+k.String(), "autox.dev/aggregate-to-ready", k))
+	}
+	namespaces := slices.Sorted(maps.Keys(readyIn))
 	for _, ns := range namespaces {
-		docs = append(docs, roleBinding(ns))
+		if watchedIn[ns] {
+			docs = append(docs, roleBinding(ns, "autox-watched",
+				mapping("kind", "ServiceAccount", "name", "autox-watcher", "namespace", SystemNamespace),
+				mapping("kind", "ServiceAccount", "name", "autox-interceptor", "namespace", SystemNamespace)))
+		}
+		docs = append(docs, roleBinding(ns, "autox-ready", mapping("kind", "ServiceAccount", "name", "autox", "namespace", Namespace)))
 	}
 	var out bytes.Buffer
 	for i, d := range docs {
@@ -51,6 +104,29 @@ func render(specs []Spec) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// readyNamespace is the experiment's ready.namespace, if it names one.
+func readyNamespace(exp map[string]any) string {
+	ready, _ := exp["ready"].(map[string]any)
+	ns, _ := ready["namespace"].(string)
+	return ns
+}
+
+// readyObjectKinds are the kinds of the experiment's ready.objects.
+func readyObjectKinds(exp map[string]any) []kind {
+	ready, _ := exp["ready"].(map[string]any)
+	objs, _ := ready["objects"].([]any)
+	var out []kind
+	for _, o := range objs {
+		m, _ := o.(map[string]any)
+		g, _ := m["group"].(string)
+		r, _ := m["resource"].(string)
+		if r != "" {
+			out = append(out, kind{g, r})
+		}
+	}
+	return out
+}
+
 func trigger(s Spec) *yaml.Node {
 	o := s.Trigger
 	object := mapping("name", o.Name, "namespace", o.Namespace, "group", o.Group, "version", o.Version, "resource", o.Resource)
@@ -61,7 +137,7 @@ func trigger(s Spec) *yaml.Node {
 		"kind", "Trigger",
 		"metadata", mapping(
 			"name", contract.GroupName(s.Group, s.Spec),
-			"namespace", Namespace,
+			"namespace", SystemNamespace,
 			"labels", mapping(contract.GroupLabel, s.Group, contract.SpecLabel, s.Spec),
 		),
 		"spec", mapping(
@@ -81,17 +157,45 @@ func trigger(s Spec) *yaml.Node {
 	)
 }
 
-func roleBinding(namespace string) *yaml.Node {
+// readRole is a ClusterRole that reads one kind, labelled to join the
+// aggregated ClusterRole that label selects.
+func readRole(name, aggregateLabel string, k kind) *yaml.Node {
+	return mapping(
+		"apiVersion", "rbac.authorization.k8s.io/v1",
+		"kind", "ClusterRole",
+		"metadata", mapping(
+			"name", name,
+			"labels", mapping(aggregateLabel, "true", "app.kubernetes.io/part-of", "autox"),
+		),
+		"rules", sequence(mapping(
+			"apiGroups", flow(k.group),
+			"resources", flow(k.resource),
+			"verbs", flow("get", "list", "watch"),
+		)),
+	)
+}
+
+func flow(items ...string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, it := range items {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: it, Style: yaml.DoubleQuotedStyle})
+	}
+	return n
+}
+
+// roleBinding binds the aggregated ClusterRole name in namespace: a
+// RoleBinding, so the rights hold there only.
+func roleBinding(namespace, name string, subjects ...*yaml.Node) *yaml.Node {
 	return mapping(
 		"apiVersion", "rbac.authorization.k8s.io/v1",
 		"kind", "RoleBinding",
 		"metadata", mapping(
-			"name", "autox-experiment",
+			"name", name,
 			"namespace", namespace,
 			"labels", mapping("app.kubernetes.io/part-of", "autox"),
 		),
-		"roleRef", mapping("apiGroup", "rbac.authorization.k8s.io", "kind", "ClusterRole", "name", "autox-experiment"),
-		"subjects", sequence(mapping("kind", "ServiceAccount", "name", "autox", "namespace", Namespace)),
+		"roleRef", mapping("apiGroup", "rbac.authorization.k8s.io", "kind", "ClusterRole", "name", name),
+		"subjects", sequence(subjects...),
 	)
 }
 

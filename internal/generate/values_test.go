@@ -84,7 +84,7 @@ autox:
 		args: []string{"-f", base, "--set", "groups.httpbin.specs.iter8.values.http.numRequests=400", "-f", override,
 			"--set", "groups.httpbin.specs.iter8.values.http.numRequests=500,groups.httpbin.specs.iter8.values.http.connections=2"},
 		want: summary{
-			Objects:     []string{"Trigger autox-httpbin-iter8", "RoleBinding default/autox-experiment"},
+			Objects:     []string{"Trigger autox-httpbin-iter8", "RoleBinding default/autox-watched", "RoleBinding default/autox-ready"},
 			Triggers:    map[string]any{"autox-httpbin-iter8": httpbin},
 			Experiments: map[string]any{"autox-httpbin-iter8": map[string]any{"tasks": []any{"http"}, "http": map[string]any{"url": "http://httpbin.default/get", "numRequests": 500.0, "qps": 20.5, "connections": 2.0}}},
 		},
@@ -92,7 +92,7 @@ autox:
 		name: "null removes a key",
 		args: []string{"-f", override, "-f", base, "--set", "groups.httpbin.specs.iter8.values.http.numRequests=null"},
 		want: summary{
-			Objects:     []string{"Trigger autox-httpbin-iter8", "RoleBinding default/autox-experiment"},
+			Objects:     []string{"Trigger autox-httpbin-iter8", "RoleBinding default/autox-watched", "RoleBinding default/autox-ready"},
 			Triggers:    map[string]any{"autox-httpbin-iter8": httpbin},
 			Experiments: map[string]any{"autox-httpbin-iter8": map[string]any{"tasks": []any{"http"}, "http": map[string]any{"url": "http://httpbin.default/get", "qps": 20.5}}},
 		},
@@ -101,7 +101,7 @@ autox:
 		args: []string{"-f", parent, "--set", "autox.groups.web.specs.load.values.tasks={http},autox.groups.web.specs.load.values.http.url=http://web.shop/x",
 			"--set", "umbrella.autox.groups.web.specs.load.values.http.numRequests=7"},
 		want: summary{
-			Objects:  []string{"Trigger autox-web-load", "Trigger autox-web-smoke", "RoleBinding shop/autox-experiment"},
+			Objects:  []string{"Trigger autox-web-load", "Trigger autox-web-smoke", "ClusterRole autox-watched-services", "RoleBinding shop/autox-watched", "RoleBinding shop/autox-ready"},
 			Triggers: map[string]any{"autox-web-load": obj("web", "shop", "", "services"), "autox-web-smoke": obj("web", "shop", "", "services")},
 			Experiments: map[string]any{
 				"autox-web-load":  map[string]any{"tasks": []any{"http"}, "http": map[string]any{"url": "http://web.shop/x", "numRequests": 7.0}},
@@ -125,7 +125,7 @@ autox:
 		},
 		want: summary{
 			Objects: []string{"Trigger autox-alpha-x", "Trigger autox-mid-x", "Trigger autox-zeta-a", "Trigger autox-zeta-b",
-				"RoleBinding team-a/autox-experiment", "RoleBinding team-b/autox-experiment"},
+				"ClusterRole autox-watched-statefulsets.apps", "RoleBinding team-a/autox-watched", "RoleBinding team-a/autox-ready", "RoleBinding team-b/autox-watched", "RoleBinding team-b/autox-ready"},
 			Triggers: map[string]any{
 				"autox-alpha-x": obj("a", "team-a", "apps", "deployments"), "autox-mid-x": obj("m", "team-b", "apps", "statefulsets"),
 				"autox-zeta-a": obj("z", "team-b", "apps", "deployments"), "autox-zeta-b": obj("z", "team-b", "apps", "deployments"),
@@ -142,7 +142,7 @@ autox:
 		args: []string{"--set", "groups.g.trigger.name=007,groups.g.trigger.namespace=123,groups.g.trigger.version=v1,groups.g.trigger.resource=pods",
 			"--set", "groups.g.specs.s.values.tasks={http},groups.g.specs.s.values.http.url=http://g/,groups.g.specs.s.values.http.qps=0.5,groups.g.specs.s.values.http.headers.x=true,groups.g.specs.s.values.http.payloadStr="},
 		want: summary{
-			Objects:     []string{"Trigger autox-g-s", "RoleBinding 123/autox-experiment"},
+			Objects:     []string{"Trigger autox-g-s", "ClusterRole autox-watched-pods", "RoleBinding 123/autox-watched", "RoleBinding 123/autox-ready"},
 			Triggers:    map[string]any{"autox-g-s": obj("007", "123", "", "pods")},
 			Experiments: map[string]any{"autox-g-s": map[string]any{"tasks": []any{"http"}, "http": map[string]any{"url": "http://g/", "qps": "0.5", "headers": map[string]any{"x": true}, "payloadStr": ""}}},
 		},

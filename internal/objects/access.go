@@ -56,7 +56,7 @@ func (a *ClusterAccess) CanWatch(ctx context.Context, r schema.GroupVersionResou
 			return "", fmt.Errorf("asking whether we may %s %s in namespace %s: %w", verb, groupResource(r), namespace, err)
 		}
 		if !res.Status.Allowed {
-			return "", fmt.Errorf("may not %s %s in namespace %s; grant get, list and watch on %s to %s", verb, groupResource(r), namespace, r.GroupResource(), a.Account)
+			return "", fmt.Errorf("may not %s %s in namespace %s; grant get, list and watch on %s to %s: kubectl apply what autox generate prints for this Trigger (a ClusterRole aggregated into autox-watched, and RoleBinding autox-watched in %s)", verb, groupResource(r), namespace, r.GroupResource(), a.Account, namespace)
 		}
 	}
 	return gvk.Kind, nil

@@ -60,12 +60,12 @@ func TestClusterAccess(t *testing.T) {
 		name:     "may not list",
 		resource: deploymentsResource,
 		denied:   map[string]bool{"list default": true, "watch default": true},
-		wantErr:  "may not list deployments.apps/v1 in namespace default; grant get, list and watch on deployments.apps to the watcher's ServiceAccount",
+		wantErr:  "may not list deployments.apps/v1 in namespace default; grant get, list and watch on deployments.apps to the watcher's ServiceAccount: kubectl apply what autox generate prints for this Trigger (a ClusterRole aggregated into autox-watched, and RoleBinding autox-watched in default)",
 	}, {
 		name:     "may list, not watch",
 		resource: deploymentsResource,
 		denied:   map[string]bool{"watch default": true},
-		wantErr:  "may not watch deployments.apps/v1 in namespace default; grant get, list and watch on deployments.apps to the watcher's ServiceAccount",
+		wantErr:  "may not watch deployments.apps/v1 in namespace default; grant get, list and watch on deployments.apps to the watcher's ServiceAccount: kubectl apply what autox generate prints for this Trigger (a ClusterRole aggregated into autox-watched, and RoleBinding autox-watched in default)",
 	}, {
 		name:     "may not ask",
 		resource: deploymentsResource,

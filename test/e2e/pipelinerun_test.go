@@ -43,9 +43,13 @@ var (
 // http://httpbin.default/... and routeguide.default:50051.
 const seedNS = "default"
 
-// autoxNS is where release.yaml installs autox and where its PipelineRuns
-// run.
-const autoxNS = "autox"
+// autoxNS is where autox's PipelineRuns run (and its Pipeline, Tasks and
+// the runs' ServiceAccount are); systemNS is where release.yaml installs
+// the controllers, the groups' Triggers and their records.
+const (
+	autoxNS  = "autox"
+	systemNS = "autox-system"
+)
 
 var (
 	setupOnce sync.Once
@@ -85,7 +89,7 @@ func setUp(t *testing.T) error {
 	if err := applyRetrying(t, 60*time.Second, "-f", rel); err != nil {
 		return err
 	}
-	step(t, "the experiment's ServiceAccount %s/autox may read in %s (RoleBinding to ClusterRole autox-experiment, as triggers/examples/ bind it)", autoxNS, seedNS)
+	step(t, "autox may read in %s: RoleBindings autox-watched and autox-ready, as triggers/examples/ bind them", seedNS)
 	rbac := filepath.Join(t.TempDir(), "rbac.yaml")
 	if err := os.WriteFile(rbac, []byte(experimentRBAC), 0o644); err != nil {
 		return err
@@ -144,13 +148,20 @@ spec:
 `, name, ref, args, port, ports)
 }
 
-// experimentRBAC is the RoleBinding triggers/examples/ have in the
-// namespace of the watched objects: the runs' ServiceAccount (autox/autox,
-// from release.yaml) may read what ready waits for there.
+// experimentRBAC is what triggers/examples/ (autox generate) have in the
+// namespace of the watched objects: the watcher and the interceptor may
+// read the trigger objects there (autox-watched), the runs' ServiceAccount
+// what ready waits for (autox-ready); read-only, in that namespace only.
 const experimentRBAC = `apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: autox-experiment}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: autox-experiment}
+metadata: {name: autox-watched}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: autox-watched}
+subjects: [{kind: ServiceAccount, name: autox-watcher, namespace: autox-system}, {kind: ServiceAccount, name: autox-interceptor, namespace: autox-system}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: autox-ready}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: autox-ready}
 subjects: [{kind: ServiceAccount, name: autox, namespace: autox}]
 `
 
@@ -545,32 +556,102 @@ func taskRunResults(tr *unstructured.Unstructured) map[string]string {
 	return (&pipelineRun{obj: tr}).results()
 }
 
-// TestExperimentServiceAccountRights: the ServiceAccount that runs the
-// Task (autox/autox) may do what ready needs where the watched objects
-// are and what assess needs in autox, and nothing more (the checks
-// tasks/autox-experiment/README.md shows).
-func TestExperimentServiceAccountRights(t *testing.T) {
+// TestServiceAccountRights: every autox ServiceAccount may do what its
+// part needs, where it needs it, and nothing more: a table of kubectl auth
+// can-i, each yes and each no (the table triggers/README.md shows).
+func TestServiceAccountRights(t *testing.T) {
 	installed(t)
-	as := "--as=system:serviceaccount:" + autoxNS + ":autox"
-	for _, tc := range []struct {
-		args []string
-		want string
+	const (
+		runs        = "system:serviceaccount:autox:autox"
+		listener    = "system:serviceaccount:autox-system:autox-eventlistener"
+		interceptor = "system:serviceaccount:autox-system:autox-interceptor"
+		watcher     = "system:serviceaccount:autox-system:autox-watcher"
+	)
+	rows := []struct {
+		as, ns, verb, resource, want string
 	}{
-		{[]string{"-n", seedNS, "watch", "deployments.apps"}, "yes"},
-		{[]string{"-n", seedNS, "list", "endpointslices.discovery.k8s.io"}, "yes"},
-		{[]string{"-n", seedNS, "watch", "services"}, "yes"},
-		{[]string{"-n", autoxNS, "create", "configmaps"}, "yes"},
-		{[]string{"-n", autoxNS, "update", "configmaps"}, "yes"},
-		{[]string{"-n", autoxNS, "delete", "configmaps"}, "no"},
-		{[]string{"-n", autoxNS, "get", "secrets"}, "no"},
-		{[]string{"-n", seedNS, "get", "secrets"}, "no"},
-		{[]string{"-n", autoxNS, "create", "pods"}, "no"},
-		{[]string{"-n", autoxNS, "patch", "pipelineruns.tekton.dev"}, "no"},
-		{[]string{"-n", "kube-system", "watch", "deployments.apps"}, "no"},
-	} {
-		out, _ := kubectl(t, "", append([]string{"auth", "can-i", as}, tc.args...)...)
-		if out != tc.want {
-			t.Errorf("kubectl auth can-i %s %s = %q, want %q", as, strings.Join(tc.args, " "), out, tc.want)
+		// The runs (ready, assess, notify): read-only where a RoleBinding
+		// autox-ready says, result ConfigMaps in autox; nothing else.
+		{runs, seedNS, "watch", "deployments.apps", "yes"},
+		{runs, seedNS, "list", "endpointslices.discovery.k8s.io", "yes"},
+		{runs, seedNS, "get", "pods", "yes"},
+		{runs, seedNS, "create", "configmaps", "no"},
+		{runs, seedNS, "update", "configmaps", "no"},
+		{runs, seedNS, "delete", "pods", "no"},
+		{runs, seedNS, "get", "secrets", "no"},
+		{runs, autoxNS, "create", "configmaps", "yes"},
+		{runs, autoxNS, "update", "configmaps", "yes"},
+		{runs, autoxNS, "delete", "configmaps", "no"},
+		{runs, autoxNS, "get", "secrets", "no"},
+		{runs, autoxNS, "create", "pods", "no"},
+		{runs, autoxNS, "create", "pipelineruns.tekton.dev", "no"},
+		{runs, autoxNS, "patch", "pipelineruns.tekton.dev", "no"},
+		{runs, systemNS, "get", "configmaps", "no"},
+		{runs, systemNS, "create", "triggers.triggers.tekton.dev", "no"},
+		{runs, "kube-system", "watch", "deployments.apps", "no"},
+		{runs, "kube-system", "create", "configmaps", "no"},
+		// The EventListener: reads its Triggers objects, makes runs in
+		// autox, nothing else there.
+		{listener, systemNS, "list", "triggers.triggers.tekton.dev", "yes"},
+		{listener, systemNS, "create", "triggers.triggers.tekton.dev", "no"},
+		{listener, autoxNS, "create", "pipelineruns.tekton.dev", "yes"},
+		{listener, autoxNS, "patch", "pipelineruns.tekton.dev", "no"},
+		{listener, autoxNS, "create", "taskruns.tekton.dev", "no"},
+		{listener, systemNS, "create", "pipelineruns.tekton.dev", "no"},
+		{listener, seedNS, "create", "pipelineruns.tekton.dev", "no"},
+		{listener, autoxNS, "get", "secrets", "no"},
+		{listener, systemNS, "get", "secrets", "no"},
+		{listener, seedNS, "list", "deployments.apps", "no"},
+		// The interceptor: Triggers, records and its Lease in autox-system,
+		// its one Secret; reads and cancels runs in autox; reads the
+		// trigger objects where autox-watched is bound.
+		{interceptor, systemNS, "list", "triggers.triggers.tekton.dev", "yes"},
+		{interceptor, systemNS, "update", "configmaps", "yes"},
+		{interceptor, systemNS, "update", "leases.coordination.k8s.io", "yes"},
+		{interceptor, systemNS, "update", "secrets/autox-interceptor-tls", "yes"},
+		{interceptor, systemNS, "get", "secrets/other", "no"},
+		{interceptor, systemNS, "create", "triggers.triggers.tekton.dev", "no"},
+		{interceptor, autoxNS, "patch", "pipelineruns.tekton.dev", "yes"},
+		{interceptor, autoxNS, "delete", "pods", "yes"},
+		{interceptor, autoxNS, "create", "pipelineruns.tekton.dev", "no"},
+		{interceptor, autoxNS, "update", "configmaps", "no"},
+		{interceptor, autoxNS, "get", "secrets", "no"},
+		{interceptor, seedNS, "patch", "pipelineruns.tekton.dev", "no"},
+		{interceptor, seedNS, "watch", "deployments.apps", "yes"},
+		{interceptor, seedNS, "patch", "deployments.apps", "no"},
+		{interceptor, "kube-system", "watch", "deployments.apps", "no"},
+		{interceptor, "", "update", "clusterinterceptors.triggers.tekton.dev/autox", "yes"},
+		{interceptor, "", "update", "clusterinterceptors.triggers.tekton.dev/other", "no"},
+		// The watcher: reads Triggers and records, its Lease; watches the
+		// trigger objects where autox-watched is bound; writes nothing else.
+		{watcher, systemNS, "watch", "triggers.triggers.tekton.dev", "yes"},
+		{watcher, systemNS, "watch", "configmaps", "yes"},
+		{watcher, systemNS, "update", "configmaps", "no"},
+		{watcher, systemNS, "update", "leases.coordination.k8s.io", "yes"},
+		{watcher, systemNS, "get", "secrets", "no"},
+		{watcher, seedNS, "watch", "deployments.apps", "yes"},
+		{watcher, seedNS, "update", "deployments.apps", "no"},
+		{watcher, "kube-system", "watch", "deployments.apps", "no"},
+		{watcher, autoxNS, "list", "pipelineruns.tekton.dev", "no"},
+	}
+	var table strings.Builder
+	for _, r := range rows {
+		args := []string{"auth", "can-i", "--as=" + r.as}
+		if r.ns != "" {
+			args = append(args, "-n", r.ns)
+		}
+		out, _ := kubectl(t, "", append(args, r.verb, r.resource)...)
+		// kubectl warns first of a cluster-scoped resource asked about in
+		// its current namespace; the answer is the last line.
+		out = out[strings.LastIndex(out, "\n")+1:]
+		where := r.ns
+		if where == "" {
+			where = "(cluster)"
+		}
+		fmt.Fprintf(&table, "  %-58s %-12s %-6s %-46s %s\n", r.as, where, r.verb, r.resource, out)
+		if out != r.want {
+			t.Errorf("kubectl auth can-i --as=%s -n %q %s %s = %q, want %q", r.as, r.ns, r.verb, r.resource, out, r.want)
 		}
 	}
+	t.Logf("e2e: kubectl auth can-i, every autox ServiceAccount:\n%s", table.String())
 }

@@ -53,7 +53,7 @@ func eventBody(t *testing.T, c *kube.Clients, name, version string) []byte {
 // through kube-proxy, as from a pod).
 func serviceURL(t *testing.T, c *kube.Clients, name string, port int) string {
 	t.Helper()
-	svc, err := c.Kube.CoreV1().Services(autoxNS).Get(context.Background(), name, metav1.GetOptions{})
+	svc, err := c.Kube.CoreV1().Services(systemNS).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func going(runs []unstructured.Unstructured) []unstructured.Unstructured {
 func restart(t *testing.T, deploy string) time.Time {
 	t.Helper()
 	step(t, "delete the pods of %s; its Deployment makes new ones", deploy)
-	if out, err := kubectl(t, "", "-n", autoxNS, "delete", "pod", "-l", "app.kubernetes.io/name="+deploy, "--wait=false"); err != nil {
+	if out, err := kubectl(t, "", "-n", systemNS, "delete", "pod", "-l", "app.kubernetes.io/name="+deploy, "--wait=false"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	waitRolledOut(t, deploy)
@@ -102,11 +102,11 @@ func restart(t *testing.T, deploy string) time.Time {
 func waitRolledOut(t *testing.T, deploy string) {
 	t.Helper()
 	time.Sleep(time.Second)
-	if out, err := kubectl(t, "", "-n", autoxNS, "rollout", "status", "deploy/"+deploy, "--timeout=180s"); err != nil {
+	if out, err := kubectl(t, "", "-n", systemNS, "rollout", "status", "deploy/"+deploy, "--timeout=180s"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	waitFor(t, 120*time.Second, deploy+"'s pods Ready, none terminating", func() (bool, string) {
-		out, _ := kubectl(t, "", "-n", autoxNS, "get", "pods", "-l", "app.kubernetes.io/name="+deploy,
+		out, _ := kubectl(t, "", "-n", systemNS, "get", "pods", "-l", "app.kubernetes.io/name="+deploy,
 			"-o", `jsonpath={range .items[*]}{.metadata.name} {.metadata.deletionTimestamp} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}`)
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		for _, l := range lines {
@@ -283,7 +283,7 @@ spec:
 	t.Run("interceptor pods deleted and a version labelled at once: launched within 10 s of it being Ready", func(t *testing.T) {
 		n := len(runsOf(t, c, "light"))
 		step(t, "delete both interceptor pods and label light 5.0.0 at once")
-		if out, err := kubectl(t, "", "-n", autoxNS, "delete", "pod", "-l", "app.kubernetes.io/name=autox-interceptor", "--wait=false"); err != nil {
+		if out, err := kubectl(t, "", "-n", systemNS, "delete", "pod", "-l", "app.kubernetes.io/name=autox-interceptor", "--wait=false"); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		label(t, "light", "5.0.0")
@@ -305,7 +305,7 @@ spec:
 // from each pod's /metrics (pod IPs are reachable from this machine).
 func metricSum(t *testing.T, c *kube.Clients, deploy, metric string) float64 {
 	t.Helper()
-	pods, err := c.Kube.CoreV1().Pods(autoxNS).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=" + deploy})
+	pods, err := c.Kube.CoreV1().Pods(systemNS).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=" + deploy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestTriggerManyGroups(t *testing.T) {
 	for i := range others {
 		docs = append(docs, fmt.Sprintf(`apiVersion: triggers.tekton.dev/v1beta1
 kind: Trigger
-metadata: {name: autox-g%[1]d-iter8, namespace: autox, labels: {autox.dev/group: g%[1]d, autox.dev/spec: iter8, e2e: many}}
+metadata: {name: autox-g%[1]d-iter8, namespace: autox-system, labels: {autox.dev/group: g%[1]d, autox.dev/spec: iter8, e2e: many}}
 spec:
   interceptors:
   - name: autox
@@ -363,7 +363,7 @@ spec:
 	if err := applyRetrying(t, 60*time.Second, "-f", writeTemp(t, strings.Join(docs, "---\n"))); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { kubectl(t, "", "-n", autoxNS, "delete", "trigger", "-l", "e2e=many", "--wait=false") })
+	t.Cleanup(func() { kubectl(t, "", "-n", systemNS, "delete", "trigger", "-l", "e2e=many", "--wait=false") })
 	time.Sleep(3 * time.Second)
 
 	lat := labelLatencies(t, c, "light", 200, 20, 500*time.Millisecond)
@@ -440,7 +440,7 @@ func TestTriggerReplicasKilled(t *testing.T) {
 	c := triggersUp(t)
 	light(t, c)
 	kill := func(deploy string, which int) {
-		pods, err := c.Kube.CoreV1().Pods(autoxNS).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=" + deploy})
+		pods, err := c.Kube.CoreV1().Pods(systemNS).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=" + deploy})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -455,7 +455,7 @@ func TestTriggerReplicasKilled(t *testing.T) {
 			t.Fatalf("%d pods of %s", len(names), deploy)
 		}
 		step(t, "kill pod %s of %s", names[which], deploy)
-		if out, err := kubectl(t, "", "-n", autoxNS, "delete", "pod", names[which], "--grace-period=0", "--force", "--wait=false"); err != nil {
+		if out, err := kubectl(t, "", "-n", systemNS, "delete", "pod", names[which], "--grace-period=0", "--force", "--wait=false"); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 	}

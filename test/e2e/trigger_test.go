@@ -57,7 +57,7 @@ func triggersUp(t *testing.T) *kube.Clients {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, d := range []string{"autox-watcher", "autox-interceptor", "el-autox"} {
-				out, _ := kubectl(t, "", "-n", autoxNS, "logs", "deploy/"+d, "--tail=40")
+				out, _ := kubectl(t, "", "-n", systemNS, "logs", "deploy/"+d, "--tail=40")
 				t.Logf("logs of %s:\n%s", d, out)
 			}
 		}
@@ -68,14 +68,14 @@ func triggersUp(t *testing.T) *kube.Clients {
 func waitTriggers(t *testing.T, c *kube.Clients) error {
 	start := time.Now()
 	for _, d := range []string{"autox-interceptor", "autox-watcher"} {
-		if out, err := kubectl(t, "", "-n", autoxNS, "rollout", "status", "deploy/"+d, "--timeout=180s"); err != nil {
+		if out, err := kubectl(t, "", "-n", systemNS, "rollout", "status", "deploy/"+d, "--timeout=180s"); err != nil {
 			return fmt.Errorf("deployment %s: %v\n%s", d, err, out)
 		}
 	}
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		ca, _ := kubectl(t, "", "get", "clusterinterceptor", "autox", "-o", "jsonpath={.spec.clientConfig.caBundle}")
-		ready, _ := kubectl(t, "", "-n", autoxNS, "get", "eventlistener", "autox", "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
+		ready, _ := kubectl(t, "", "-n", systemNS, "get", "eventlistener", "autox", "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
 		if ca != "" && ready == "True" {
 			break
 		}
@@ -84,7 +84,7 @@ func waitTriggers(t *testing.T, c *kube.Clients) error {
 		}
 		time.Sleep(time.Second)
 	}
-	if out, err := kubectl(t, "", "-n", autoxNS, "rollout", "status", "deploy/el-autox", "--timeout=180s"); err != nil {
+	if out, err := kubectl(t, "", "-n", systemNS, "rollout", "status", "deploy/el-autox", "--timeout=180s"); err != nil {
 		return fmt.Errorf("the EventListener's deployment: %v\n%s", err, out)
 	}
 	t.Logf("e2e: the trigger side (interceptor, watcher, EventListener) serving; waited %.1fs after the setup", time.Since(start).Seconds())
@@ -113,7 +113,7 @@ func trigger(t *testing.T, c *kube.Clients, app, triggerYAML string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		kubectl(t, "", "-n", autoxNS, "delete", "trigger", "autox-"+app+"-iter8", "--ignore-not-found")
+		kubectl(t, "", "-n", systemNS, "delete", "trigger", "autox-"+app+"-iter8", "--ignore-not-found")
 		// Deleted, not only cancelled: Tekton v1.9.0 may leave the pod of a
 		// run cancelled within a second of its start waiting for ever
 		// (triggers/README.md), holding its CPU request from later tests.
@@ -391,7 +391,7 @@ func light(t *testing.T, c *kube.Clients) {
 func TestTriggerRaces(t *testing.T) {
 	c := triggersUp(t)
 	light(t, c)
-	el, err := c.Kube.CoreV1().Services(autoxNS).Get(context.Background(), "el-autox", metav1.GetOptions{})
+	el, err := c.Kube.CoreV1().Services(systemNS).Get(context.Background(), "el-autox", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,14 +469,14 @@ func TestTriggerRaces(t *testing.T) {
 	t.Run("watcher restarted: no duplicate run", func(t *testing.T) {
 		n := len(runsOf(t, c, "light"))
 		step(t, "delete the watcher's pod; its Deployment makes a new one, which re-lists and posts every object")
-		if out, err := kubectl(t, "", "-n", autoxNS, "delete", "pod", "-l", "app.kubernetes.io/name=autox-watcher", "--wait=true"); err != nil {
+		if out, err := kubectl(t, "", "-n", systemNS, "delete", "pod", "-l", "app.kubernetes.io/name=autox-watcher", "--wait=true"); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
-		if out, err := kubectl(t, "", "-n", autoxNS, "rollout", "status", "deploy/autox-watcher", "--timeout=120s"); err != nil {
+		if out, err := kubectl(t, "", "-n", systemNS, "rollout", "status", "deploy/autox-watcher", "--timeout=120s"); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		waitFor(t, 60*time.Second, "the new watcher watching deployments again", func() (bool, string) {
-			out, _ := kubectl(t, "", "-n", autoxNS, "logs", "deploy/autox-watcher")
+			out, _ := kubectl(t, "", "-n", systemNS, "logs", "deploy/autox-watcher")
 			return strings.Contains(out, "watching deployments.apps/v1 in namespace default"), out
 		})
 		stillRuns(t, c, "light", n, 5*time.Second, "the watcher's restart")
@@ -488,20 +488,20 @@ func TestTriggerRaces(t *testing.T) {
 	t.Run("EventListener down while the label changes: the new version is tested when it is back", func(t *testing.T) {
 		n := len(runsOf(t, c, "light"))
 		step(t, "scale the EventListener to 0")
-		if out, err := kubectl(t, "", "-n", autoxNS, "scale", "deploy/el-autox", "--replicas=0"); err != nil {
+		if out, err := kubectl(t, "", "-n", systemNS, "scale", "deploy/el-autox", "--replicas=0"); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		waitFor(t, 60*time.Second, "no EventListener pod", func() (bool, string) {
-			out, _ := kubectl(t, "", "-n", autoxNS, "get", "pods", "-l", "eventlistener=autox", "-o", "name")
+			out, _ := kubectl(t, "", "-n", systemNS, "get", "pods", "-l", "eventlistener=autox", "-o", "name")
 			return out == "", out
 		})
 		label(t, "light", "15.0.0")
 		stillRuns(t, c, "light", n, 30*time.Second, "a label change with no EventListener")
 		step(t, "scale the EventListener back to 1")
-		if out, err := kubectl(t, "", "-n", autoxNS, "scale", "deploy/el-autox", "--replicas=1"); err != nil {
+		if out, err := kubectl(t, "", "-n", systemNS, "scale", "deploy/el-autox", "--replicas=1"); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
-		if out, err := kubectl(t, "", "-n", autoxNS, "rollout", "status", "deploy/el-autox", "--timeout=120s"); err != nil {
+		if out, err := kubectl(t, "", "-n", systemNS, "rollout", "status", "deploy/el-autox", "--timeout=120s"); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		ready := time.Now()
@@ -523,7 +523,7 @@ func TestTriggerRaces(t *testing.T) {
 		bad := func(group, object string) string {
 			return fmt.Sprintf(`apiVersion: triggers.tekton.dev/v1beta1
 kind: Trigger
-metadata: {name: autox-%[1]s-iter8, namespace: autox, labels: {autox.dev/group: %[1]s, autox.dev/spec: iter8}}
+metadata: {name: autox-%[1]s-iter8, namespace: autox-system, labels: {autox.dev/group: %[1]s, autox.dev/spec: iter8}}
 spec:
   interceptors:
   - name: autox
@@ -544,21 +544,21 @@ spec:
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
-			kubectl(t, "", "-n", autoxNS, "delete", "trigger", "autox-widget-iter8", "autox-sts-iter8", "--ignore-not-found")
+			kubectl(t, "", "-n", systemNS, "delete", "trigger", "autox-widget-iter8", "autox-sts-iter8", "--ignore-not-found")
 		})
 		want := []string{
-			"Trigger autox/autox-widget-iter8 is not watched: the API server does not serve widgets.example.com/v1; check the group, version and resource against kubectl api-resources",
-			"Trigger autox/autox-sts-iter8 is not watched: may not list statefulsets.apps/v1 in namespace default; grant get, list and watch on statefulsets.apps to the watcher's ServiceAccount",
+			"Trigger autox-system/autox-widget-iter8 is not watched: the API server does not serve widgets.example.com/v1; check the group, version and resource against kubectl api-resources",
+			"Trigger autox-system/autox-sts-iter8 is not watched: may not list statefulsets.apps/v1 in namespace default; grant get, list and watch on statefulsets.apps to the watcher's ServiceAccount: kubectl apply what autox generate prints for this Trigger (a ClusterRole aggregated into autox-watched, and RoleBinding autox-watched in default)",
 		}
 		var logs string
 		waitFor(t, 30*time.Second, "the watcher's lines about both Triggers", func() (bool, string) {
-			logs, _ = kubectl(t, "", "-n", autoxNS, "logs", "deploy/autox-watcher", "--since-time="+since.UTC().Format(time.RFC3339))
+			logs, _ = kubectl(t, "", "-n", systemNS, "logs", "deploy/autox-watcher", "--since-time="+since.UTC().Format(time.RFC3339))
 			return strings.Contains(logs, want[0]) && strings.Contains(logs, want[1]), logs
 		})
 		// The watcher asks again every 30 s (a grant may come): within 10 s,
 		// each is said once.
 		time.Sleep(5 * time.Second)
-		logs, _ = kubectl(t, "", "-n", autoxNS, "logs", "deploy/autox-watcher", "--since-time="+since.UTC().Format(time.RFC3339))
+		logs, _ = kubectl(t, "", "-n", systemNS, "logs", "deploy/autox-watcher", "--since-time="+since.UTC().Format(time.RFC3339))
 		for _, w := range want {
 			if k := strings.Count(logs, w); k != 1 {
 				t.Errorf("the watcher said %q %d times, want once:\n%s", w, k, logs)
@@ -569,13 +569,43 @@ spec:
 		if v := version(runs[n]); v != "17.0.0" {
 			t.Errorf("run %s tests %s, want 17.0.0", runs[n].GetName(), v)
 		}
+
+		// Any kind, no ClusterRole edited by hand: the ClusterRole autox
+		// generate prints for a StatefulSet joins autox-watched by its
+		// label; the RoleBinding autox-watched in default (applied with
+		// the seed's Triggers) then grants it there, and nowhere else.
+		step(t, "apply the ClusterRole autox generate prints for statefulsets.apps")
+		const stsRole = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: autox-watched-statefulsets.apps, labels: {autox.dev/aggregate-to-watched: "true"}}
+rules: [{apiGroups: [apps], resources: [statefulsets], verbs: [get, list, watch]}]
+`
+		if err := applyRetrying(t, 30*time.Second, "-f", writeTemp(t, stsRole)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			kubectl(t, "", "delete", "clusterrole", "autox-watched-statefulsets.apps", "--ignore-not-found")
+		})
+		as := "--as=system:serviceaccount:" + systemNS + ":autox-watcher"
+		waitFor(t, 30*time.Second, "the aggregated grant", func() (bool, string) {
+			out, _ := kubectl(t, "", "auth", "can-i", as, "-n", seedNS, "watch", "statefulsets.apps")
+			return out == "yes", out
+		})
+		if out, _ := kubectl(t, "", "auth", "can-i", as, "-n", "kube-system", "watch", "statefulsets.apps"); out != "no" {
+			t.Errorf("the watcher may watch statefulsets in kube-system: %q, want no", out)
+		}
+		watched := "Trigger " + systemNS + "/autox-sts-iter8 is watched now"
+		waitFor(t, 45*time.Second, "the watcher watching the StatefulSet's Trigger (it asks again every 30s)", func() (bool, string) {
+			logs, _ = kubectl(t, "", "-n", systemNS, "logs", "deploy/autox-watcher", "--since-time="+since.UTC().Format(time.RFC3339))
+			return strings.Contains(logs, watched), logs
+		})
 	})
 
 	t.Run("interceptor certificate rotated: events keep flowing", func(t *testing.T) {
 		n := len(runsOf(t, c, "light"))
 		oldCA, _ := kubectl(t, "", "get", "clusterinterceptor", "autox", "-o", "jsonpath={.spec.clientConfig.caBundle}")
 		step(t, "empty the interceptor's certificate Secret: it makes a new certificate and caBundle")
-		if _, err := c.Kube.CoreV1().Secrets(autoxNS).Patch(context.Background(), "autox-interceptor-tls", types.JSONPatchType,
+		if _, err := c.Kube.CoreV1().Secrets(systemNS).Patch(context.Background(), "autox-interceptor-tls", types.JSONPatchType,
 			[]byte(`[{"op":"remove","path":"/data"}]`), metav1.PatchOptions{}); err != nil {
 			t.Fatal(err)
 		}

@@ -166,7 +166,7 @@ func TestWalkthrough(t *testing.T) {
 	unlabel(t, "httpbin")
 	kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", "autox.dev/group=httpbin", "--cascade=foreground", "--wait=true")
 	t.Cleanup(func() {
-		kubectl(t, "", "-n", autoxNS, "delete", "trigger", "autox-httpbin-iter8", "autox-routeguide-iter8", "--ignore-not-found")
+		kubectl(t, "", "-n", systemNS, "delete", "trigger", "autox-httpbin-iter8", "autox-routeguide-iter8", "--ignore-not-found")
 		kubectl(t, "", "-n", autoxNS, "delete", "secret", "autox-notify", "--ignore-not-found")
 		kubectl(t, "", "-n", autoxNS, "delete", "pipelineruns", "-l", "autox.dev/group in (httpbin,routeguide)", "--cascade=foreground", "--wait=true")
 		kubectl(t, "", "-n", seedNS, "apply", "-f", writeTemp(t, seedApp(image(t, "httpbin"), "httpbin", 8080, 80, "")))

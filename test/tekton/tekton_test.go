@@ -29,8 +29,10 @@ import (
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/v1beta1"
 	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -67,11 +69,16 @@ func TestInventory(t *testing.T) {
 		"pipelines/README.md#2":                        {"tekton.dev/v1/PipelineRun autox-routeguide-iter8-example"},
 		"tasks/autox-assess/autox-assess.yaml":         {"tekton.dev/v1beta1/StepAction autox-assess"},
 		"tasks/autox-experiment/autox-experiment.yaml": {"tekton.dev/v1/Task autox-experiment"},
-		"tasks/autox-experiment/rbac.yaml":             {"rbac.authorization.k8s.io/v1/ClusterRole autox-experiment", "v1/ServiceAccount autox", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"triggers/namespace.yaml":                      {"v1/Namespace autox"},
+		"tasks/autox-experiment/rbac.yaml": {
+			"rbac.authorization.k8s.io/v1/ClusterRole autox-ready", "rbac.authorization.k8s.io/v1/ClusterRole autox-ready-builtin",
+			"v1/ServiceAccount autox", "rbac.authorization.k8s.io/v1/Role autox-experiment", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment",
+		},
+		"triggers/namespace.yaml": {"v1/Namespace autox-system", "v1/Namespace autox"},
 		"triggers/eventlistener.yaml": {
 			"v1/ServiceAccount autox-eventlistener", "rbac.authorization.k8s.io/v1/Role autox-eventlistener",
-			"rbac.authorization.k8s.io/v1/RoleBinding autox-eventlistener", "rbac.authorization.k8s.io/v1/ClusterRole autox-eventlistener",
+			"rbac.authorization.k8s.io/v1/RoleBinding autox-eventlistener",
+			"rbac.authorization.k8s.io/v1/Role autox-eventlistener", "rbac.authorization.k8s.io/v1/RoleBinding autox-eventlistener",
+			"rbac.authorization.k8s.io/v1/ClusterRole autox-eventlistener",
 			"rbac.authorization.k8s.io/v1/ClusterRoleBinding autox-eventlistener", "triggers.tekton.dev/v1beta1/EventListener autox",
 			"triggers.tekton.dev/v1beta1/Trigger autox", "triggers.tekton.dev/v1beta1/TriggerBinding autox", "triggers.tekton.dev/v1beta1/TriggerTemplate autox",
 		},
@@ -79,18 +86,30 @@ func TestInventory(t *testing.T) {
 			"v1/ServiceAccount autox-interceptor", "rbac.authorization.k8s.io/v1/ClusterRole autox-interceptor",
 			"rbac.authorization.k8s.io/v1/ClusterRoleBinding autox-interceptor",
 			"rbac.authorization.k8s.io/v1/Role autox-interceptor", "rbac.authorization.k8s.io/v1/RoleBinding autox-interceptor",
+			"rbac.authorization.k8s.io/v1/Role autox-interceptor", "rbac.authorization.k8s.io/v1/RoleBinding autox-interceptor",
 			"v1/Secret autox-interceptor-tls",
 			"rbac.authorization.k8s.io/v1/Role autox-interceptor-tls", "rbac.authorization.k8s.io/v1/RoleBinding autox-interceptor-tls",
 			"apps/v1/Deployment autox-interceptor", "v1/Service autox-interceptor", "triggers.tekton.dev/v1alpha1/ClusterInterceptor autox",
 		},
 		"triggers/watcher.yaml": {
 			"v1/ServiceAccount autox-watcher", "rbac.authorization.k8s.io/v1/Role autox-watcher",
-			"rbac.authorization.k8s.io/v1/RoleBinding autox-watcher", "rbac.authorization.k8s.io/v1/ClusterRole autox-watcher",
-			"rbac.authorization.k8s.io/v1/ClusterRoleBinding autox-watcher", "apps/v1/Deployment autox-watcher",
+			"rbac.authorization.k8s.io/v1/RoleBinding autox-watcher", "apps/v1/Deployment autox-watcher",
 		},
-		"triggers/examples/httpbin.yaml":       {"triggers.tekton.dev/v1beta1/Trigger autox-httpbin-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"triggers/examples/routeguide.yaml":    {"triggers.tekton.dev/v1beta1/Trigger autox-routeguide-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
-		"tasks/autox-experiment/README.md#1":   {"rbac.authorization.k8s.io/v1/RoleBinding autox-experiment"},
+		"triggers/rbac.yaml": {
+			"rbac.authorization.k8s.io/v1/ClusterRole autox-watched", "rbac.authorization.k8s.io/v1/ClusterRole autox-watched-deployments",
+			"rbac.authorization.k8s.io/v1/ClusterRole autox-access-review", "rbac.authorization.k8s.io/v1/ClusterRoleBinding autox-access-review",
+		},
+		"triggers/policy.yaml": {
+			"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy autox-triggers", "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding autox-triggers",
+			"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy autox-pipelineruns", "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding autox-pipelineruns",
+			"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy autox-taskruns", "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding autox-taskruns",
+		},
+		"triggers/networkpolicy.yaml": {
+			"networking.k8s.io/v1/NetworkPolicy autox-eventlistener", "networking.k8s.io/v1/NetworkPolicy autox-interceptor", "networking.k8s.io/v1/NetworkPolicy autox-watcher",
+		},
+		"triggers/examples/httpbin.yaml":       {"triggers.tekton.dev/v1beta1/Trigger autox-httpbin-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-watched", "rbac.authorization.k8s.io/v1/RoleBinding autox-ready"},
+		"triggers/examples/routeguide.yaml":    {"triggers.tekton.dev/v1beta1/Trigger autox-routeguide-iter8", "rbac.authorization.k8s.io/v1/RoleBinding autox-watched", "rbac.authorization.k8s.io/v1/RoleBinding autox-ready"},
+		"tasks/autox-experiment/README.md#1":   {"rbac.authorization.k8s.io/v1/RoleBinding autox-ready"},
 		"tasks/autox-experiment/README.md#2":   {"tekton.dev/v1/TaskRun autox-experiment-example"},
 		"tasks/autox-grpc/autox-grpc.yaml":     {"tekton.dev/v1beta1/StepAction autox-grpc"},
 		"tasks/autox-http/autox-http.yaml":     {"tekton.dev/v1beta1/StepAction autox-http"},
@@ -104,14 +123,30 @@ func TestInventory(t *testing.T) {
 	}
 }
 
-// TestInstallNamespace: release.yaml installs everything namespaced in
-// autox (kubectl apply -f release.yaml, no -n); the examples' objects
-// name their namespace too.
+// TestInstallNamespace: release.yaml installs the controllers, the
+// Triggers and their rights in autox-system, and the Pipeline, the Tasks
+// and the runs' ServiceAccount in autox (kubectl apply -f release.yaml,
+// no -n); the controllers' rights in autox are the Roles of the
+// EventListener (create runs) and the interceptor (read and cancel them).
+// The examples' objects name their namespace too.
 func TestInstallNamespace(t *testing.T) {
 	clusterScoped := map[string]bool{
 		"v1/Namespace": true, "rbac.authorization.k8s.io/v1/ClusterRole": true,
 		"rbac.authorization.k8s.io/v1/ClusterRoleBinding": true, "triggers.tekton.dev/v1alpha1/ClusterInterceptor": true,
+		"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy":        true,
+		"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": true,
 	}
+	// Only these reach into autox from triggers/: the rights of the
+	// EventListener (create runs) and of the interceptor (read and cancel
+	// them) there.
+	into := map[string]bool{
+		"triggers/eventlistener.yaml rbac.authorization.k8s.io/v1/Role autox-eventlistener":        true,
+		"triggers/eventlistener.yaml rbac.authorization.k8s.io/v1/RoleBinding autox-eventlistener": true,
+		"triggers/interceptor.yaml rbac.authorization.k8s.io/v1/Role autox-interceptor":            true,
+		"triggers/interceptor.yaml rbac.authorization.k8s.io/v1/RoleBinding autox-interceptor":     true,
+	}
+	var got, want []string
+	seen := map[string]int{}
 	for _, o := range readAll(t) {
 		if clusterScoped[o.kind] || strings.Contains(o.where, "README.md") {
 			continue
@@ -120,13 +155,22 @@ func TestInstallNamespace(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: %s has no namespace accessor", o.where, o.kind)
 		}
-		want := "autox"
-		if o.kind == "rbac.authorization.k8s.io/v1/RoleBinding" && strings.HasPrefix(o.where, "triggers/examples/") {
-			want = "default" // where the example's Deployment is
+		id := o.where + " " + o.kind + " " + o.name
+		seen[id]++
+		w := "autox"
+		switch {
+		case strings.HasPrefix(o.where, "triggers/examples/") && o.kind == "rbac.authorization.k8s.io/v1/RoleBinding":
+			w = "default" // where the example's Deployment is
+		case into[id] && seen[id] == 2:
+			// the second of the pair with this name is autox's
+		case strings.HasPrefix(o.where, "triggers/"):
+			w = "autox-system"
 		}
-		if m.GetNamespace() != want {
-			t.Errorf("%s: %s %s is in namespace %q, want %q", o.where, o.kind, o.name, m.GetNamespace(), want)
-		}
+		got = append(got, id+" in "+m.GetNamespace())
+		want = append(want, id+" in "+w)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("namespaces (-want +got):\n%s", diff)
 	}
 }
 
@@ -261,6 +305,12 @@ func decodeAll(t *testing.T, where string, b []byte) []object {
 			v = &triggersv1beta1.TriggerTemplate{}
 		case "triggers.tekton.dev/v1beta1/Trigger":
 			v = &triggersv1beta1.Trigger{}
+		case "networking.k8s.io/v1/NetworkPolicy":
+			v = &networkingv1.NetworkPolicy{}
+		case "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy":
+			v = &admissionv1.ValidatingAdmissionPolicy{}
+		case "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding":
+			v = &admissionv1.ValidatingAdmissionPolicyBinding{}
 		default:
 			t.Errorf("%s: %s is a kind this test does not check; add it to decodeAll", where, kind)
 			continue
@@ -349,14 +399,22 @@ func TestStepActions(t *testing.T) {
 			if diff := cmp.Diff(restricted, s.SecurityContext); diff != "" {
 				t.Errorf("securityContext (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]corev1.VolumeMount{{Name: "$(params.work-volume)", MountPath: "/autox"}}, s.VolumeMounts); diff != "" {
+			mounts := []corev1.VolumeMount{{Name: "$(params.work-volume)", MountPath: "/autox"}}
+			if step == "ready" || step == "assess" {
+				// They talk to the API server: the Task's projected token.
+				mounts = append(mounts, corev1.VolumeMount{Name: "$(params.token-volume)", MountPath: "/var/run/secrets/kubernetes.io/serviceaccount", ReadOnly: true})
+			}
+			if diff := cmp.Diff(mounts, s.VolumeMounts); diff != "" {
 				t.Errorf("volumeMounts (-want +got):\n%s", diff)
 			}
 			twins := envTwins(t, bin, step)
 			env := map[string]string{}
 			for _, e := range s.Env {
 				env[e.Name] = e.Value
-				if !slices.Contains(twins, e.Name) {
+				// AUTOX_FILE_ROOTS has no flag: set but empty means "no
+				// file may be read", which a flag's default cannot say.
+				envOnly := e.Name == "AUTOX_FILE_ROOTS" && (step == "http" || step == "grpc")
+				if !slices.Contains(twins, e.Name) && !envOnly {
 					t.Errorf("env %s is not a flag of %s, whose twins are %v", e.Name, step, twins)
 				}
 			}
@@ -368,7 +426,7 @@ func TestStepActions(t *testing.T) {
 				for _, v := range env {
 					used = used || strings.Contains(v, "$(params."+p.Name+")")
 				}
-				if !used && p.Name != "work-volume" {
+				if !used && p.Name != "work-volume" && p.Name != "token-volume" {
 					t.Errorf("param %s reaches no env variable", p.Name)
 				}
 			}

@@ -69,7 +69,7 @@ func TestTriggersMakeTheRun(t *testing.T) {
 			ext := map[string]any{"autox": map[string]any{
 				"group": group, "spec": spec, "version": "2.0.0", "name": group, "namespace": "default",
 				"runName": "autox-" + group + "-" + spec + "-0123456789", "experiment": exp,
-				"decidedAt": "2026-11-27T10:00:00.123456789Z", "seq": "3",
+				"decidedAt": "2026-11-27T10:00:00.123456789Z", "seq": "3", "runNamespace": "autox",
 			}}
 			// The EventListener makes the run through its one Trigger.
 			pr := tektontest.PipelineRun(t, dispatch, bindings, templates, ext)
