@@ -104,6 +104,10 @@ func TestDuplicateKeys(t *testing.T) {
 			"assess.SLOs.upper.t: is given twice (lines 5 and 7); keep one"},
 		{"in a section", "tasks: [http]\nhttp: {url: http://h/}\ntasks: [http]\n",
 			"tasks: is given twice (lines 1 and 3); keep one"},
+		{"in free-form gRPC data", "tasks: [grpc]\ngrpc: {host: h:1, call: a.B.C, data: {a: 1, b: {c: 2, c: 3}}}\n",
+			"grpc.data.b.c: is given twice (lines 2 and 2); keep one"},
+		{"a key that is a list (FuzzParse: exit 3 before)", "tasks: [grpc]\ngrpc: {host: h:1, call: a.B.C, data: {!0 []}}\n",
+			"grpc.data: line 2 has a key that is "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml), "x.yaml")

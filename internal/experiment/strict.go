@@ -66,7 +66,9 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, p *problems) {
 		}
 	case reflect.Interface:
 		// Free-form values (gRPC call data) are checked against the
-		// message type once it is known.
+		// message type once it is known; here only that they decode:
+		// plain keys, each once.
+		checkFree(n, path, p)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			p.add(path, fmt.Sprintf("%s is not a list; write [a, b] or one '- item' per line", describe(n)))
@@ -86,15 +88,39 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, p *problems) {
 	}
 }
 
-// twice reports a mapping key given a second time (the YAML decoder
-// refuses it too); seen holds each key's first line.
+// twice reports a mapping key that is not a plain value, or one given a
+// second time (the YAML decoder refuses both); seen holds each key's
+// first line.
 func twice(key *yaml.Node, seen map[string]int, path string, p *problems) bool {
+	if key.Kind != yaml.ScalarNode {
+		p.add(path, fmt.Sprintf("line %d has a key that is %s; write plain name: value keys", key.Line, describe(key)))
+		return true
+	}
 	if first, ok := seen[key.Value]; ok {
 		p.add(join(path, key.Value), fmt.Sprintf("is given twice (lines %d and %d); keep one", first, key.Line))
 		return true
 	}
 	seen[key.Value] = key.Line
 	return false
+}
+
+// checkFree checks a free-form value's mappings, however deep: each key a
+// plain value, given once. (An alias is checked where its anchor is.)
+func checkFree(n *yaml.Node, path string, p *problems) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for i, c := range n.Content {
+			checkFree(c, fmt.Sprintf("%s[%d]", path, i), p)
+		}
+	case yaml.MappingNode:
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if twice(n.Content[i], seen, path, p) {
+				continue
+			}
+			checkFree(n.Content[i+1], join(path, n.Content[i].Value), p)
+		}
+	}
 }
 
 // yamlFields maps each yaml key of struct t (inline fields included) to
