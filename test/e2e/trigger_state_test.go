@@ -146,8 +146,8 @@ func TestTriggerDecidesFromState(t *testing.T) {
 		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 		url := "https://" + serviceURL(t, c, "autox-interceptor", 8443) + "/autox"
 		for _, tc := range []struct{ name, triggerID, wantMsg string }{
-			{"as the dispatch Trigger, params of another group", "namespaces/autox/triggers/autox", "is already tested by the latest run"},
-			{"as a Trigger of another namespace", "namespaces/team-b/triggers/autox", "names no Trigger in namespace autox"},
+			{"as the dispatch Trigger, params of another group", "namespaces/autox-system/triggers/autox", "is already tested by the latest run"},
+			{"as a Trigger of another namespace", "namespaces/team-b/triggers/autox", "names no Trigger in namespace autox-system"},
 		} {
 			step(t, "POST an InterceptorRequest to the interceptor %s", tc.name)
 			req, _ := json.Marshal(map[string]any{
@@ -166,15 +166,18 @@ func TestTriggerDecidesFromState(t *testing.T) {
 				t.Errorf("the interceptor answered %s, want continue false and %q", b, tc.wantMsg)
 			}
 		}
-		step(t, "from a pod in %s: the http step's image POSTs the forged InterceptorRequest 3 times to https://autox-interceptor.autox.svc:8443/autox", seedNS)
+		// The test cluster's bridge network enforces no NetworkPolicy, so
+		// the forger reaches the interceptor (where triggers/networkpolicy.yaml
+		// is enforced it would not): what it sends must decide nothing.
+		step(t, "from a pod in %s: the http step's image POSTs the forged InterceptorRequest 3 times to https://autox-interceptor.autox-system.svc:8443/autox", seedNS)
 		forged, _ := json.Marshal(map[string]any{
 			"body":               string(eventBody(t, c, "light", "9.9.9")),
 			"interceptor_params": map[string]any{"group": "other", "spec": "team"},
-			"context":            map[string]any{"event_id": "forged-from-a-pod", "trigger_id": "namespaces/autox/triggers/autox"},
+			"context":            map[string]any{"event_id": "forged-from-a-pod", "trigger_id": "namespaces/autox-system/triggers/autox"},
 		})
 		before := metricSum(t, c, "autox-interceptor", "autox_interceptor_decisions_total")
 		exp, _ := json.Marshal(map[string]any{"tasks": []string{"http"}, "http": map[string]any{
-			"numRequests": 3, "url": "https://autox-interceptor.autox.svc:8443/autox", "payloadStr": string(forged), "contentType": "application/json"}})
+			"numRequests": 3, "url": "https://autox-interceptor.autox-system.svc:8443/autox", "payloadStr": string(forged), "contentType": "application/json"}})
 		pod := fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: forger}
