@@ -98,6 +98,25 @@ spec:
 `+params+`  taskRunTemplate: {serviceAccountName: autox}
   taskRunSpecs: [{pipelineTaskName: experiment, serviceAccountName: autox-eventlistener}]
 `), "spec.taskRunSpecs may not name another ServiceAccount; remove serviceAccountName there (every task runs as autox)"},
+		{"a data workspace that projects the ServiceAccount token", run(autoxNS, `  pipelineRef: {name: autox}
+`+params+`  taskRunTemplate: {serviceAccountName: autox}
+  workspaces:
+  - name: data
+    projected: {sources: [{serviceAccountToken: {path: token}}]}
+`), "a workspace here is a configMap, an emptyDir or a persistent volume claim, not a projected, csi or secret volume"},
+		{"a data workspace of a Secret", run(autoxNS, `  pipelineRef: {name: autox}
+`+params+`  taskRunTemplate: {serviceAccountName: autox}
+  workspaces: [{name: data, secret: {secretName: autox-notify}}]
+`), "a workspace here is a configMap, an emptyDir or a persistent volume claim"},
+		{"a data workspace of a ConfigMap", run(autoxNS, `  pipelineRef: {name: autox}
+`+params+`  taskRunTemplate: {serviceAccountName: autox}
+  workspaces: [{name: data, configMap: {name: payloads}}]
+`), ""},
+		{"pod template volumes", run(autoxNS, `  pipelineRef: {name: autox}
+`+params+`  taskRunTemplate:
+    serviceAccountName: autox
+    podTemplate: {volumes: [{name: autox-work, projected: {sources: [{serviceAccountToken: {path: token}}]}}]}
+`), "podTemplate.volumes is not allowed here; remove it (the Tasks declare their volumes)"},
 		{"a TaskRun of a task of its own", `apiVersion: tekton.dev/v1
 kind: TaskRun
 metadata: {generateName: policy-, namespace: autox}
