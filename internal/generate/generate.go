@@ -157,6 +157,19 @@ func reservedNamespace(ns string) string {
 	return fmt.Sprintf("%q is reserved (%s); autox watches and tests workloads in application namespaces only, where it is granted read access: deploy the workload in one", ns, strings.Join(reservedNamespaces, ", "))
 }
 
+// secretKind says why autox may not be granted reads of this kind, or "":
+// the ClusterRole autox generate would print for it would let autox read
+// Secrets (or a subresource) wherever its RoleBindings are.
+func secretKind(group, resource string) string {
+	switch {
+	case group == "" && resource == "secrets":
+		return `"secrets" would grant autox reads of every Secret in the namespace; autox watches workloads (a Deployment, a Knative Service, a custom resource), not Secrets: name one of those`
+	case strings.Contains(resource, "/"):
+		return fmt.Sprintf("%q is a subresource; name the resource itself, e.g. deployments", resource)
+	}
+	return ""
+}
+
 // dnsLabel is what group and spec must be: they become parts of Trigger
 // and PipelineRun names and label values.
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -285,6 +298,10 @@ func (b *builder) trigger(path string, v any) (Object, bool) {
 		b.add(path+".namespace", msg)
 		okAll = false
 	}
+	if msg := secretKind(o.Group, o.Resource); msg != "" {
+		b.add(path+".resource", msg)
+		okAll = false
+	}
 	return o, okAll
 }
 
@@ -345,6 +362,12 @@ func (b *builder) specs(path, group string, v any) []Spec {
 		if msg := reservedNamespace(readyNamespace(exp)); ok && msg != "" {
 			b.add(sp+".values.ready.namespace", msg)
 			ok = false
+		}
+		for i, k := range readyObjectKinds(exp) {
+			if msg := secretKind(k.group, k.resource); ok && msg != "" {
+				b.add(fmt.Sprintf("%s.values.ready.objects[%d].resource", sp, i), msg)
+				ok = false
+			}
 		}
 		if ok {
 			out = append(out, Spec{Group: group, Spec: s, Experiment: exp})

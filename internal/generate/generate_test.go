@@ -466,7 +466,7 @@ func TestRights(t *testing.T) {
 }
 
 // TestReservedNamespaces: autox prints no RoleBinding into the cluster's
-// own namespaces or its own.
+// own namespaces or its own, and no ClusterRole that reads Secrets.
 func TestReservedNamespaces(t *testing.T) {
 	base := []string{
 		"--set", "groups.g.trigger.name=web", "--set", "groups.g.trigger.group=apps", "--set", "groups.g.trigger.version=v1",
@@ -478,6 +478,10 @@ func TestReservedNamespaces(t *testing.T) {
 	}{
 		{"trigger in kube-system", "groups.g.trigger.namespace=kube-system,groups.g.specs.s.values.tasks={http}", `groups.g.trigger.namespace: "kube-system" ` + reason},
 		{"trigger in autox-system", "groups.g.trigger.namespace=autox-system,groups.g.specs.s.values.tasks={http}", `groups.g.trigger.namespace: "autox-system" ` + reason},
+		{"Secrets as the trigger object", "groups.g.trigger.namespace=default,groups.g.trigger.group=,groups.g.trigger.resource=secrets,groups.g.specs.s.values.tasks={http}",
+			`groups.g.trigger.resource: "secrets" would grant autox reads of every Secret in the namespace; autox watches workloads (a Deployment, a Knative Service, a custom resource), not Secrets: name one of those`},
+		{"Secrets in ready.objects", "groups.g.trigger.namespace=default,groups.g.specs.s.values.tasks={ready,http},groups.g.specs.s.values.ready.objects[0].version=v1,groups.g.specs.s.values.ready.objects[0].resource=secrets,groups.g.specs.s.values.ready.objects[0].name=x",
+			`groups.g.specs.s.values.ready.objects[0].resource: "secrets" would grant autox reads of every Secret in the namespace; autox watches workloads (a Deployment, a Knative Service, a custom resource), not Secrets: name one of those`},
 		{"ready in kube-system", "groups.g.trigger.namespace=default,groups.g.specs.s.values.tasks={ready,http},groups.g.specs.s.values.ready.namespace=kube-system,groups.g.specs.s.values.ready.deploy=x",
 			`groups.g.specs.s.values.ready.namespace: "kube-system" ` + reason},
 	} {
