@@ -4,8 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/autox-tekton/autox/internal/experiment"
 )
 
 // DurationRange bounds a duration flag: Min..Max, and 0 too when Zero
@@ -75,7 +76,7 @@ func (d *durationValue) Set(s string) error {
 		d.refused = nil
 		return nil
 	}
-	within := fmt.Sprintf("a duration within %s..%s", fmtDuration(d.r.Min), fmtDuration(d.r.Max))
+	within := fmt.Sprintf("a duration within %s..%s", experiment.FormatDuration(d.r.Min), experiment.FormatDuration(d.r.Max))
 	fix := "write one such as " + d.r.Example
 	if d.r.Zero != "" {
 		within = "0 or " + within
@@ -121,15 +122,3 @@ func (n *intValue) String() string {
 }
 
 func (n *intValue) refusal() *rangeError { return n.refused }
-
-// fmtDuration writes a duration the way people do: 24h, not 24h0m0s.
-func fmtDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}

@@ -69,7 +69,7 @@ func checkInt(key string, v, lo, hi int64, fix string, p *problems) bool {
 // checkDuration reports a duration setting outside lo..hi.
 func checkDuration(key string, d, lo, hi time.Duration, fix string, p *problems) bool {
 	if d < lo || d > hi {
-		p.add(key, outside(fmtDuration(d), fmtDuration(lo), fmtDuration(hi), fix))
+		p.add(key, outside(FormatDuration(d), FormatDuration(lo), FormatDuration(hi), fix))
 		return false
 	}
 	return true
@@ -84,8 +84,8 @@ func checkRate(value string, v float64) error {
 	return nil
 }
 
-// fmtDuration writes a duration the way people do: 24h, not 24h0m0s.
-func fmtDuration(d time.Duration) string {
+// FormatDuration writes a duration the way people do: 24h, not 24h0m0s.
+func FormatDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

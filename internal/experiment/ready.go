@@ -89,6 +89,6 @@ func (r *Ready) validate(p *problems) {
 		}
 	}
 	if r.Timeout != nil && (*r.Timeout <= 0 || time.Duration(*r.Timeout) > MaxReadyTimeout) {
-		p.add("ready.timeout", fmt.Sprintf("%q is outside (0s, %s]; write e.g. 60s", fmtDuration(time.Duration(*r.Timeout)), fmtDuration(MaxReadyTimeout)))
+		p.add("ready.timeout", fmt.Sprintf("%q is outside (0s, %s]; write e.g. 60s", FormatDuration(time.Duration(*r.Timeout)), FormatDuration(MaxReadyTimeout)))
 	}
 }
