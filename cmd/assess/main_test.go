@@ -78,11 +78,16 @@ func TestEnvironmentTwins(t *testing.T) {
 
 // TestTektonResultsAndConfigMap: as the Task runs it, assess writes the
 // two Tekton results and keeps result.json in a ConfigMap named after and
-// owned by the run, also when an SLO does not hold (exit 1).
+// owned by the run, also when an SLO does not hold (exit 1) and when the
+// ready step failed (exit 3: the ready failure and the load it held are
+// recorded).
 func TestTektonResultsAndConfigMap(t *testing.T) {
+	const notReady = "not ready: deployment shop/web: Available=False (MinimumReplicasUnavailable) after 1s"
 	for _, tc := range []struct {
-		name          string
-		experiment    string
+		name       string
+		experiment string
+		// metrics are the files the steps before assess left, by name.
+		metrics       map[string]string
 		env           map[string]string
 		wantCode      int
 		wantSatisfied string
@@ -90,14 +95,23 @@ func TestTektonResultsAndConfigMap(t *testing.T) {
 		wantOwner     string
 		wantLabels    map[string]string
 	}{
-		{"a PipelineRun's, SLOs hold", "tasks: [assess]\n", map[string]string{
+		{"a PipelineRun's, SLOs hold", "tasks: [assess]\n", nil, map[string]string{
 			"AUTOX_PIPELINERUN": "autox-httpbin-iter8-1", "AUTOX_PIPELINERUN_UID": "pr-uid", "AUTOX_TASKRUN": "autox-httpbin-iter8-1-experiment", "AUTOX_TASKRUN_UID": "tr-uid",
 			"AUTOX_GROUP": "httpbin", "AUTOX_SPEC": "iter8", "AUTOX_VERSION": "2.0.0",
 		}, 0, "true", "no SLOs given", "PipelineRun/autox-httpbin-iter8-1/pr-uid",
 			map[string]string{"autox.dev/group": "httpbin", "autox.dev/spec": "iter8", "app.kubernetes.io/version": "2.0.0", "app.kubernetes.io/part-of": "autox"}},
-		{"a bare TaskRun's, an SLO breached", "tasks: [assess]\nassess: {SLOs: {upper: {http-get/latency-mean: 0.001}}}\n", map[string]string{
+		{"a bare TaskRun's, an SLO breached", "tasks: [assess]\nassess: {SLOs: {upper: {http-get/latency-mean: 0.001}}}\n", nil, map[string]string{
 			"AUTOX_TASKRUN": "run-1", "AUTOX_TASKRUN_UID": "tr-uid",
 		}, 1, "false", "FAIL http-get/latency-mean <= 0.001 (unavailable: no such metric; the report lists the metrics this experiment has)", "TaskRun/run-1/tr-uid",
+			map[string]string{"app.kubernetes.io/part-of": "autox"}},
+		{"a PipelineRun's whose ready step failed", "tasks: [ready, http, assess]\nready: {deploy: web}\nhttp: {url: http://web.shop/}\nassess: {SLOs: {upper: {http/error-count: 0}}}\n",
+			map[string]string{
+				"ready.metrics.json": `{"version": "autox.dev/metrics/v1", "task": "ready", "endpoints": null, "failed": "` + notReady + `"}`,
+				"http.metrics.json":  `{"version": "autox.dev/metrics/v1", "task": "http", "endpoints": null, "failed": "no load sent: the ready task failed"}`,
+			},
+			map[string]string{"AUTOX_PIPELINERUN": "autox-web-iter8-1", "AUTOX_PIPELINERUN_UID": "pr-uid"},
+			3, "false", "FAIL http/error-count <= 0 (unavailable: no such metric; the report lists the metrics this experiment has)\n" +
+				"FAILED ready: " + notReady + "\nFAILED http: no load sent: the ready task failed", "PipelineRun/autox-web-iter8-1/pr-uid",
 			map[string]string{"app.kubernetes.io/part-of": "autox"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,6 +122,9 @@ func TestTektonResultsAndConfigMap(t *testing.T) {
 			}
 			for k, v := range tc.env {
 				env[k] = v
+			}
+			for name, body := range tc.metrics {
+				clitest.WriteFile(t, filepath.Join(dir, name), body)
 			}
 			client := fake.NewClientset()
 			var out, errs bytes.Buffer

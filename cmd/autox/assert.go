@@ -11,13 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/cli"
-	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/names"
 	"github.com/autox-tekton/autox/internal/outcome"
+	"github.com/autox-tekton/autox/internal/pipelineruns"
 	"github.com/autox-tekton/autox/internal/report"
-	"github.com/autox-tekton/autox/internal/runs"
 )
 
 // Conditions of autox assert, as Iter8's `iter8 k assert -c` named them.
@@ -67,8 +67,8 @@ type assertConfig struct {
 }
 
 func (c assertConfig) validate() error {
-	var problems []experiment.FieldError
-	add := func(path, msg string) { problems = append(problems, experiment.FieldError{Path: path, Message: msg}) }
+	var problems []badinput.FieldError
+	add := func(path, msg string) { problems = append(problems, badinput.FieldError{Path: path, Message: msg}) }
 	if c.Group == "" {
 		add("-g", missingGroup)
 	}
@@ -89,7 +89,7 @@ func (c assertConfig) validate() error {
 		add("-t", fmt.Sprintf("%s is negative; give how long to wait for the run, e.g. -t 5m", c.Timeout))
 	}
 	if len(problems) > 0 {
-		return &experiment.InputError{Problems: problems}
+		return &badinput.Error{Problems: problems}
 	}
 	return nil
 }
@@ -137,17 +137,17 @@ func assertCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log
 }
 
 // connectFinder reads the cluster as kubectl finds it.
-func connectFinder(namespace string, k kube.Kubeconfig) (runs.Finder, error) {
+func connectFinder(namespace string, k kube.Kubeconfig) (pipelineruns.Finder, error) {
 	c, err := kube.Connect(k)
 	if err != nil {
-		return runs.Finder{}, err
+		return pipelineruns.Finder{}, err
 	}
-	return runs.Finder{Dynamic: c.Dynamic, ConfigMaps: c.Kube.CoreV1(), Pods: c.Kube.CoreV1(), Namespace: namespace}, nil
+	return pipelineruns.Finder{Dynamic: c.Dynamic, ConfigMaps: c.Kube.CoreV1(), Pods: c.Kube.CoreV1(), Namespace: namespace}, nil
 }
 
 // assertRun checks cfg's conditions on the latest run of its group and
 // prints one line per condition.
-func assertRun(ctx context.Context, cfg assertConfig, f runs.Finder, stdout io.Writer, log *slog.Logger) error {
+func assertRun(ctx context.Context, cfg assertConfig, f pipelineruns.Finder, stdout io.Writer, log *slog.Logger) error {
 	g, err := f.Group(ctx, cfg.Group)
 	if err != nil {
 		return err
@@ -160,22 +160,22 @@ func assertRun(ctx context.Context, cfg assertConfig, f runs.Finder, stdout io.W
 	timedOut := false
 	if !r.Done() {
 		if cfg.Timeout == 0 {
-			return experiment.Fieldf("-t", fmt.Sprintf("not given, and run %s (version %s) of %s is still running; wait for it with -t 5m", r.Name, r.Version, g.Name))
+			return badinput.Field("-t", fmt.Sprintf("not given, and run %s (version %s) of %s is still running; wait for it with -t 5m", r.Name, r.Version, g.Name))
 		}
 		log.Info("the run is still going; waiting", "timeout", cfg.Timeout)
-		r, err = f.Wait(ctx, r, cfg.Timeout, func(r runs.Run, waited time.Duration) {
+		r, err = f.Wait(ctx, r, cfg.Timeout, func(r pipelineruns.Run, waited time.Duration) {
 			log.Info("still running", "waited", waited.Round(time.Second))
 		})
 		switch {
-		case errors.Is(err, runs.ErrTimeout):
+		case errors.Is(err, pipelineruns.ErrTimeout):
 			timedOut = true
 		case err != nil:
 			return fmt.Errorf("waiting for run %s of %s: %w", r.Name, g.Name, err)
 		}
 	}
 
-	var stored *runs.Stored
-	var missing *runs.MissingError
+	var stored *pipelineruns.Stored
+	var missing *pipelineruns.MissingError
 	if slices.Contains(cfg.Conditions, condNoFailure) || slices.Contains(cfg.Conditions, condSLOs) {
 		stored, err = f.Result(ctx, r)
 		if err != nil && !errors.As(err, &missing) {
@@ -210,21 +210,21 @@ func assertRun(ctx context.Context, cfg assertConfig, f runs.Finder, stdout io.W
 }
 
 // check is one condition: its lines, and whether it holds.
-func check(ctx context.Context, f runs.Finder, cond string, r runs.Run, timedOut bool, timeout time.Duration, stored *runs.Stored, missing *runs.MissingError) ([]string, bool) {
+func check(ctx context.Context, f pipelineruns.Finder, cond string, r pipelineruns.Run, timedOut bool, timeout time.Duration, stored *pipelineruns.Stored, missing *pipelineruns.MissingError) ([]string, bool) {
 	switch cond {
 	case condCompleted:
 		switch {
 		case timedOut:
 			return []string{fmt.Sprintf("experiment not completed: still running after %s (-t)", timeout)}, false
-		case r.State == runs.Cancelled:
+		case r.State == pipelineruns.Cancelled:
 			return []string{"experiment not completed: cancelled (a newer version superseded it, or the label was removed)"}, false
-		case r.State == runs.TimedOut:
+		case r.State == pipelineruns.TimedOut:
 			return []string{"experiment not completed: Tekton's timeout ended it: " + r.Message}, false
 		}
 		return []string{"experiment completed"}, true
 	case condNoFailure:
 		if stored == nil {
-			if r.State == runs.Failed {
+			if r.State == pipelineruns.Failed {
 				if fail, err := f.Failure(ctx, r); err == nil && fail != nil {
 					return []string{"experiment has failures:", "  " + fail.String()}, false
 				}
@@ -246,7 +246,7 @@ func check(ctx context.Context, f runs.Finder, cond string, r runs.Run, timedOut
 			return []string{"cannot tell whether SLOs are satisfied: " + missing.Why}, false
 		}
 		breaches := report.Breaches(stored.Result)
-		if len(breaches) == 0 && r.State != runs.Succeeded {
+		if len(breaches) == 0 && r.State != pipelineruns.Succeeded {
 			// Only a run that succeeded vouches for its result.
 			why := string(r.State)
 			if r.Reason != "" {

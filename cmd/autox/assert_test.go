@@ -14,28 +14,28 @@ import (
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/logging"
+	"github.com/autox-tekton/autox/internal/pipelineruns"
+	"github.com/autox-tekton/autox/internal/pipelineruns/pipelinerunstest"
 	"github.com/autox-tekton/autox/internal/result"
-	"github.com/autox-tekton/autox/internal/runs"
-	"github.com/autox-tekton/autox/internal/runs/runstest"
 )
 
 var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
 // The runs of the seed's tutorial: httpbin labelled 1.0.0, then 2.0.0
 // (which cancelled 1.0.0's run), as the TriggerTemplate makes them.
-func pr(version, hash string, at time.Duration, status runstest.Status) runstest.PR {
-	return runstest.PR{Group: "httpbin", Spec: "iter8", Version: version, Hash: hash, DecidedAt: t0.Add(at), Status: status}
+func pr(version, hash string, at time.Duration, status pipelinerunstest.Status) pipelinerunstest.PR {
+	return pipelinerunstest.PR{Group: "httpbin", Spec: "iter8", Version: version, Hash: hash, DecidedAt: t0.Add(at), Status: status}
 }
 
 var (
 	passing = func(t *testing.T) *result.Result {
-		return runstest.Result(t, 50, runstest.Load{LatenciesMs: runstest.Spread(200, 2, 8)}, runstest.Load{LatenciesMs: runstest.Spread(200, 5, 30)})
+		return pipelinerunstest.Result(t, 50, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(200, 2, 8)}, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(200, 5, 30)})
 	}
 	slow = func(t *testing.T) *result.Result {
-		return runstest.Result(t, 50, runstest.Load{LatenciesMs: runstest.Spread(200, 40, 110)}, runstest.Load{LatenciesMs: runstest.Spread(197, 5, 30), Errors: 3})
+		return pipelinerunstest.Result(t, 50, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(200, 40, 110)}, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(197, 5, 30), Errors: 3})
 	}
 	stopped = func(t *testing.T) *result.Result {
-		return runstest.Result(t, 50, runstest.Load{LatenciesMs: runstest.Spread(50, 2, 8), Stopped: "stopped by SIGTERM after 50 of 200 requests"}, runstest.Load{})
+		return pipelinerunstest.Result(t, 50, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(50, 2, 8), Stopped: "stopped by SIGTERM after 50 of 200 requests"}, pipelinerunstest.Load{})
 	}
 )
 
@@ -43,24 +43,24 @@ var (
 // internal/store stores them.
 type cluster struct {
 	objs    []runtime.Object
-	results map[runstest.PR]*result.Result
+	results map[pipelinerunstest.PR]*result.Result
 }
 
-func (c cluster) finder(t *testing.T) runs.Finder {
+func (c cluster) finder(t *testing.T) pipelineruns.Finder {
 	t.Helper()
 	client := fake.NewClientset()
 	for p, r := range c.results {
-		runstest.Store(t, client, p, r)
+		pipelinerunstest.Store(t, client, p, r)
 	}
-	return runs.Finder{Dynamic: runstest.Dynamic(c.objs...), ConfigMaps: client.CoreV1(), Namespace: runstest.Namespace}
+	return pipelineruns.Finder{Dynamic: pipelinerunstest.Dynamic(c.objs...), ConfigMaps: client.CoreV1(), Namespace: pipelinerunstest.Namespace}
 }
 
 func TestAssert(t *testing.T) {
-	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, runstest.Cancelled)
-	v1Done := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, runstest.Succeeded)
-	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Succeeded)
-	v2Failed := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Failed)
-	v2TimedOut := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.TimedOut)
+	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, pipelinerunstest.Cancelled)
+	v1Done := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, pipelinerunstest.Succeeded)
+	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Succeeded)
+	v2Failed := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Failed)
+	v2TimedOut := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.TimedOut)
 	conds := []string{"completed", "nofailure", "slos"}
 	for _, tc := range []struct {
 		name       string
@@ -73,7 +73,7 @@ func TestAssert(t *testing.T) {
 		{
 			name: "the seed: every condition holds",
 			cluster: func(t *testing.T) cluster {
-				return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2.PipelineRun(t), v2.TaskRun(t, "", 0)}, results: map[runstest.PR]*result.Result{v2: passing(t)}}
+				return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2.PipelineRun(t), v2.TaskRun(t, "", 0)}, results: map[pipelinerunstest.PR]*result.Result{v2: passing(t)}}
 			},
 			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: conds},
 			wantCode: 0,
@@ -87,7 +87,7 @@ all conditions were satisfied
 		{
 			name: "an SLO does not hold: which, observed and limit",
 			cluster: func(t *testing.T) cluster {
-				return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2Failed.PipelineRun(t), v2Failed.TaskRun(t, "assess", 1)}, results: map[runstest.PR]*result.Result{v2Failed: slow(t)}}
+				return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2Failed.PipelineRun(t), v2Failed.TaskRun(t, "assess", 1)}, results: map[pipelinerunstest.PR]*result.Result{v2Failed: slow(t)}}
 			},
 			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: conds},
 			wantCode: 1,
@@ -102,7 +102,7 @@ conditions not satisfied: slos
 		{
 			name: "a task stopped: which and why",
 			cluster: func(t *testing.T) cluster {
-				return cluster{objs: []runtime.Object{v2Failed.PipelineRun(t), v2Failed.TaskRun(t, "assess", 3)}, results: map[runstest.PR]*result.Result{v2Failed: stopped(t)}}
+				return cluster{objs: []runtime.Object{v2Failed.PipelineRun(t), v2Failed.TaskRun(t, "assess", 3)}, results: map[pipelinerunstest.PR]*result.Result{v2Failed: stopped(t)}}
 			},
 			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: []string{"nofailure"}},
 			wantCode: 1,
@@ -156,7 +156,7 @@ conditions not satisfied: completed
 		{
 			name: "--version picks an earlier version's run",
 			cluster: func(t *testing.T) cluster {
-				return cluster{objs: []runtime.Object{v1Done.PipelineRun(t), v2Failed.PipelineRun(t)}, results: map[runstest.PR]*result.Result{v1Done: passing(t), v2Failed: slow(t)}}
+				return cluster{objs: []runtime.Object{v1Done.PipelineRun(t), v2Failed.PipelineRun(t)}, results: map[pipelinerunstest.PR]*result.Result{v1Done: passing(t), v2Failed: slow(t)}}
 			},
 			cfg:      assertConfig{Group: "autox-httpbin-iter8", Conditions: conds, Version: "1.0.0"},
 			wantCode: 0,
@@ -170,7 +170,7 @@ all conditions were satisfied
 		{
 			name: "still running, no -t",
 			cluster: func(t *testing.T) cluster {
-				return cluster{objs: []runtime.Object{pr("2.0.0", "5f6a7b8c9d", 0, runstest.Running).PipelineRun(t)}}
+				return cluster{objs: []runtime.Object{pr("2.0.0", "5f6a7b8c9d", 0, pipelinerunstest.Running).PipelineRun(t)}}
 			},
 			cfg:        assertConfig{Group: "autox-httpbin-iter8", Conditions: conds},
 			wantCode:   2,
@@ -179,7 +179,7 @@ all conditions were satisfied
 		{
 			name: "no run yet, the Trigger names the object",
 			cluster: func(t *testing.T) cluster {
-				return cluster{objs: []runtime.Object{runstest.Trigger(t, "httpbin", "iter8", "httpbin")}}
+				return cluster{objs: []runtime.Object{pipelinerunstest.Trigger(t, "httpbin", "iter8", "httpbin")}}
 			},
 			cfg:        assertConfig{Group: "autox-httpbin-iter8", Conditions: conds},
 			wantCode:   2,
@@ -256,8 +256,8 @@ func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
 // TestAssertWaits: -t waits for a run still going, saying so every ~10 s
 // on stderr; a run that does not finish in time fails "completed".
 func TestAssertWaits(t *testing.T) {
-	running := pr("2.0.0", "5f6a7b8c9d", 0, runstest.Running)
-	done := pr("2.0.0", "5f6a7b8c9d", 0, runstest.Succeeded)
+	running := pr("2.0.0", "5f6a7b8c9d", 0, pipelinerunstest.Running)
+	done := pr("2.0.0", "5f6a7b8c9d", 0, pipelinerunstest.Succeeded)
 	for _, tc := range []struct {
 		name       string
 		finishAt   int
@@ -293,15 +293,15 @@ still running run=autox-httpbin-iter8-5f6a7b8c9d version=2.0.0 waited=13s
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			dyn := runstest.Dynamic(running.PipelineRun(t))
+			dyn := pipelinerunstest.Dynamic(running.PipelineRun(t))
 			client := fake.NewClientset()
 			clock := &fakeClock{now: t0, finishAt: tc.finishAt, finish: func() {
-				runstest.Store(t, client, done, passing(t))
-				if _, err := dyn.Resource(runs.PipelineRuns).Namespace("autox").Update(ctx, done.PipelineRun(t), metav1.UpdateOptions{}); err != nil {
+				pipelinerunstest.Store(t, client, done, passing(t))
+				if _, err := dyn.Resource(pipelineruns.PipelineRuns).Namespace("autox").Update(ctx, done.PipelineRun(t), metav1.UpdateOptions{}); err != nil {
 					t.Fatal(err)
 				}
 			}}
-			f := runs.Finder{Dynamic: dyn, ConfigMaps: client.CoreV1(), Namespace: "autox", Now: clock.Now, Sleep: clock.Sleep}
+			f := pipelineruns.Finder{Dynamic: dyn, ConfigMaps: client.CoreV1(), Namespace: "autox", Now: clock.Now, Sleep: clock.Sleep}
 			var stdout, stderr bytes.Buffer
 			err := assertRun(ctx, assertConfig{Group: "autox-httpbin-iter8", Conditions: []string{"completed", "nofailure", "slos"}, Timeout: tc.timeout},
 				f, &stdout, logging.New(&stderr, slog.LevelInfo))

@@ -12,10 +12,10 @@ import (
 	"os"
 
 	"github.com/autox-tekton/autox/internal/assess"
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/cli"
-	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
-	"github.com/autox-tekton/autox/internal/run"
+	"github.com/autox-tekton/autox/internal/localrun"
 )
 
 const usage = `autox: automatic performance tests with SLO checks
@@ -31,9 +31,11 @@ Commands:
         autox generate [--set K=V]... [-f values.yaml]... | kubectl apply -f -
 
 Exit status: 0 SLOs hold, 1 an SLO does not hold, 2 bad input,
-3 the experiment failed, or autox was stopped: on SIGTERM or Ctrl-C it ends
-within 5s, keeps the metrics measured so far in the work folder (named in
-its last line) and prints no report. Run "autox run -h" for its flags.
+3 the experiment failed (a task did not complete: after a failed ready no
+load is sent, and the report says why), or autox was stopped: on SIGTERM
+or Ctrl-C it ends within 5s, keeps the metrics measured so far in the work
+folder (named in its last line) and prints no report. Run "autox run -h"
+for its flags.
 `
 
 func main() {
@@ -46,7 +48,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stderr, usage)
 		if len(args) == 0 {
-			return experiment.Fieldf("", "no command given; use autox run -f experiment.yaml")
+			return badinput.Field("", "no command given; use autox run -f experiment.yaml")
 		}
 		return nil
 	}
@@ -60,7 +62,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 	case "generate":
 		return generateCmd(args[1:], stdout, stderr)
 	}
-	return experiment.Fieldf("", fmt.Sprintf("unknown command %q; the commands are: run, assert, report, generate", args[0]))
+	return badinput.Field("", fmt.Sprintf("unknown command %q; the commands are: run, assert, report, generate", args[0]))
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {
@@ -75,8 +77,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 	if err := cli.Parse(fs, args, runEnv, getenv); err != nil {
 		return err
 	}
-	steps := run.Steps{Log: log, Client: &http.Client{}}
-	_, err := steps.Run(ctx, run.Config{
+	steps := localrun.Steps{Log: log, Client: &http.Client{}}
+	_, err := steps.Run(ctx, localrun.Config{
 		ExperimentFile: *file, OutDir: *dir, Output: *out, FailOnViolation: *fail,
 		Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")},
 	}, stdout, stderr)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/cli/clitest"
+	"github.com/autox-tekton/autox/internal/kube/apitest"
 	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/result"
 	"github.com/autox-tekton/autox/test/apps/httpbin/app"
@@ -319,5 +320,105 @@ func TestRunSeedGRPCExperiment(t *testing.T) {
 		if !strings.Contains(string(page), `aria-label="latency histogram of `+p+`"`) {
 			t.Errorf("report.html has no histogram of %s", p)
 		}
+	}
+}
+
+// TestRunAfterReady: `autox run` follows the Task's rule for a failed
+// ready. The ready task's check fails (a Deployment that is not
+// Available, on a loopback API server): the load tasks send nothing (the
+// loopback servers count no request), assess still runs, the result
+// records the ready failure and the held loads with a failing verdict,
+// the report is printed, and the run exits 3. Once the Deployment is
+// Available, the same experiment sends its load and passes.
+func TestRunAfterReady(t *testing.T) {
+	const notReady = "not ready: deployment shop/web: Available=False (MinimumReplicasUnavailable) after 1s"
+	const held = "no load sent: the ready task failed"
+	for _, tc := range []struct {
+		name       string
+		available  string
+		wantCode   int
+		wantSent   int64
+		wantTasks  []result.Task
+		wantStdout []string
+		wantStderr []string
+	}{{
+		name:      "ready fails",
+		available: "False",
+		wantCode:  3,
+		wantTasks: []result.Task{{Name: "ready", Reason: notReady}, {Name: "http", Reason: held}, {Name: "grpc", Reason: held}, {Name: "assess", Completed: true}},
+		wantStdout: []string{
+			"  Experiment completed: false\n",
+			"  Failure: ready: " + notReady + "\n",
+			"  Failure: http: " + held + "\n",
+			"  Failure: grpc: " + held + "\n",
+			"::error::experiment failed: ready: " + notReady + "\n",
+		},
+		wantStderr: []string{
+			"::error::ready task failed: " + notReady + "\n",
+			"::warning::http: " + held + "; assess reports it\n",
+			"::warning::grpc: " + held + "; assess reports it\n",
+		},
+	}, {
+		name:       "ready holds",
+		available:  "True",
+		wantCode:   0,
+		wantSent:   20,
+		wantTasks:  []result.Task{{Name: "ready", Completed: true}, {Name: "http", Completed: true}, {Name: "grpc", Completed: true}, {Name: "assess", Completed: true}},
+		wantStdout: []string{"  Experiment completed: true\n"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := apitest.Start(t, map[string]any{
+				"apiVersion": "apps/v1", "kind": "Deployment",
+				"metadata": map[string]any{"name": "web", "namespace": "shop"},
+				"spec":     map[string]any{"selector": map[string]any{"matchLabels": map[string]any{"app": "web"}}},
+				"status": map[string]any{"conditions": []any{map[string]any{
+					"type": "Available", "status": tc.available, "reason": map[string]string{"True": "MinimumReplicasAvailable", "False": "MinimumReplicasUnavailable"}[tc.available],
+				}}},
+			})
+			a := app.New()
+			srv := httptest.NewServer(a)
+			defer srv.Close()
+			rg, host, err := routeguide.Start("127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rg.GRPC.Stop()
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			exp := writeExperiment(t, dir, `
+tasks: [ready, http, grpc, assess]
+ready: {deploy: web, timeout: 1s}
+http: {url: `+srv.URL+`/get, numRequests: 20, qps: unlimited}
+grpc: {host: `+host+`, call: routeguide.RouteGuide.GetFeature, total: 20, insecure: true}
+assess: {SLOs: {upper: {http/error-count: 0, grpc/error-count: 0}}}
+`)
+			code, stdout, stderr := autox(t, "run", "-f", exp, "--out", out, "--kubeconfig", api.Kubeconfig(t, dir, "shop"))
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.wantCode, stdout, stderr)
+			}
+			if a.Count("/get") != tc.wantSent || rg.Count("GetFeature") != tc.wantSent {
+				t.Errorf("servers got %d requests and %d calls, want %d each", a.Count("/get"), rg.Count("GetFeature"), tc.wantSent)
+			}
+			r, err := result.Read(filepath.Join(out, "result.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantTasks, r.Tasks); diff != "" {
+				t.Errorf("result tasks (-want +got):\n%s", diff)
+			}
+			if passed := tc.wantCode == 0; r.Completed != passed || r.Failure == passed || r.SLOsSatisfied != passed {
+				t.Errorf("result completed=%t failure=%t slosSatisfied=%t; want %t %t %t", r.Completed, r.Failure, r.SLOsSatisfied, passed, !passed, passed)
+			}
+			for _, w := range tc.wantStdout {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tc.wantStderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
 	}
 }

@@ -16,49 +16,49 @@ import (
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/logging"
+	"github.com/autox-tekton/autox/internal/pipelineruns"
+	"github.com/autox-tekton/autox/internal/pipelineruns/pipelinerunstest"
 	"github.com/autox-tekton/autox/internal/result"
-	"github.com/autox-tekton/autox/internal/runs"
-	"github.com/autox-tekton/autox/internal/runs/runstest"
 	"github.com/autox-tekton/autox/internal/store"
 )
 
 // forged is a finder whose result ConfigMap of p holds r but was made by
 // hand: the name and labels are the run's, the owner is not.
-func forged(t *testing.T, p runstest.PR, r *result.Result) runs.Finder {
+func forged(t *testing.T, p pipelinerunstest.PR, r *result.Result) pipelineruns.Finder {
 	t.Helper()
 	data, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	client := fake.NewClientset(&corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: p.Name(), Namespace: runstest.Namespace,
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name(), Namespace: pipelinerunstest.Namespace,
 			Labels: map[string]string{store.LabelPartOf: store.PartOf, store.LabelGroup: p.Group, store.LabelSpec: p.Spec, store.LabelVersion: p.Version}},
 		Data: map[string]string{store.DataKey: string(data)},
 	})
-	return runs.Finder{Dynamic: runstest.Dynamic(p.PipelineRun(t), p.TaskRun(t, "", 0)), ConfigMaps: client.CoreV1(), Namespace: runstest.Namespace}
+	return pipelineruns.Finder{Dynamic: pipelinerunstest.Dynamic(p.PipelineRun(t), p.TaskRun(t, "", 0)), ConfigMaps: client.CoreV1(), Namespace: pipelinerunstest.Namespace}
 }
 
 // TestAssertTrustsOnlyItsRun: assert -c slos holds only for a result the
 // run owns, of a run that succeeded; otherwise exit 1, and the line says
 // what is wrong.
 func TestAssertTrustsOnlyItsRun(t *testing.T) {
-	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Succeeded)
-	v2Failed := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Failed)
+	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Succeeded)
+	v2Failed := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Failed)
 	for _, tc := range []struct {
 		name       string
-		finder     func(t *testing.T) runs.Finder
+		finder     func(t *testing.T) pipelineruns.Finder
 		wantStdout string
 	}{{
 		name:   "a ConfigMap made by hand, saying every SLO holds",
-		finder: func(t *testing.T) runs.Finder { return forged(t, v2, passing(t)) },
+		finder: func(t *testing.T) pipelineruns.Finder { return forged(t, v2, passing(t)) },
 		wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
 cannot tell whether SLOs are satisfied: result ConfigMap autox/autox-httpbin-iter8-5f6a7b8c9d is not owned by PipelineRun autox/autox-httpbin-iter8-5f6a7b8c9d (it has no owner, run uid uid-autox-httpbin-iter8-5f6a7b8c9d); it was not written by this run: delete it
 conditions not satisfied: slos
 `,
 	}, {
 		name: "the run's own result says the SLOs hold, but the run failed",
-		finder: func(t *testing.T) runs.Finder {
-			return cluster{objs: []runtime.Object{v2Failed.PipelineRun(t)}, results: map[runstest.PR]*result.Result{v2Failed: passing(t)}}.finder(t)
+		finder: func(t *testing.T) pipelineruns.Finder {
+			return cluster{objs: []runtime.Object{v2Failed.PipelineRun(t)}, results: map[pipelinerunstest.PR]*result.Result{v2Failed: passing(t)}}.finder(t)
 		},
 		wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
 cannot tell whether SLOs are satisfied: PipelineRun autox/autox-httpbin-iter8-5f6a7b8c9d has not succeeded (failed, Failed: Tasks Completed: 1 (Failed: 1, Cancelled 0), Skipped: 0); its result counts only once the run succeeds
@@ -81,7 +81,7 @@ conditions not satisfied: slos
 // TestReportRefusesAForgedResult: report prints no report of a result its
 // run does not own; it is a run without a stored result (exit 2).
 func TestReportRefusesAForgedResult(t *testing.T) {
-	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Succeeded)
+	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Succeeded)
 	var stdout, stderr bytes.Buffer
 	err := reportRun(context.Background(), reportConfig{Group: "autox-httpbin-iter8", Output: "text"}, forged(t, v2, passing(t)), &stdout, logging.New(&bytes.Buffer{}, slog.LevelInfo))
 	if code := cli.Exit("autox", err, &stderr); code != 2 {

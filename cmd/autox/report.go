@@ -12,12 +12,12 @@ import (
 	"strings"
 
 	"github.com/autox-tekton/autox/internal/assess"
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/cli"
-	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
+	"github.com/autox-tekton/autox/internal/pipelineruns"
 	"github.com/autox-tekton/autox/internal/report"
 	"github.com/autox-tekton/autox/internal/result"
-	"github.com/autox-tekton/autox/internal/runs"
 )
 
 // reportConfig is what autox report was asked.
@@ -35,8 +35,8 @@ type reportConfig struct {
 }
 
 func (c reportConfig) validate() error {
-	var problems []experiment.FieldError
-	add := func(path, msg string) { problems = append(problems, experiment.FieldError{Path: path, Message: msg}) }
+	var problems []badinput.FieldError
+	add := func(path, msg string) { problems = append(problems, badinput.FieldError{Path: path, Message: msg}) }
 	if c.Group == "" {
 		add("-g", missingGroup)
 	}
@@ -50,7 +50,7 @@ func (c reportConfig) validate() error {
 		add("--version", "cannot be given with --compare, which takes the latest versions; give one of them")
 	}
 	if len(problems) > 0 {
-		return &experiment.InputError{Problems: problems}
+		return &badinput.Error{Problems: problems}
 	}
 	return nil
 }
@@ -99,7 +99,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log
 }
 
 // reportRun prints the report of cfg's run, or the comparison.
-func reportRun(ctx context.Context, cfg reportConfig, f runs.Finder, stdout io.Writer, log *slog.Logger) error {
+func reportRun(ctx context.Context, cfg reportConfig, f pipelineruns.Finder, stdout io.Writer, log *slog.Logger) error {
 	g, err := f.Group(ctx, cfg.Group)
 	if err != nil {
 		return err
@@ -112,19 +112,19 @@ func reportRun(ctx context.Context, cfg reportConfig, f runs.Finder, stdout io.W
 		return err
 	}
 	stored, err := f.Result(ctx, r)
-	var missing *runs.MissingError
+	var missing *pipelineruns.MissingError
 	if errors.As(err, &missing) {
 		path, fix := "-g", ""
 		if cfg.Version != "" {
 			path = "--version"
 		}
-		if r.State == runs.Running {
+		if r.State == pipelineruns.Running {
 			fix = fmt.Sprintf("; autox assert -c completed -t 5m -g %s waits for it", g.Name)
 		}
 		if others := slices.DeleteFunc(g.Versions(), func(v string) bool { return v == r.Version }); len(others) > 0 {
 			fix += "; --version reports another version: " + strings.Join(others, ", ")
 		}
-		return experiment.Fieldf(path, missing.Error()+fix)
+		return badinput.Field(path, missing.Error()+fix)
 	}
 	if err != nil {
 		return err
@@ -142,7 +142,7 @@ func reportRun(ctx context.Context, cfg reportConfig, f runs.Finder, stdout io.W
 	return report.Text(stdout, stored.Result)
 }
 
-func warnDropped(log *slog.Logger, r runs.Run, s *runs.Stored) {
+func warnDropped(log *slog.Logger, r pipelineruns.Run, s *pipelineruns.Stored) {
 	if len(s.Dropped) > 0 {
 		log.Warn("the stored result was cut to fit its ConfigMap; the report lacks what was cut", "run", r.Name, "version", r.Version, "dropped", strings.Join(s.Dropped, ","))
 	}
@@ -157,7 +157,7 @@ type compared struct {
 
 // compareRun compares the latest run with a stored result of each of the
 // group's last cfg.Compare versions, oldest first.
-func compareRun(ctx context.Context, cfg reportConfig, f runs.Finder, g runs.Group, stdout io.Writer, log *slog.Logger) error {
+func compareRun(ctx context.Context, cfg reportConfig, f pipelineruns.Finder, g pipelineruns.Group, stdout io.Writer, log *slog.Logger) error {
 	var cols []report.Column
 	var skipped []string
 	for _, r := range g.LatestPerVersion() {
@@ -165,7 +165,7 @@ func compareRun(ctx context.Context, cfg reportConfig, f runs.Finder, g runs.Gro
 			break
 		}
 		stored, err := f.Result(ctx, r)
-		var missing *runs.MissingError
+		var missing *pipelineruns.MissingError
 		if errors.As(err, &missing) {
 			// An older run of this version may have one.
 			if older := olderWithResult(ctx, f, g, r); older != nil {
@@ -191,7 +191,7 @@ func compareRun(ctx context.Context, cfg reportConfig, f runs.Finder, g runs.Gro
 		if len(skipped) > 0 {
 			msg += " (autox report --version V says why one has none)"
 		}
-		return experiment.Fieldf("--compare", msg+"; compare once two versions have finished")
+		return badinput.Field("--compare", msg+"; compare once two versions have finished")
 	}
 	if len(cols) < cfg.Compare {
 		log.Info("fewer versions with a stored result than asked; comparing those", "asked", cfg.Compare, "versions", len(cols))
@@ -214,8 +214,8 @@ func compareRun(ctx context.Context, cfg reportConfig, f runs.Finder, g runs.Gro
 
 // olderWithResult is the latest run of r's version before r that has a
 // stored result (r was cancelled, or still runs), or nil.
-func olderWithResult(ctx context.Context, f runs.Finder, g runs.Group, r runs.Run) *report.Column {
-	i := slices.IndexFunc(g.Runs, func(o runs.Run) bool { return o.Name == r.Name })
+func olderWithResult(ctx context.Context, f pipelineruns.Finder, g pipelineruns.Group, r pipelineruns.Run) *report.Column {
+	i := slices.IndexFunc(g.Runs, func(o pipelineruns.Run) bool { return o.Name == r.Name })
 	for j := i - 1; j >= 0; j-- {
 		o := g.Runs[j]
 		if o.Version != r.Version {

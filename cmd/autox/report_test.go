@@ -13,9 +13,9 @@ import (
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/logging"
+	"github.com/autox-tekton/autox/internal/pipelineruns/pipelinerunstest"
 	"github.com/autox-tekton/autox/internal/report"
 	"github.com/autox-tekton/autox/internal/result"
-	"github.com/autox-tekton/autox/internal/runs/runstest"
 )
 
 // TestReport: the report of a stored result is the report `autox run`
@@ -23,15 +23,15 @@ import (
 // comparison puts the latest run with a result of each version side by
 // side, oldest first.
 func TestReport(t *testing.T) {
-	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, runstest.Succeeded)
-	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Failed)
-	v3Cancelled := pr("3.0.0", "3333333333", 500*time.Millisecond, runstest.Cancelled)
-	v3 := pr("3.0.0", "4444444444", 700*time.Millisecond, runstest.Succeeded)
-	v3Again := pr("3.0.0", "5555555555", 900*time.Millisecond, runstest.Running)
+	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, pipelinerunstest.Succeeded)
+	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Failed)
+	v3Cancelled := pr("3.0.0", "3333333333", 500*time.Millisecond, pipelinerunstest.Cancelled)
+	v3 := pr("3.0.0", "4444444444", 700*time.Millisecond, pipelinerunstest.Succeeded)
+	v3Again := pr("3.0.0", "5555555555", 900*time.Millisecond, pipelinerunstest.Running)
 	fast, slowRes, fast3 := passing(t), slow(t), passing(t)
 	c := cluster{
 		objs:    []runtime.Object{v1.PipelineRun(t), v2.PipelineRun(t), v3Cancelled.PipelineRun(t), v3.PipelineRun(t), v3Again.PipelineRun(t)},
-		results: map[runstest.PR]*result.Result{v1: fast, v2: slowRes, v3: fast3},
+		results: map[pipelinerunstest.PR]*result.Result{v1: fast, v2: slowRes, v3: fast3},
 	}
 	text := func(r *result.Result) string {
 		var b bytes.Buffer
@@ -112,11 +112,11 @@ func TestReport(t *testing.T) {
 // picked, oldest first (the tables' own layout is pinned in
 // internal/report).
 func TestReportCompareColumns(t *testing.T) {
-	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, runstest.Succeeded)
-	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Failed)
-	v2Cancelled := pr("2.0.0", "6666666666", 400*time.Millisecond, runstest.Cancelled)
+	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, pipelinerunstest.Succeeded)
+	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Failed)
+	v2Cancelled := pr("2.0.0", "6666666666", 400*time.Millisecond, pipelinerunstest.Cancelled)
 	c := cluster{objs: []runtime.Object{v1.PipelineRun(t), v2.PipelineRun(t), v2Cancelled.PipelineRun(t)},
-		results: map[runstest.PR]*result.Result{v1: passing(t), v2: slow(t)}}
+		results: map[pipelinerunstest.PR]*result.Result{v1: passing(t), v2: slow(t)}}
 	var stdout, stderr bytes.Buffer
 	err := reportRun(context.Background(), reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true}, c.finder(t), &stdout, logging.New(&stderr, slog.LevelInfo))
 	if err != nil {
@@ -137,9 +137,9 @@ func TestReportCompareColumns(t *testing.T) {
 
 // TestReportErrors: exit 2 with the why and the fix, nothing on stdout.
 func TestReportErrors(t *testing.T) {
-	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, runstest.Succeeded)
-	v2Running := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Running)
-	v2Cancelled := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, runstest.Cancelled)
+	v1 := pr("1.0.0", "0a1b2c3d4e", 100*time.Millisecond, pipelinerunstest.Succeeded)
+	v2Running := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Running)
+	v2Cancelled := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Cancelled)
 	for _, tc := range []struct {
 		name    string
 		cluster func(t *testing.T) cluster
@@ -147,7 +147,7 @@ func TestReportErrors(t *testing.T) {
 		want    string
 	}{
 		{"the latest run still goes", func(t *testing.T) cluster {
-			return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2Running.PipelineRun(t)}, results: map[runstest.PR]*result.Result{v1: passing(t)}}
+			return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2Running.PipelineRun(t)}, results: map[pipelinerunstest.PR]*result.Result{v1: passing(t)}}
 		}, reportConfig{Group: "autox-httpbin-iter8", Output: "text"},
 			"autox: -g: no stored result of autox-httpbin-iter8-5f6a7b8c9d (version 2.0.0): it is still running; its assess step stores the result when the load is done; autox assert -c completed -t 5m -g autox-httpbin-iter8 waits for it; --version reports another version: 1.0.0\n"},
 		{"the ConfigMap is gone", func(t *testing.T) cluster {
@@ -155,7 +155,7 @@ func TestReportErrors(t *testing.T) {
 		}, reportConfig{Group: "autox-httpbin-iter8", Output: "html", Version: "1.0.0"},
 			"autox: --version: no stored result of autox-httpbin-iter8-0a1b2c3d4e (version 1.0.0): ConfigMap autox/autox-httpbin-iter8-0a1b2c3d4e is gone (it is deleted with its PipelineRun; was it deleted by hand?)\n"},
 		{"--compare with one version stored", func(t *testing.T) cluster {
-			return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2Cancelled.PipelineRun(t)}, results: map[runstest.PR]*result.Result{v1: passing(t)}}
+			return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2Cancelled.PipelineRun(t)}, results: map[pipelinerunstest.PR]*result.Result{v1: passing(t)}}
 		}, reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true},
 			"autox: --compare: autox-httpbin-iter8 has 2 versions with a run (2.0.0, 1.0.0); only 1.0.0 has a stored result (autox report --version V says why one has none); compare once two versions have finished\n"},
 		{"no such group", func(t *testing.T) cluster {

@@ -13,13 +13,17 @@ import (
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/experiment"
-	"github.com/autox-tekton/autox/internal/grpcstep"
+	"github.com/autox-tekton/autox/internal/grpcload"
 	"github.com/autox-tekton/autox/internal/logging"
 )
 
 const usage = `grpc: send an experiment's grpc load and write grpc.metrics.json
 
 When the experiment's tasks list does not name grpc, it says so and exits 0.
+When they list ready before grpc and <dir>/ready.metrics.json does not say
+that ready completed, it sends no load, says so in one line, writes
+grpc.metrics.json marked failed and exits 0, so that assess runs and
+reports the ready failure.
 
 With $AUTOX_FILE_ROOTS set (absolute folders separated by ':', as the Task
 sets it), dataFile, protoFile and its imports, and cacert are read only
@@ -27,10 +31,11 @@ from those folders, a relative path from the first; set but empty, no file
 is read. dataURL and protoURL are never fetched from a link-local address
 (cloud metadata).
 
-Exit status: 0 the load ran (failed calls are metrics, judged by assess),
-2 bad input (a flag, the experiment, a payload, a proto, a method), 3 the
-step failed or was stopped: on SIGTERM (Tekton's cancel and timeout) it
-ends within 5s and writes what was measured until then, marked "stopped".`
+Exit status: 0 the load ran (failed calls are metrics, judged by assess)
+or was held after a failed ready, 2 bad input (a flag, the experiment, a
+payload, a proto, a method), 3 the step failed or was stopped: on SIGTERM
+(Tekton's cancel and timeout) it ends within 5s and writes what was
+measured until then, marked "stopped".`
 
 func main() {
 	cli.Main("grpc", func(ctx context.Context) error {
@@ -63,6 +68,6 @@ func runGRPC(ctx context.Context, args []string, stderr io.Writer, lookupEnv fun
 	if cli.Skip(e, experiment.TaskGRPC, log) {
 		return nil
 	}
-	step := grpcstep.Step{Log: log, Client: &http.Client{}, Files: files, ProgressEvery: *every}
+	step := grpcload.Step{Log: log, Client: &http.Client{}, Files: files, ProgressEvery: *every}
 	return step.Run(ctx, e, *dir)
 }

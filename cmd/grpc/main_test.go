@@ -66,6 +66,35 @@ func TestNotListed(t *testing.T) {
 	}
 }
 
+// TestHeldAfterFailedReady: after a failed ready (recorded in
+// ready.metrics.json by the ready step, which the Task runs with
+// onError: continue) this step makes no call, records why in
+// grpc.metrics.json and exits 0, so that assess runs and reports it.
+func TestHeldAfterFailedReady(t *testing.T) {
+	s, host, err := app.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.GRPC.Stop()
+	dir := t.TempDir()
+	clitest.WriteFile(t, metrics.PathFor(dir, "ready"), `{"version": "autox.dev/metrics/v1", "task": "ready", "endpoints": null, "failed": "not ready: deployment shop/web: Available=False (MinimumReplicasUnavailable) after 1s"}`)
+	var errs bytes.Buffer
+	err = runGRPC(context.Background(), nil, &errs, env(map[string]string{
+		"AUTOX_EXPERIMENT": "tasks: [ready, grpc, assess]\nready: {deploy: web}\ngrpc: {host: " + host + ", call: routeguide.RouteGuide.GetFeature, total: 30}\n", "AUTOX_DIR": dir,
+	}))
+	code := cli.Exit("grpc", err, &errs)
+	if want := "::warning::grpc: no load sent: the ready task failed; assess reports it\n"; code != 0 || errs.String() != want {
+		t.Errorf("exit %d, stderr %q; want 0, %q", code, errs.String(), want)
+	}
+	if got := s.Count("GetFeature"); got != 0 {
+		t.Errorf("server got %d calls, want none", got)
+	}
+	f, err := metrics.Read(metrics.PathFor(dir, "grpc"))
+	if want := "no load sent: the ready task failed"; err != nil || f.Failed != want || len(f.Endpoints) != 0 {
+		t.Errorf("grpc.metrics.json: %+v, %v; want no endpoints, failed %q", f, err, want)
+	}
+}
+
 // env is the step's environment: the variables of m, no others.
 func env(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) {

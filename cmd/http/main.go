@@ -13,13 +13,17 @@ import (
 
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/experiment"
-	"github.com/autox-tekton/autox/internal/httpstep"
+	"github.com/autox-tekton/autox/internal/httpload"
 	"github.com/autox-tekton/autox/internal/logging"
 )
 
 const usage = `http: send an experiment's http load and write http.metrics.json
 
 When the experiment's tasks list does not name http, it says so and exits 0.
+When they list ready before http and <dir>/ready.metrics.json does not say
+that ready completed, it sends no load, says so in one line, writes
+http.metrics.json marked failed and exits 0, so that assess runs and
+reports the ready failure.
 
 With $AUTOX_FILE_ROOTS set (absolute folders separated by ':', as the Task
 sets it), payloadFile is read only from those folders, a relative path from
@@ -27,9 +31,10 @@ the first; set but empty, no file is read. payloadURL is never fetched from
 a link-local address (cloud metadata).
 
 Exit status: 0 the load ran (errors among the requests are metrics, judged
-by assess), 2 bad input (a flag, the experiment, a payload), 3 the step
-failed or was stopped: on SIGTERM (Tekton's cancel and timeout) it ends
-within 5s and writes what was measured until then, marked "stopped".`
+by assess) or was held after a failed ready, 2 bad input (a flag, the
+experiment, a payload), 3 the step failed or was stopped: on SIGTERM
+(Tekton's cancel and timeout) it ends within 5s and writes what was
+measured until then, marked "stopped".`
 
 func main() {
 	cli.Main("http", func(ctx context.Context) error {
@@ -62,6 +67,6 @@ func runHTTP(ctx context.Context, args []string, stderr io.Writer, lookupEnv fun
 	if cli.Skip(e, experiment.TaskHTTP, log) {
 		return nil
 	}
-	step := httpstep.Step{Log: log, Client: &http.Client{}, Files: files, ProgressEvery: *every}
+	step := httpload.Step{Log: log, Client: &http.Client{}, Files: files, ProgressEvery: *every}
 	return step.Run(ctx, e, *dir)
 }

@@ -74,6 +74,66 @@ func TestNotListed(t *testing.T) {
 	}
 }
 
+// TestHeldAfterFailedReady: in the Task the ready step runs with
+// onError: continue, and leaves ready.metrics.json saying whether it
+// completed. After a failed (or unfinished) ready this step sends no
+// request, records why in http.metrics.json and exits 0, so that assess
+// runs and reports the failure; after a ready that completed, it loads.
+func TestHeldAfterFailedReady(t *testing.T) {
+	const notReady = `{"version": "autox.dev/metrics/v1", "task": "ready", "endpoints": null, "failed": "not ready: deployment shop/web: Available=False (MinimumReplicasUnavailable) after 1s"}`
+	for _, tc := range []struct {
+		name string
+		// ready is ready.metrics.json; "" writes none.
+		ready      string
+		wantSent   int64
+		wantFailed string
+		wantStderr string
+	}{{
+		name:       "ready failed",
+		ready:      notReady,
+		wantFailed: "no load sent: the ready task failed",
+		wantStderr: "::warning::http: no load sent: the ready task failed; assess reports it\n",
+	}, {
+		name:       "ready did not finish",
+		wantFailed: "no load sent: the ready task did not finish (no DIR/ready.metrics.json)",
+		wantStderr: "::warning::http: no load sent: the ready task did not finish (no DIR/ready.metrics.json); assess reports it\n",
+	}, {
+		name:     "ready completed",
+		ready:    `{"version": "autox.dev/metrics/v1", "task": "ready", "endpoints": null}`,
+		wantSent: 5,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := app.New()
+			srv := httptest.NewServer(a)
+			defer srv.Close()
+			dir := t.TempDir()
+			if tc.ready != "" {
+				clitest.WriteFile(t, metrics.PathFor(dir, "ready"), tc.ready)
+			}
+			var errs bytes.Buffer
+			err := runHTTP(context.Background(), nil, &errs, env(map[string]string{
+				"AUTOX_EXPERIMENT": "tasks: [ready, http, assess]\nready: {deploy: web}\nhttp: {url: " + srv.URL + "/get, numRequests: 5}\n", "AUTOX_DIR": dir,
+			}))
+			if code := cli.Exit("http", err, &errs); code != 0 {
+				t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs.String())
+			}
+			if got := a.Count("/get"); got != tc.wantSent {
+				t.Errorf("server got %d requests, want %d", got, tc.wantSent)
+			}
+			f, err := metrics.Read(metrics.PathFor(dir, "http"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.ReplaceAll(tc.wantFailed, "DIR", dir); f.Failed != want {
+				t.Errorf("http.metrics.json failed = %q, want %q", f.Failed, want)
+			}
+			if want := strings.ReplaceAll(tc.wantStderr, "DIR", dir); tc.wantStderr != "" && errs.String() != want {
+				t.Errorf("stderr %q, want %q", errs.String(), want)
+			}
+		})
+	}
+}
+
 // env is the step's environment: the variables of m, no others.
 func env(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) {

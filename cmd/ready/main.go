@@ -1,7 +1,7 @@
 // Command ready is the ready step: it waits until the experiment's ready
 // objects (a Deployment Available, a Service with ready endpoints, ...)
 // are ready and writes <dir>/ready.metrics.json, or says what was not
-// ready and why.
+// ready and why, and records that in ready.metrics.json, marked failed.
 package main
 
 import (
@@ -14,7 +14,7 @@ import (
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
-	"github.com/autox-tekton/autox/internal/readystep"
+	"github.com/autox-tekton/autox/internal/ready"
 )
 
 const usage = `ready: wait until the experiment's objects are ready, then write ready.metrics.json
@@ -25,6 +25,13 @@ file), else $KUBECONFIG (a list of files, merged), else ~/.kube/config.
 It validates the whole experiment (every section, listed in tasks or not),
 so that as the Task's first step it stops a typo before any load. When
 the tasks list does not name ready, it says so and exits 0.
+
+When ready fails once the experiment is read (objects not ready in time,
+an object it may not read or that the API server does not serve, a
+kubeconfig that does not work), it writes ready.metrics.json marked
+failed, with the reason: the load steps after it then send nothing, and
+assess reports the failure and exits 3 (the Task runs this step with
+onError: continue).
 
 Exit status: 0 ready (or nothing to wait for), 2 bad input (a flag, the experiment, the kubeconfig,
 an unknown resource), 3 not ready in time, not allowed to read an object,
@@ -57,6 +64,6 @@ func runReady(ctx context.Context, args []string, stderr io.Writer, log *slog.Lo
 	if cli.Skip(e, experiment.TaskReady, log) {
 		return nil
 	}
-	step := readystep.Step{Log: log, Namespace: *namespace, Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")}}
+	step := ready.Step{Log: log, Namespace: *namespace, Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")}}
 	return step.Run(ctx, e, *dir)
 }

@@ -31,8 +31,8 @@ func deployment(name, ns, available string) map[string]any {
 	}
 }
 
-// ready runs the command as main does, in this process.
-func ready(t *testing.T, env map[string]string, args ...string) (int, string) {
+// readyCmd runs the command as main does, in this process.
+func readyCmd(t *testing.T, env map[string]string, args ...string) (int, string) {
 	t.Helper()
 	var errs bytes.Buffer
 	err := runReady(context.Background(), args, &errs, logging.New(&errs, slog.LevelInfo), func(k string) string { return env[k] })
@@ -81,13 +81,15 @@ current-context: test
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
-			code, stderr := ready(t, tc.env, append([]string{"-f", exp, "-dir", out}, tc.args...)...)
+			code, stderr := readyCmd(t, tc.env, append([]string{"-f", exp, "-dir", out}, tc.args...)...)
 			if code != tc.wantCode || !strings.HasPrefix(stderr, tc.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d, stderr beginning:\n%s", code, stderr, tc.wantCode, tc.want)
 			}
-			_, err := metrics.Read(metrics.PathFor(out, "ready"))
-			if (err == nil) != (tc.wantCode == 0) {
-				t.Errorf("ready.metrics.json: %v; want it only when ready", err)
+			// Written either way: a failure is recorded, for the load
+			// steps after ready and for assess.
+			f, err := metrics.Read(metrics.PathFor(out, "ready"))
+			if err != nil || (f.Failed == "") != (tc.wantCode == 0) {
+				t.Errorf("ready.metrics.json: %+v, %v; want it marked failed exactly when ready failed", f, err)
 			}
 		})
 	}
@@ -131,7 +133,7 @@ func TestNamespace(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
-			code, stderr := ready(t, tc.env, append([]string{"-dir", out, "-kubeconfig", kc}, tc.args...)...)
+			code, stderr := readyCmd(t, tc.env, append([]string{"-dir", out, "-kubeconfig", kc}, tc.args...)...)
 			if code != tc.wantCode || !strings.HasPrefix(stderr, tc.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d, stderr beginning:\n%s", code, stderr, tc.wantCode, tc.want)
 			}
@@ -142,7 +144,7 @@ func TestNamespace(t *testing.T) {
 // TestNotReadyInTime runs the built command, so that client-go logs as
 // in a step: the timeout says what was not ready and nothing else, for
 // client-go's own line about the watch that the timeout cut short is
-// noise, and is dropped.
+// noise, and is dropped. It records the failure in ready.metrics.json.
 func TestNotReadyInTime(t *testing.T) {
 	bin := clitest.Build(t, "github.com/autox-tekton/autox/cmd/ready")
 	srv := apitest.Start(t, deployment("web", "shop", "False"))
@@ -155,6 +157,13 @@ func TestNotReadyInTime(t *testing.T) {
 		"ready: not ready: deployment shop/web: Available=False (MinimumReplicasUnavailable) after 1s\n"
 	if code != 3 || p.Stderr() != want {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit 3, stderr:\n%s", code, p.Stderr(), want)
+	}
+	// The failure is recorded for the steps after it: the load steps
+	// send nothing, and assess reports it (the Task runs ready with
+	// onError: continue).
+	f, err := metrics.Read(metrics.PathFor(dir, "ready"))
+	if want := "not ready: deployment shop/web: Available=False (MinimumReplicasUnavailable) after 1s"; err != nil || f.Failed != want {
+		t.Errorf("ready.metrics.json: %+v, %v; want it marked failed: %q", f, err, want)
 	}
 }
 
@@ -203,7 +212,7 @@ func TestFirstStep(t *testing.T) {
 			"ready is not in the experiment's tasks [http, assess]; nothing to do\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, stderr := ready(t, map[string]string{"AUTOX_EXPERIMENT": tc.experiment, "AUTOX_EXPERIMENT_SOURCE": "params.experiment", "AUTOX_DIR": t.TempDir()})
+			code, stderr := readyCmd(t, map[string]string{"AUTOX_EXPERIMENT": tc.experiment, "AUTOX_EXPERIMENT_SOURCE": "params.experiment", "AUTOX_DIR": t.TempDir()})
 			if code != tc.wantCode || stderr != tc.wantStderr {
 				t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr, tc.wantCode, tc.wantStderr)
 			}

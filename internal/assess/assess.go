@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/autox-tekton/autox/internal/atomicfile"
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/outcome"
@@ -52,10 +53,10 @@ func (c *Config) Validate() error {
 	switch c.Output {
 	case Text, JSON, HTML:
 	default:
-		return experiment.Fieldf("-o", fmt.Sprintf("%q is not an output format; write text, json or html", c.Output))
+		return badinput.Field("-o", fmt.Sprintf("%q is not an output format; write text, json or html", c.Output))
 	}
 	if c.Dir == "" {
-		return experiment.Fieldf("--dir", "missing; name the folder that holds the metrics files")
+		return badinput.Field("--dir", "missing; name the folder that holds the metrics files")
 	}
 	return nil
 }

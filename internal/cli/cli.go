@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/outcome"
 )
 
@@ -40,13 +40,13 @@ func Parse(fs *flag.FlagSet, args []string, env map[string]string, getenv func(s
 		var refused error
 		fs.VisitAll(func(f *flag.Flag) {
 			if b, ok := f.Value.(bounded); ok && b.refusal() != nil {
-				refused = experiment.Fieldf("-"+f.Name, b.refusal().Error())
+				refused = badinput.Field("-"+f.Name, b.refusal().Error())
 			}
 		})
 		if refused != nil {
 			return refused
 		}
-		return experiment.Fieldf("", err.Error()+"; run with -h for the flags")
+		return badinput.Field("", err.Error()+"; run with -h for the flags")
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -58,13 +58,13 @@ func Parse(fs *flag.FlagSet, args []string, env map[string]string, getenv func(s
 		if err := fs.Set(name, v); err != nil {
 			var refused *rangeError
 			if errors.As(err, &refused) {
-				return experiment.Fieldf(variable+" (-"+name+")", refused.Error())
+				return badinput.Field(variable+" (-"+name+")", refused.Error())
 			}
-			return experiment.Fieldf(variable, fmt.Sprintf("%q is not a valid value for -%s (%v); run with -h for the flags", v, name, err))
+			return badinput.Field(variable, fmt.Sprintf("%q is not a valid value for -%s (%v); run with -h for the flags", v, name, err))
 		}
 	}
 	if fs.NArg() > 0 {
-		return experiment.Fieldf("", fmt.Sprintf("unexpected argument %q; run with -h for the flags", fs.Arg(0)))
+		return badinput.Field("", fmt.Sprintf("unexpected argument %q; run with -h for the flags", fs.Arg(0)))
 	}
 	return nil
 }

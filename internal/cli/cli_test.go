@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // TestRun: how a program ends, by what its work returns and whether it
@@ -34,7 +34,7 @@ func TestRun(t *testing.T) {
 		want got
 	}{
 		{"done", false, func(context.Context) error { return nil }, got{0, ""}},
-		{"bad input", false, func(context.Context) error { return experiment.Fieldf("-o", `"pdf" is not an output format`) }, got{2, "step: -o: \"pdf\" is not an output format\n"}},
+		{"bad input", false, func(context.Context) error { return badinput.Field("-o", `"pdf" is not an output format`) }, got{2, "step: -o: \"pdf\" is not an output format\n"}},
 		{"stopped, and says what it kept", true, stopped(errors.New("stopped; wrote what was measured")), got{3, "step: stopped; wrote what was measured (terminated signal received)\n"}},
 		{"stopped, but the work does not end", true, func(context.Context) error { select {} }, got{3, "step: stopped (terminated signal received) but did not end within 50ms; ended it without waiting further\n"}},
 	} {

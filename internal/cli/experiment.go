@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 )
 
@@ -45,12 +46,12 @@ func (x *ExperimentFlags) Load() (*experiment.Experiment, error) {
 	x.fs.Visit(func(f *flag.Flag) { fileSet = fileSet || f.Name == "f" })
 	if strings.TrimSpace(*x.text) == "" {
 		if *x.text != "" {
-			return nil, experiment.Fieldf(*x.source, "is blank; write the experiment's YAML, e.g. {tasks: [http, assess], http: {url: ...}}")
+			return nil, badinput.Field(*x.source, "is blank; write the experiment's YAML, e.g. {tasks: [http, assess], http: {url: ...}}")
 		}
 		return experiment.Load(*x.file)
 	}
 	if fileSet {
-		return nil, experiment.Fieldf("", fmt.Sprintf("the experiment is given twice, as -f %q and as -experiment text; give one", *x.file))
+		return nil, badinput.Field("", fmt.Sprintf("the experiment is given twice, as -f %q and as -experiment text; give one", *x.file))
 	}
 	return experiment.Parse([]byte(*x.text), *x.source)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/logging"
 )
@@ -58,7 +59,7 @@ func TestExperimentFlags(t *testing.T) {
 			e, err := x.Load()
 			if err != nil {
 				g.Err = err.Error()
-				if !experiment.IsInput(err) {
+				if !badinput.Is(err) {
 					t.Errorf("%v is not bad input", err)
 				}
 			} else {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // laughs is a "billion laughs" document in grpc.data: nine lines of
@@ -66,7 +68,7 @@ func TestBoundedInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml), "src")
-			if !IsInput(err) {
+			if !badinput.Is(err) {
 				t.Fatalf("Parse = %v, want bad input", err)
 			}
 			if diff := cmp.Diff(tc.want, strings.Split(err.Error(), "\n")); diff != "" {
@@ -86,7 +88,7 @@ func TestLoadRefusesWhatIsNotAFile(t *testing.T) {
 		{dir + "/absent.yaml", fmt.Sprintf("cannot read experiment file %q: no such file or directory; pass an existing file with -f", dir+"/absent.yaml")},
 	} {
 		_, err := Load(tc.path)
-		if !IsInput(err) {
+		if !badinput.Is(err) {
 			t.Fatalf("Load(%q) = %v, want bad input", tc.path, err)
 		}
 		if diff := cmp.Diff(tc.want, err.Error()); diff != "" {
@@ -111,7 +113,7 @@ func TestDuplicateKeys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml), "x.yaml")
-			if !IsInput(err) {
+			if !badinput.Is(err) {
 				t.Fatalf("Parse = %v, want bad input", err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // EnvFileRoots is how a Task tells its steps which folders they may read
@@ -50,7 +52,7 @@ func NewFiles(roots []string) (*Files, error) {
 			continue
 		}
 		if !filepath.IsAbs(r) {
-			return nil, Fieldf(EnvFileRoots, fmt.Sprintf("%q is not an absolute folder; list the folders the steps may read as absolute paths separated by ':', e.g. /workspace/data", r))
+			return nil, badinput.Field(EnvFileRoots, fmt.Sprintf("%q is not an absolute folder; list the folders the steps may read as absolute paths separated by ':', e.g. /workspace/data", r))
 		}
 		f.roots = append(f.roots, filepath.Clean(r))
 	}
@@ -66,7 +68,7 @@ func (f *Files) Roots() []string {
 }
 
 // ReadFile reads the file that the setting key names. Its error is a
-// FieldError that names key, the path and the fix.
+// badinput.FieldError that names key, the path and the fix.
 func (f *Files) ReadFile(key, path string) ([]byte, error) {
 	r, err := f.open(key, path)
 	if err != nil {
@@ -137,12 +139,12 @@ func (f *Files) Open(path string) (io.ReadCloser, error) {
 	return r, nil
 }
 
-// open opens the file of setting key, with a FieldError on failure.
+// open opens the file of setting key, with a badinput.FieldError on failure.
 func (f *Files) open(key, path string) (*os.File, error) {
 	if f == nil {
 		r, err := os.Open(path)
 		if err != nil {
-			return nil, FieldError{Path: key, Message: fmt.Sprintf("cannot read %q: %v; give a path relative to the experiment file, or an absolute one", path, pathCause(err))}
+			return nil, badinput.FieldError{Path: key, Message: fmt.Sprintf("cannot read %q: %v; give a path relative to the experiment file, or an absolute one", path, pathCause(err))}
 		}
 		return r, nil
 	}
@@ -228,29 +230,29 @@ func (f *Files) describeRoots() string {
 
 func (f *Files) outside(key, path string) error {
 	if len(f.roots) == 0 {
-		return FieldError{Path: key, Message: fmt.Sprintf("%q cannot be read: this step may read no files (no data workspace is bound); bind the experiment's data workspace and put the file there", path)}
+		return badinput.FieldError{Path: key, Message: fmt.Sprintf("%q cannot be read: this step may read no files (no data workspace is bound); bind the experiment's data workspace and put the file there", path)}
 	}
-	return FieldError{Path: key, Message: fmt.Sprintf("%q is outside the files the step may read (%s); put the file in the experiment's workspace data", path, f.describeRoots())}
+	return badinput.FieldError{Path: key, Message: fmt.Sprintf("%q is outside the files the step may read (%s); put the file in the experiment's workspace data", path, f.describeRoots())}
 }
 
 func (f *Files) viaLink(key, path string) error {
-	return FieldError{Path: key, Message: fmt.Sprintf("%q leads outside the files the step may read (%s) through a symbolic link; put the file itself in the experiment's workspace data", path, f.describeRoots())}
+	return badinput.FieldError{Path: key, Message: fmt.Sprintf("%q leads outside the files the step may read (%s) through a symbolic link; put the file itself in the experiment's workspace data", path, f.describeRoots())}
 }
 
 func (f *Files) noRoot(key string, at place, err error) error {
-	return FieldError{Path: key, Message: fmt.Sprintf("cannot read %q: the folder %s it must be in cannot be opened (%v); bind the experiment's data workspace", at.full, at.root, err)}
+	return badinput.FieldError{Path: key, Message: fmt.Sprintf("cannot read %q: the folder %s it must be in cannot be opened (%v); bind the experiment's data workspace", at.full, at.root, err)}
 }
 
 func (f *Files) cannotRead(key, full string, err error) error {
 	if f == nil {
-		return FieldError{Path: key, Message: fmt.Sprintf("cannot read %q: %v; give a path relative to the experiment file, or an absolute one", full, pathCause(err))}
+		return badinput.FieldError{Path: key, Message: fmt.Sprintf("cannot read %q: %v; give a path relative to the experiment file, or an absolute one", full, pathCause(err))}
 	}
-	return FieldError{Path: key, Message: fmt.Sprintf("cannot read %q: %v; give a path relative to the experiment's workspace data (%s)", full, pathCause(err), f.roots[0])}
+	return badinput.FieldError{Path: key, Message: fmt.Sprintf("cannot read %q: %v; give a path relative to the experiment's workspace data (%s)", full, pathCause(err), f.roots[0])}
 }
 
-// addErr adds err, a FieldError (else a problem without a path).
+// addErr adds err, a badinput.FieldError (else a problem without a path).
 func (p *problems) addErr(err error) {
-	var fe FieldError
+	var fe badinput.FieldError
 	if errors.As(err, &fe) {
 		*p = append(*p, fe)
 		return

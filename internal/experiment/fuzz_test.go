@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // FuzzParse: whatever the YAML, Parse answers an experiment or bad input
@@ -33,7 +35,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := Parse(data, "fuzz")
 		if err != nil {
-			ie, ok := err.(*InputError)
+			ie, ok := err.(*badinput.Error)
 			if !ok {
 				t.Fatalf("not bad input, so exit 3: %v", err)
 			}

@@ -60,7 +60,8 @@ type HTTPEndpoint struct {
 	ContentType string
 	Headers     map[string]string
 	ErrorRanges []ErrorRange
-	// Payload source, at most one; the body itself is filled by LoadPayloads.
+	// Payload source, at most one. The body itself is Payload:
+	// PayloadStr's is set here, a file's or a URL's by httpload.Prepare.
 	PayloadStr, PayloadFile, PayloadURL string
 	HasPayload                          bool
 	Payload                             []byte
@@ -254,40 +255,6 @@ func resolveHTTP(name, path string, top, own HTTPSettings, baseDir string, p *pr
 		ep.ErrorRanges = cloneRanges(r)
 	}
 	return ep
-}
-
-// LoadPayloads reads each endpoint's payloadFile or fetches its payloadURL,
-// reading any file (see Files). An unreadable file or unreachable URL is
-// bad input.
-func LoadPayloads(ctx context.Context, client *http.Client, eps []HTTPEndpoint) error {
-	return (*Files)(nil).LoadPayloads(ctx, client, eps)
-}
-
-// LoadPayloads reads each endpoint's payloadFile, within f, or fetches its
-// payloadURL. A file outside f, an unreadable file or an unreachable URL
-// is bad input; every such problem is reported.
-func (f *Files) LoadPayloads(ctx context.Context, client *http.Client, eps []HTTPEndpoint) error {
-	var p problems
-	for i := range eps {
-		ep := &eps[i]
-		switch {
-		case ep.PayloadFile != "":
-			b, err := f.ReadFile(join(ep.Path, "payloadFile"), ep.PayloadFile)
-			if err != nil {
-				p.addErr(err)
-				continue
-			}
-			ep.Payload = b
-		case ep.PayloadURL != "":
-			b, err := Fetch(ctx, client, ep.PayloadURL)
-			if err != nil {
-				p.add(join(ep.Path, "payloadURL"), err.Error())
-				continue
-			}
-			ep.Payload = b
-		}
-	}
-	return p.err("")
 }
 
 // Fetch gets a small document (a payload, a proto) by URL, with a

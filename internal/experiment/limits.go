@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // Limits of the numeric settings: the ranges the load engines can honour.
@@ -105,13 +107,13 @@ func fmtFloat(v float64) string {
 }
 
 // parseYAML reads YAML text into its node tree and checks that its aliases
-// do not expand it past MaxYAMLValues values. The error is a FieldError
+// do not expand it past MaxYAMLValues values. The error is a badinput.FieldError
 // (the path where the limit is passed, or none for a syntax error) whose
 // message names the fix.
-func parseYAML(data []byte) (*yaml.Node, *FieldError) {
+func parseYAML(data []byte) (*yaml.Node, *badinput.FieldError) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &FieldError{Message: yamlMessage(err)}
+		return nil, &badinput.FieldError{Message: yamlMessage(err)}
 	}
 	if fe := checkExpansion(&doc); fe != nil {
 		return nil, fe
@@ -131,7 +133,7 @@ func UnmarshalYAML(data []byte, v any) error {
 		return nil
 	}
 	if err := doc.Content[0].Decode(v); err != nil {
-		return &FieldError{Message: yamlMessage(err)}
+		return &badinput.FieldError{Message: yamlMessage(err)}
 	}
 	return nil
 }
@@ -151,7 +153,7 @@ func yamlMessage(err error) string {
 // checkExpansion counts the values of doc as decoding sees them, each
 // alias as the values it stands for, and reports the path where the count
 // passes MaxYAMLValues.
-func checkExpansion(doc *yaml.Node) *FieldError {
+func checkExpansion(doc *yaml.Node) *badinput.FieldError {
 	const over = MaxYAMLValues + 1
 	sizes := map[*yaml.Node]int{}
 	// size is the count of n's values, aliases expanded, at most over.
@@ -178,16 +180,16 @@ func checkExpansion(doc *yaml.Node) *FieldError {
 		return total
 	}
 	total := 0
-	var walk func(n *yaml.Node, path string) *FieldError
-	walk = func(n *yaml.Node, path string) *FieldError {
+	var walk func(n *yaml.Node, path string) *badinput.FieldError
+	walk = func(n *yaml.Node, path string) *badinput.FieldError {
 		if n.Kind == yaml.AliasNode {
 			if total += size(n); total > MaxYAMLValues {
-				return &FieldError{Path: path, Message: fmt.Sprintf("the alias *%s makes the YAML more than %d values once aliases are expanded; write the values out, or use fewer aliases", n.Value, MaxYAMLValues)}
+				return &badinput.FieldError{Path: path, Message: fmt.Sprintf("the alias *%s makes the YAML more than %d values once aliases are expanded; write the values out, or use fewer aliases", n.Value, MaxYAMLValues)}
 			}
 			return nil
 		}
 		if total++; total > MaxYAMLValues {
-			return &FieldError{Path: path, Message: fmt.Sprintf("the YAML has more than %d values; write a smaller one (a large gRPC message belongs in dataFile)", MaxYAMLValues)}
+			return &badinput.FieldError{Path: path, Message: fmt.Sprintf("the YAML has more than %d values; write a smaller one (a large gRPC message belongs in dataFile)", MaxYAMLValues)}
 		}
 		switch n.Kind {
 		case yaml.MappingNode:

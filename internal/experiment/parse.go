@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/inputfile"
 )
 
@@ -29,7 +30,7 @@ var knownTasks = []string{TaskReady, TaskHTTP, TaskGRPC, TaskAssess}
 func Load(path string) (*Experiment, error) {
 	data, err := inputfile.Read(path, inputfile.MaxYAML)
 	if err != nil {
-		return nil, &InputError{Problems: []FieldError{{
+		return nil, &badinput.Error{Problems: []badinput.FieldError{{
 			Message: fmt.Sprintf("cannot read experiment file %q: %v; %s with -f", path, err, inputfile.FixFor(err, "pass an existing file")),
 		}}}
 	}
@@ -56,16 +57,16 @@ func Parse(data []byte, source string) (*Experiment, error) {
 // in messages.
 func ParseIn(data []byte, source, baseDir string) (*Experiment, error) {
 	if len(data) > inputfile.MaxYAML {
-		return nil, &InputError{Source: source, Problems: []FieldError{{
+		return nil, &badinput.Error{Source: source, Problems: []badinput.FieldError{{
 			Message: fmt.Sprintf("the experiment is %d bytes, more than the limit of %s; write a smaller one (a large gRPC message belongs in dataFile)", len(data), inputfile.Size(inputfile.MaxYAML)),
 		}}}
 	}
 	doc, fe := parseYAML(data)
 	if fe != nil {
-		return nil, &InputError{Source: source, Problems: []FieldError{*fe}}
+		return nil, &badinput.Error{Source: source, Problems: []badinput.FieldError{*fe}}
 	}
 	if len(doc.Content) == 0 {
-		return nil, &InputError{Source: source, Problems: []FieldError{{
+		return nil, &badinput.Error{Source: source, Problems: []badinput.FieldError{{
 			Message: "the experiment is empty; write at least tasks: [http, assess] and an http section",
 		}}}
 	}
@@ -77,7 +78,7 @@ func ParseIn(data []byte, source, baseDir string) (*Experiment, error) {
 	e := &Experiment{BaseDir: baseDir}
 	if err := doc.Content[0].Decode(e); err != nil {
 		if strings.Contains(err.Error(), "excessive aliasing") {
-			return nil, &InputError{Source: source, Problems: []FieldError{{Message: yamlMessage(err)}}}
+			return nil, &badinput.Error{Source: source, Problems: []badinput.FieldError{{Message: yamlMessage(err)}}}
 		}
 		// checkShape accepted it, so this is our bug, not the user's.
 		return nil, fmt.Errorf("decoding experiment after validation: %w", err)

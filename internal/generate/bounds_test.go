@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // TestValuesBoundedInput: a values file that is not a regular file, or
@@ -31,16 +31,16 @@ groups: *f
 	for _, tc := range []struct {
 		name string
 		args Args
-		want []experiment.FieldError
+		want []badinput.FieldError
 	}{
 		{"-f a device", Args{Files: []string{"/dev/null"}},
-			[]experiment.FieldError{{Path: "-f /dev/null", Message: "cannot read the values file: it is a device, not a regular file; pass a regular file of at most 4 MiB"}}},
+			[]badinput.FieldError{{Path: "-f /dev/null", Message: "cannot read the values file: it is a device, not a regular file; pass a regular file of at most 4 MiB"}}},
 		{"-f a folder", Args{Files: []string{dir}},
-			[]experiment.FieldError{{Path: "-f " + dir, Message: "cannot read the values file: it is a folder, not a regular file; pass a regular file of at most 4 MiB"}}},
+			[]badinput.FieldError{{Path: "-f " + dir, Message: "cannot read the values file: it is a folder, not a regular file; pass a regular file of at most 4 MiB"}}},
 		{"-f a billion laughs", Args{Files: []string{laughs}},
-			[]experiment.FieldError{{Path: "-f " + laughs, Message: "f[7]: the alias *e makes the YAML more than 1000000 values once aliases are expanded; write the values out, or use fewer aliases"}}},
+			[]badinput.FieldError{{Path: "-f " + laughs, Message: "f[7]: the alias *e makes the YAML more than 1000000 values once aliases are expanded; write the values out, or use fewer aliases"}}},
 		{"--set a key with a newline", Args{Sets: []string{"\n"}},
-			[]experiment.FieldError{{Path: `--set "\n"`, Message: `key "\n" has no value; write "\n"=<value>`}}},
+			[]badinput.FieldError{{Path: `--set "\n"`, Message: `key "\n" has no value; write "\n"=<value>`}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, probs := values(tc.args)

@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/names"
@@ -42,7 +43,7 @@ func ParseArgs(args []string) (Args, error) {
 		name, value, hasValue := strings.Cut(arg, "=")
 		if !strings.HasPrefix(arg, "-") {
 			if len(words) == 2 {
-				return a, experiment.Fieldf("", fmt.Sprintf("unexpected argument %q; autox generate takes --set K=V and -f values.yaml (run autox generate -h)", arg))
+				return a, badinput.Field("", fmt.Sprintf("unexpected argument %q; autox generate takes --set K=V and -f values.yaml (run autox generate -h)", arg))
 			}
 			words = append(words, arg)
 			a.Ignored = append(a.Ignored, arg)
@@ -53,11 +54,11 @@ func ParseArgs(args []string) (Args, error) {
 		case "-h", "--help":
 			return a, flag.ErrHelp
 		default:
-			return a, experiment.Fieldf("", fmt.Sprintf("unknown flag %q; autox generate takes --set K=V and -f values.yaml, and ignores helm install's --repo and --version (run autox generate -h)", name))
+			return a, badinput.Field("", fmt.Sprintf("unknown flag %q; autox generate takes --set K=V and -f values.yaml, and ignores helm install's --repo and --version (run autox generate -h)", name))
 		}
 		if !hasValue {
 			if i+1 == len(args) {
-				return a, experiment.Fieldf(name, "needs a value; write "+name+" "+flagExample(name))
+				return a, badinput.Field(name, "needs a value; write "+name+" "+flagExample(name))
 			}
 			i++
 			value = args[i]
@@ -87,7 +88,7 @@ func flagExample(flag string) string {
 // FromArgs is autox generate: the YAML to apply, the notes on what was
 // accepted but means nothing on Tekton (one line each, for stderr), and
 // the error. On error the YAML is nil; the error is an
-// *experiment.InputError with every problem, one per line.
+// *badinput.Error with every problem, one per line.
 func FromArgs(args []string) (yamlDocs []byte, notes []string, err error) {
 	a, err := ParseArgs(args)
 	if err != nil {
@@ -109,7 +110,7 @@ func Generate(a Args) ([]byte, []string, error) {
 	notes = append(notes, more...)
 	probs = append(probs, p...)
 	if len(probs) > 0 {
-		return nil, notes, &experiment.InputError{Problems: probs}
+		return nil, notes, &badinput.Error{Problems: probs}
 	}
 	out, err := render(specs)
 	if err != nil {
@@ -185,7 +186,7 @@ var (
 
 // build checks the merged values and returns the specs sorted by group
 // and spec, the notes, and every problem.
-func build(root map[string]any) ([]Spec, []string, []experiment.FieldError) {
+func build(root map[string]any) ([]Spec, []string, []badinput.FieldError) {
 	var b builder
 	for _, k := range sortedKeys(root) {
 		if k != "groups" {
@@ -236,11 +237,11 @@ func build(root map[string]any) ([]Spec, []string, []experiment.FieldError) {
 
 type builder struct {
 	notes []string
-	probs []experiment.FieldError
+	probs []badinput.FieldError
 }
 
 func (b *builder) add(path, msg string) {
-	b.probs = append(b.probs, experiment.FieldError{Path: path, Message: msg})
+	b.probs = append(b.probs, badinput.FieldError{Path: path, Message: msg})
 }
 
 func (b *builder) unknown(path, key string, known []string) {
@@ -399,7 +400,7 @@ func (b *builder) experiment(path string, v any) (map[string]any, bool) {
 		err = e.CheckTaskFiles()
 	}
 	if err != nil {
-		ie, ok := err.(*experiment.InputError)
+		ie, ok := err.(*badinput.Error)
 		if !ok {
 			b.add(path, err.Error())
 			return nil, false

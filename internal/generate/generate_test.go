@@ -338,7 +338,7 @@ func eventListener(t *testing.T) (map[string]*triggersv1beta1.TriggerBinding, ma
 
 func readPipeline(t *testing.T) *v1.Pipeline {
 	t.Helper()
-	d := docs(t, filepath.Join(root, "pipelines", "autox.yaml"))
+	d := docs(t, filepath.Join(root, "pipelines", "autox", "autox.yaml"))
 	var p v1.Pipeline
 	if err := yaml.UnmarshalStrict(d[0], &p); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // httpbin sets a whole group httpbin with spec iter8, one --set each;
@@ -200,7 +200,7 @@ func TestBadInput(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if !experiment.IsInput(err) {
+			if !badinput.Is(err) {
 				t.Errorf("%T is not bad input (exit 2): %v", err, err)
 			}
 			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {

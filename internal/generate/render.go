@@ -35,7 +35,7 @@ func (k kind) String() string {
 }
 
 // The kinds the install's ClusterRoles already grant
-// (triggers/rbac.yaml, tasks/autox-experiment/rbac.yaml).
+// (triggers/rbac.yaml, triggers/runs-rbac.yaml).
 var (
 	installedWatched = []kind{{"apps", "deployments"}}
 	installedReady   = []kind{{"apps", "deployments"}, {"", "pods"}, {"", "services"}, {"discovery.k8s.io", "endpointslices"},

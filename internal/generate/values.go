@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/inputfile"
 )
@@ -11,9 +12,9 @@ import (
 // values merges the -f files (in order) and then the --set arguments (in
 // order, each onto what came before), as helm install does, and returns
 // the merged tree, the notes on what was ignored, and every problem.
-func values(a Args) (map[string]any, []string, []experiment.FieldError) {
+func values(a Args) (map[string]any, []string, []badinput.FieldError) {
 	var notes []string
-	var probs []experiment.FieldError
+	var probs []badinput.FieldError
 	root := map[string]any{}
 	note := func(n string) {
 		if !slices.Contains(notes, n) {
@@ -23,7 +24,7 @@ func values(a Args) (map[string]any, []string, []experiment.FieldError) {
 	for _, f := range a.Files {
 		m, err := readValues(f)
 		if err != nil {
-			probs = append(probs, experiment.FieldError{Path: "-f " + shown(f), Message: err.Error()})
+			probs = append(probs, badinput.FieldError{Path: "-f " + shown(f), Message: err.Error()})
 			continue
 		}
 		// A parent chart's values (autox: {groups: ...}) count as groups.
@@ -47,7 +48,7 @@ func values(a Args) (map[string]any, []string, []experiment.FieldError) {
 	for _, s := range a.Sets {
 		as, err := parseSet(s)
 		if err != nil {
-			probs = append(probs, experiment.FieldError{Path: "--set " + shown(s), Message: err.Error()})
+			probs = append(probs, badinput.FieldError{Path: "--set " + shown(s), Message: err.Error()})
 			continue
 		}
 		for _, as := range as {
@@ -56,7 +57,7 @@ func values(a Args) (map[string]any, []string, []experiment.FieldError) {
 				as.path = as.path[i:]
 			}
 			if err := apply(root, as); err != nil {
-				probs = append(probs, experiment.FieldError{Path: "--set " + shown(s), Message: err.Error()})
+				probs = append(probs, badinput.FieldError{Path: "--set " + shown(s), Message: err.Error()})
 				break
 			}
 		}

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/test/apps/routeguide/app"
 )
@@ -119,7 +120,7 @@ func TestPrepareWithinRoots(t *testing.T) {
 			got := ""
 			if err != nil {
 				got = err.Error()
-				if !experiment.IsInput(err) {
+				if !badinput.Is(err) {
 					t.Errorf("error %v is not bad input", err)
 				}
 			}

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/load"
 	"github.com/autox-tekton/autox/internal/metrics"
@@ -290,7 +291,7 @@ func TestPrepareBadInput(t *testing.T) {
 				}
 				return
 			}
-			if !experiment.IsInput(err) {
+			if !badinput.Is(err) {
 				t.Fatalf("Prepare = %v, want bad input", err)
 			}
 			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {

@@ -1,5 +1,9 @@
-// Package grpcload sends gRPC load through bojand/ghz's runner and turns
-// each call's result into metrics.Endpoint values.
+// Package grpcload is the grpc step: Prepare resolves the endpoints,
+// Work sends gRPC load through bojand/ghz's runner, behind the shared
+// load loop (internal/load), and turns each call's result into
+// metrics.Endpoint values, and Step ties them together and writes
+// <dir>/grpc.metrics.json. It links ghz, and neither hey nor client-go
+// (cmd/deps_test.go).
 //
 // Everything that can be bad input is settled before any load: the proto
 // (parsed here, so its errors read like protoc's), the method (in the proto
@@ -42,6 +46,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 )
 
@@ -77,10 +82,10 @@ func Prepare(ctx context.Context, client *http.Client, eps []experiment.GRPCEndp
 // imports, cacert) only within files: one outside is bad input, found
 // before anything is read or sent.
 func PrepareWithin(ctx context.Context, client *http.Client, files *experiment.Files, eps []experiment.GRPCEndpoint) ([]Endpoint, error) {
-	var problems []experiment.FieldError
-	add := func(key, msg string) { problems = append(problems, experiment.FieldError{Path: key, Message: msg}) }
+	var problems []badinput.FieldError
+	add := func(key, msg string) { problems = append(problems, badinput.FieldError{Path: key, Message: msg}) }
 	addErr := func(err error) bool {
-		var fe experiment.FieldError
+		var fe badinput.FieldError
 		if errors.As(err, &fe) {
 			add(fe.Path, fe.Message)
 			return true
@@ -98,7 +103,7 @@ func PrepareWithin(ctx context.Context, client *http.Client, files *experiment.F
 		ok = append(ok, ep)
 	}
 	if len(problems) > 0 {
-		return nil, &experiment.InputError{Problems: problems}
+		return nil, &badinput.Error{Problems: problems}
 	}
 	var out []Endpoint
 	for _, ep := range ok {
@@ -138,7 +143,7 @@ func PrepareWithin(ctx context.Context, client *http.Client, files *experiment.F
 		out = append(out, e)
 	}
 	if len(problems) > 0 {
-		return nil, &experiment.InputError{Problems: problems}
+		return nil, &badinput.Error{Problems: problems}
 	}
 	return out, nil
 }
@@ -186,7 +191,7 @@ func readCA(files *experiment.Files, ep experiment.GRPCEndpoint) ([]byte, error)
 		return nil, err
 	}
 	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
-		return nil, experiment.FieldError{Path: key, Message: fmt.Sprintf("%q holds no PEM certificate; give the CA certificate's PEM file", ep.CACert)}
+		return nil, badinput.FieldError{Path: key, Message: fmt.Sprintf("%q holds no PEM certificate; give the CA certificate's PEM file", ep.CACert)}
 	}
 	return pem, nil
 }
@@ -199,7 +204,7 @@ func loadData(ctx context.Context, client *http.Client, files *experiment.Files,
 	case ep.DataURL != "":
 		b, err := experiment.Fetch(ctx, client, ep.DataURL)
 		if err != nil {
-			return nil, experiment.FieldError{Path: ep.Path + ".dataURL", Message: err.Error()}
+			return nil, badinput.FieldError{Path: ep.Path + ".dataURL", Message: err.Error()}
 		}
 		return b, nil
 	}
@@ -437,10 +442,10 @@ func resolveMethod(ctx context.Context, client *http.Client, files *experiment.F
 		for j := 0; j < sd.Methods().Len(); j++ {
 			methods = append(methods, string(sd.Methods().Get(j).Name()))
 		}
-		return nil, "", experiment.FieldError{Path: ep.Path + ".call", Message: fmt.Sprintf("%q: service %s has no method %s; it has %s", ep.Call, svcName, methodName, strings.Join(methods, ", "))}
+		return nil, "", badinput.FieldError{Path: ep.Path + ".call", Message: fmt.Sprintf("%q: service %s has no method %s; it has %s", ep.Call, svcName, methodName, strings.Join(methods, ", "))}
 	}
 	sort.Strings(services)
-	return nil, "", experiment.FieldError{Path: ep.Path + ".call", Message: fmt.Sprintf("%q: no service %s in %s; it has %s", ep.Call, svcName, source(ep), strings.Join(services, ", "))}
+	return nil, "", badinput.FieldError{Path: ep.Path + ".call", Message: fmt.Sprintf("%q: no service %s in %s; it has %s", ep.Call, svcName, source(ep), strings.Join(services, ", "))}
 }
 
 func source(ep experiment.GRPCEndpoint) string {
@@ -463,7 +468,7 @@ func parseProto(ctx context.Context, client *http.Client, files *experiment.File
 		key = ep.Path + ".protoURL"
 		b, err := experiment.Fetch(ctx, client, ep.ProtoURL)
 		if err != nil {
-			return nil, experiment.FieldError{Path: key, Message: err.Error()}
+			return nil, badinput.FieldError{Path: key, Message: err.Error()}
 		}
 		// The fetched file by its name; its imports from importPaths.
 		name = path.Base(ep.ProtoURL)
@@ -487,7 +492,7 @@ func parseProto(ctx context.Context, client *http.Client, files *experiment.File
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, experiment.FieldError{Path: key, Message: fmt.Sprintf("the proto does not compile: %v; fix it, or check it with protoc", err)}
+		return nil, badinput.FieldError{Path: key, Message: fmt.Sprintf("the proto does not compile: %v; fix it, or check it with protoc", err)}
 	}
 	return compiled[0], nil
 }
@@ -500,7 +505,7 @@ func reflectFile(ctx context.Context, ep experiment.GRPCEndpoint, caPEM []byte, 
 	}
 	cc, err := grpc.NewClient(ep.Host, grpc.WithTransportCredentials(creds))
 	if err != nil {
-		return nil, "", experiment.FieldError{Path: ep.Path + ".host", Message: fmt.Sprintf("%q: %v", ep.Host, err)}
+		return nil, "", badinput.FieldError{Path: ep.Path + ".host", Message: fmt.Sprintf("%q: %v", ep.Host, err)}
 	}
 	defer cc.Close()
 	rctx, cancel := context.WithTimeout(ctx, reflectionTimeout)
@@ -514,18 +519,18 @@ func reflectFile(ctx context.Context, ep experiment.GRPCEndpoint, caPEM []byte, 
 	case grpcreflect.IsElementNotFoundError(err):
 		services, _ := rc.ListServices()
 		sort.Strings(services)
-		return nil, "", experiment.FieldError{Path: ep.Path + ".call", Message: fmt.Sprintf("%q: the server at %s has no service %s; it has %s", ep.Call, ep.Host, svcName, strings.Join(services, ", "))}
+		return nil, "", badinput.FieldError{Path: ep.Path + ".call", Message: fmt.Sprintf("%q: the server at %s has no service %s; it has %s", ep.Call, ep.Host, svcName, strings.Join(services, ", "))}
 	}
 	switch status.Code(err) {
 	case codes.Unimplemented:
-		return nil, "", experiment.FieldError{Path: ep.Path + ".host", Message: fmt.Sprintf("the server at %s does not serve reflection; give protoFile or protoURL", ep.Host)}
+		return nil, "", badinput.FieldError{Path: ep.Path + ".host", Message: fmt.Sprintf("the server at %s does not serve reflection; give protoFile or protoURL", ep.Host)}
 	case codes.Unavailable, codes.DeadlineExceeded:
 		if ctx.Err() != nil {
 			return nil, "", ctx.Err()
 		}
 		return nil, fmt.Sprintf("the server at %s did not answer reflection (%s), so calls were sent as empty messages", ep.Host, status.Convert(err).Message()), nil
 	}
-	return nil, "", experiment.FieldError{Path: ep.Path + ".host", Message: fmt.Sprintf("asking %s for its services by reflection: %v; give protoFile or protoURL", ep.Host, err)}
+	return nil, "", badinput.FieldError{Path: ep.Path + ".host", Message: fmt.Sprintf("asking %s for its services by reflection: %v; give protoFile or protoURL", ep.Host, err)}
 }
 
 // tlsCredentials verify the server against caPEM (readCA checked it

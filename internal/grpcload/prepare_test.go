@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 )
 
@@ -243,7 +244,7 @@ func TestPrepareBadProtoAndData(t *testing.T) {
 				t.Fatalf("Load: %v", err)
 			}
 			_, err = Prepare(context.Background(), http.DefaultClient, e.GRPCEndpoints())
-			if !experiment.IsInput(err) {
+			if !badinput.Is(err) {
 				t.Fatalf("Prepare = %v, want bad input", err)
 			}
 			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {

@@ -1,6 +1,9 @@
-// Package httpload sends HTTP load through rakyll/hey's requester, behind
-// the shared load loop (internal/load), and turns what hey saw into
-// metrics.Endpoint values.
+// Package httpload is the http step: Prepare loads the endpoints'
+// payloads (every bad input is found there, before any load), Work sends
+// HTTP load through rakyll/hey's requester, behind the shared load loop
+// (internal/load), and turns what hey saw into metrics.Endpoint values,
+// and Step ties them together and writes <dir>/http.metrics.json. It
+// links hey, and neither ghz nor client-go (cmd/deps_test.go).
 //
 // hey has no result API and buffers every result of a Work until it ends
 // (seven slices of min(N, 1M) preallocated, and results past 1M dropped).
@@ -40,6 +43,7 @@ import (
 
 	"github.com/rakyll/hey/requester"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/load"
 	"github.com/autox-tekton/autox/internal/metrics"
@@ -191,7 +195,7 @@ type engine struct {
 func (w *Work) engine(ep experiment.HTTPEndpoint) (*engine, error) {
 	base, err := http.NewRequest(ep.Method, ep.URL, nil)
 	if err != nil {
-		return nil, experiment.Fieldf(ep.Path+".url", fmt.Sprintf("%q: %v", ep.URL, err))
+		return nil, badinput.Field(ep.Path+".url", fmt.Sprintf("%q: %v", ep.URL, err))
 	}
 	base.Header.Set("User-Agent", UserAgent)
 	if ep.ContentType != "" {

@@ -41,9 +41,9 @@ func endpoints(t *testing.T, yaml string) []experiment.HTTPEndpoint {
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	eps := e.HTTPEndpoints()
-	if err := experiment.LoadPayloads(context.Background(), http.DefaultClient, eps); err != nil {
-		t.Fatalf("LoadPayloads: %v", err)
+	eps, err := Prepare(context.Background(), http.DefaultClient, e.HTTPEndpoints())
+	if err != nil {
+		t.Fatalf("Prepare: %v", err)
 	}
 	return eps
 }

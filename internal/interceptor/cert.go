@@ -15,7 +15,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // Certificate lifetimes and the timing of a rotation. The EventListener
@@ -86,14 +86,14 @@ func (c Config) certProblems() []error {
 	var errs []error
 	switch {
 	case c.CertLifetime < 0:
-		errs = append(errs, experiment.Fieldf("-cert-lifetime", fmt.Sprintf("%s is negative; give a duration such as 2160h (90 days), at most 8760h (one year)", c.CertLifetime)))
+		errs = append(errs, badinput.Field("-cert-lifetime", fmt.Sprintf("%s is negative; give a duration such as 2160h (90 days), at most 8760h (one year)", c.CertLifetime)))
 	case c.CertLifetime > MaxCertLifetime:
-		errs = append(errs, experiment.Fieldf("-cert-lifetime", fmt.Sprintf("%s is longer than one year; give at most 8760h (365 days), e.g. 2160h (90 days)", c.CertLifetime)))
+		errs = append(errs, badinput.Field("-cert-lifetime", fmt.Sprintf("%s is longer than one year; give at most 8760h (365 days), e.g. 2160h (90 days)", c.CertLifetime)))
 	case c.CertLifetime > 0 && c.CertLifetime < MinCertLifetime:
-		errs = append(errs, experiment.Fieldf("-cert-lifetime", fmt.Sprintf("%s is shorter than %s: the EventListener reads the caBundle once a minute, and each certificate must outlive the time its CA takes to reach it; give at least %s", c.CertLifetime, MinCertLifetime, MinCertLifetime)))
+		errs = append(errs, badinput.Field("-cert-lifetime", fmt.Sprintf("%s is shorter than %s: the EventListener reads the caBundle once a minute, and each certificate must outlive the time its CA takes to reach it; give at least %s", c.CertLifetime, MinCertLifetime, MinCertLifetime)))
 	}
 	if c.MaxBodyBytes < 0 || c.MaxBodyBytes > MaxMaxBodyBytes {
-		errs = append(errs, experiment.Fieldf("-max-body-bytes", fmt.Sprintf("%d is not between 1 and %d (16 MiB; a body costs about 8 times its size in memory); give e.g. 1048576 (1 MiB)", c.MaxBodyBytes, MaxMaxBodyBytes)))
+		errs = append(errs, badinput.Field("-max-body-bytes", fmt.Sprintf("%d is not between 1 and %d (16 MiB; a body costs about 8 times its size in memory); give e.g. 1048576 (1 MiB)", c.MaxBodyBytes, MaxMaxBodyBytes)))
 	}
 	return errs
 }

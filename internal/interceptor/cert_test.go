@@ -29,7 +29,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	certresources "knative.dev/pkg/webhook/certificates/resources"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 var (
@@ -405,7 +405,7 @@ func TestConfig_CertProblems(t *testing.T) {
 			got := ""
 			if err != nil {
 				got = err.Error()
-				if !experiment.IsInput(err) {
+				if !badinput.Is(err) {
 					t.Errorf("%v is not bad input (exit 2)", err)
 				}
 			}

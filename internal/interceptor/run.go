@@ -18,8 +18,8 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/contract"
-	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/leader"
 	"github.com/autox-tekton/autox/internal/objects"
@@ -79,37 +79,37 @@ type Config struct {
 func (c Config) Validate() error {
 	var errs []error
 	if c.Addr == "" {
-		errs = append(errs, experiment.Fieldf("-addr", `is empty; give a listen address, e.g. ":8443"`))
+		errs = append(errs, badinput.Field("-addr", `is empty; give a listen address, e.g. ":8443"`))
 	}
 	if c.Identity == "" {
-		errs = append(errs, experiment.Fieldf("POD_NAME", "is empty and so is the hostname; set POD_NAME (the downward API's metadata.name)"))
+		errs = append(errs, badinput.Field("POD_NAME", "is empty and so is the hostname; set POD_NAME (the downward API's metadata.name)"))
 	}
 	if len(validation.IsDNS1123Label(c.RunsNamespace)) > 0 {
-		errs = append(errs, experiment.Fieldf("-runs-namespace", fmt.Sprintf("%q is not a namespace name; give the namespace the runs go to, e.g. autox", c.RunsNamespace)))
+		errs = append(errs, badinput.Field("-runs-namespace", fmt.Sprintf("%q is not a namespace name; give the namespace the runs go to, e.g. autox", c.RunsNamespace)))
 	}
 	if c.MetricsAddr == "" {
-		errs = append(errs, experiment.Fieldf("-metrics-addr", `is empty; give a listen address, e.g. ":9090"`))
+		errs = append(errs, badinput.Field("-metrics-addr", `is empty; give a listen address, e.g. ":9090"`))
 	}
 	if c.Namespace == "" && c.CertFile != "" {
-		errs = append(errs, experiment.Fieldf("SYSTEM_NAMESPACE", "is not set; it is the install namespace, where the Triggers and records are (triggers/interceptor.yaml sets it)"))
+		errs = append(errs, badinput.Field("SYSTEM_NAMESPACE", "is not set; it is the install namespace, where the Triggers and records are (triggers/interceptor.yaml sets it)"))
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
-		errs = append(errs, experiment.Fieldf("-tls-cert-file and -tls-key-file", "go together; give both (a mounted certificate) or neither (a certificate made and rotated in the Secret INTERCEPTOR_TLS_SECRET_NAME)"))
+		errs = append(errs, badinput.Field("-tls-cert-file and -tls-key-file", "go together; give both (a mounted certificate) or neither (a certificate made and rotated in the Secret INTERCEPTOR_TLS_SECRET_NAME)"))
 	}
 	if c.CAFile != "" && c.CertFile == "" {
-		errs = append(errs, experiment.Fieldf("-tls-ca-file", "needs -tls-cert-file and -tls-key-file; without them the CA comes from the certificate Secret"))
+		errs = append(errs, badinput.Field("-tls-ca-file", "needs -tls-cert-file and -tls-key-file; without them the CA comes from the certificate Secret"))
 	}
 	if c.CertFile == "" {
 		for _, v := range []struct{ name, value string }{
 			{"SYSTEM_NAMESPACE", c.Namespace}, {"INTERCEPTOR_TLS_SECRET_NAME", c.SecretName}, {"INTERCEPTOR_TLS_SVC_NAME", c.ServiceName},
 		} {
 			if v.value == "" {
-				errs = append(errs, experiment.Fieldf(v.name, "is not set; the certificate made in the Secret needs it (triggers/interceptor.yaml sets it), or mount a certificate with -tls-cert-file and -tls-key-file"))
+				errs = append(errs, badinput.Field(v.name, "is not set; the certificate made in the Secret needs it (triggers/interceptor.yaml sets it), or mount a certificate with -tls-cert-file and -tls-key-file"))
 			}
 		}
 	}
 	if c.CARefresh <= 0 {
-		errs = append(errs, experiment.Fieldf("-ca-refresh", fmt.Sprintf("%s is not positive; give a duration such as 1m", c.CARefresh)))
+		errs = append(errs, badinput.Field("-ca-refresh", fmt.Sprintf("%s is not positive; give a duration such as 1m", c.CARefresh)))
 	}
 	errs = append(errs, c.certProblems()...)
 	return errors.Join(errs...)
@@ -186,7 +186,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	var synced atomic.Bool
 	metricsLn, err := net.Listen("tcp", cfg.MetricsAddr)
 	if err != nil {
-		return experiment.Fieldf("-metrics-addr", fmt.Sprintf("%q cannot be listened on: %v", cfg.MetricsAddr, err))
+		return badinput.Field("-metrics-addr", fmt.Sprintf("%q cannot be listened on: %v", cfg.MetricsAddr, err))
 	}
 	tel := &telemetry.Server{Listener: metricsLn, Registry: reg, Log: log, Ready: func() error {
 		if !synced.Load() {
@@ -241,7 +241,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	go elector.Run(ctx, reconciler.Run)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return experiment.Fieldf("-addr", fmt.Sprintf("%q cannot be listened on: %v", cfg.Addr, err))
+		return badinput.Field("-addr", fmt.Sprintf("%q cannot be listened on: %v", cfg.Addr, err))
 	}
 	// Triggers' helpers log through zap; their errors matter, their per-
 	// request info lines (a whole response each) do not.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -38,7 +38,7 @@ func TestConfigValidate(t *testing.T) {
 			got := ""
 			if err != nil {
 				got = err.Error()
-				if !experiment.IsInput(err) {
+				if !badinput.Is(err) {
 					t.Errorf("%v is not bad input (exit 2)", err)
 				}
 			}

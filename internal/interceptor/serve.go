@@ -25,7 +25,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // Server serves the Interceptor over TLS with Tekton Triggers' interceptor
@@ -94,7 +94,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.CertFile != "" {
 		files := &certFiles{cert: s.CertFile, key: s.KeyFile}
 		if _, err := files.get(nil); err != nil {
-			return experiment.Fieldf("", err.Error()+"; mount a PEM certificate and its key")
+			return badinput.Field("", err.Error()+"; mount a PEM certificate and its key")
 		}
 		getCert = files.get
 		if s.CAFile != "" {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // TestConnectRefusesWhatIsNotAKubeconfig: a kubeconfig that is a device
@@ -46,7 +46,7 @@ func TestConnectRefusesWhatIsNotAKubeconfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Connect(tc.kc)
-			if !experiment.IsInput(err) {
+			if !badinput.Is(err) {
 				t.Fatalf("Connect = %v, want bad input", err)
 			}
 			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {

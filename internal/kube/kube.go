@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/inputfile"
 )
 
@@ -89,7 +89,7 @@ func (k Kubeconfig) checkFiles() error {
 	for _, p := range paths {
 		var refused *inputfile.RefusedError
 		if err := inputfile.Check(p, inputfile.MaxKubeconfig); errors.As(err, &refused) {
-			return experiment.Fieldf(field, fmt.Sprintf("%q cannot be a kubeconfig: %v; name a kubeconfig file of at most %s", p, err, inputfile.Size(inputfile.MaxKubeconfig)))
+			return badinput.Field(field, fmt.Sprintf("%q cannot be a kubeconfig: %v; name a kubeconfig file of at most %s", p, err, inputfile.Size(inputfile.MaxKubeconfig)))
 		}
 	}
 	return nil
@@ -118,11 +118,11 @@ func Connect(k Kubeconfig) (*Clients, error) {
 	if err != nil {
 		switch {
 		case clientcmd.IsEmptyConfig(err) && missing != nil:
-			return nil, experiment.Fieldf("KUBECONFIG", fmt.Sprintf("no cluster to talk to: not in a pod, and no file KUBECONFIG names exists (%v); fix KUBECONFIG or pass -kubeconfig", missing))
+			return nil, badinput.Field("KUBECONFIG", fmt.Sprintf("no cluster to talk to: not in a pod, and no file KUBECONFIG names exists (%v); fix KUBECONFIG or pass -kubeconfig", missing))
 		case clientcmd.IsEmptyConfig(err):
-			return nil, experiment.Fieldf("", "no cluster to talk to: not in a pod and no kubeconfig; set KUBECONFIG, pass -kubeconfig, or write ~/.kube/config")
+			return nil, badinput.Field("", "no cluster to talk to: not in a pod and no kubeconfig; set KUBECONFIG, pass -kubeconfig, or write ~/.kube/config")
 		}
-		return nil, experiment.Fieldf(k.source(), fmt.Sprintf("cannot be used: %v; fix the kubeconfig or name another", err))
+		return nil, badinput.Field(k.source(), fmt.Sprintf("cannot be used: %v; fix the kubeconfig or name another", err))
 	}
 	ns, _, err := cc.Namespace()
 	if err != nil || ns == "" {

@@ -9,6 +9,15 @@
 // the count, at the end of the duration, or on cancel), and the engine
 // ends once its requests in flight end. On cancel, those get Grace to
 // finish; then the abort context is cancelled, which ends them at once.
+//
+// It also holds what the load steps (httpload.Step, grpcload.Step) share
+// around the loop: whether to send at all after the ready task
+// (HoldForReady), how the metrics of a load that ended are written
+// (Save), and how a stop is told (Stopped). A load step stopped by SIGTERM
+// (Tekton's cancel and timeout) or SIGINT ends within 5 s: the load
+// returns what it measured so far, the step writes it to
+// <dir>/<task>.metrics.json (marked stopped) and ends with an error, so
+// the command exits 3. It links neither load generator.
 package load
 
 import (

@@ -18,7 +18,8 @@ const FileVersion = "autox.dev/metrics/v1"
 // <task>.metrics.json.
 const FileSuffix = ".metrics.json"
 
-// File is what one load step measured.
+// File is what one step of an experiment left for assess: what a load
+// step measured, or that the ready task completed (or why it failed).
 type File struct {
 	Version   string      `json:"version"`
 	Task      string      `json:"task"`
@@ -30,6 +31,12 @@ type File struct {
 	// 10s (terminated signal received); 1234 requests measured"); empty
 	// when every endpoint ran to its end.
 	Stopped string `json:"stopped,omitempty"`
+	// Failed says why the task did not do its work, in one line: the
+	// ready step's objects were not ready in time ("not ready: deployment
+	// shop/web: Available=False ... after 60s"), or a load step sent no
+	// load because the ready task before it did not complete. A failed
+	// task's file holds no endpoints; empty when the task did its work.
+	Failed string `json:"failed,omitempty"`
 }
 
 // PathFor is where task's metrics file lives in dir.

@@ -32,7 +32,7 @@ import (
 
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // The Secret that turns notifications on, and its keys.
@@ -132,8 +132,8 @@ func (c Config) source(key string) string {
 // fix; the webhook URL is never shown. The template is parsed and tried
 // on a sample message, so that a typo fails before any I/O.
 func (c Config) Validate() error {
-	var problems []experiment.FieldError
-	add := func(path, msg string) { problems = append(problems, experiment.FieldError{Path: path, Message: msg}) }
+	var problems []badinput.FieldError
+	add := func(path, msg string) { problems = append(problems, badinput.FieldError{Path: path, Message: msg}) }
 	switch {
 	case c.URL == "" && c.SecretKeys != nil && !slices.Contains(c.SecretKeys, KeyURL):
 		keys := "none"
@@ -170,7 +170,7 @@ func (c Config) Validate() error {
 		add("-experiment-status", fmt.Sprintf("%q is not Succeeded, Failed or None; pass $(tasks.experiment.status)", c.Status.Experiment))
 	}
 	if len(problems) > 0 {
-		return &experiment.InputError{Problems: problems}
+		return &badinput.Error{Problems: problems}
 	}
 	return nil
 }
@@ -230,7 +230,7 @@ func (n Notifier) body(cfg Config, msg Message) ([]byte, error) {
 	}
 	b, err := render(cfg.Template, msg)
 	if err != nil {
-		return nil, experiment.Fieldf(cfg.source(KeyTemplate), err.Error())
+		return nil, badinput.Field(cfg.source(KeyTemplate), err.Error())
 	}
 	return b, nil
 }

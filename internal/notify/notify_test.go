@@ -24,7 +24,7 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/outcome"
@@ -362,7 +362,7 @@ func TestBadInput(t *testing.T) {
 			cfg := config(good, status(failed))
 			tc.change(&cfg)
 			err, out := run(t, Notifier{ConfigMaps: noCluster(t)}, cfg)
-			if !experiment.IsInput(err) || outcome.Code(err) != outcome.BadInput {
+			if !badinput.Is(err) || outcome.Code(err) != outcome.BadInput {
 				t.Fatalf("Run: %v; want bad input (exit 2)", err)
 			}
 			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {

@@ -28,7 +28,7 @@ package outcome
 import (
 	"errors"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 )
 
 // Exit statuses.
@@ -50,7 +50,7 @@ func Code(err error) int {
 	switch {
 	case err == nil:
 		return OK
-	case experiment.IsInput(err):
+	case badinput.Is(err):
 		return BadInput
 	case errors.Is(err, ErrSLOsViolated):
 		return Violated

@@ -21,6 +21,7 @@ import (
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/logging"
 )
@@ -175,7 +176,7 @@ func TestFails(t *testing.T) {
 			if err == nil {
 				t.Fatal("Wait succeeded")
 			}
-			got := outcome{Message: err.Error(), Input: experiment.IsInput(err), NotReady: errors.Is(err, ErrNotReady),
+			got := outcome{Message: err.Error(), Input: badinput.Is(err), NotReady: errors.Is(err, ErrNotReady),
 				Fast: tc.timeout == time.Hour && ctx.Err() == nil}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)

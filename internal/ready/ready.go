@@ -1,8 +1,12 @@
-// Package ready waits until Kubernetes objects are ready: a Deployment
-// Available, a Service with ready endpoints, a Knative Service or KServe
-// InferenceService Ready, or any object (with an optional condition). It
-// watches rather than polls, says what it waits for, fails fast when it may
-// not read an object, and on timeout says what was not ready and why.
+// Package ready is the ready step. Its Checker waits until Kubernetes
+// objects are ready: a Deployment Available, a Service with ready
+// endpoints, a Knative Service or KServe InferenceService Ready, or any
+// object (with an optional condition). It watches rather than polls, says
+// what it waits for, fails fast when it may not read an object, and on
+// timeout says what was not ready and why. Step connects to the cluster,
+// waits, and records in <dir>/ready.metrics.json that the task completed,
+// or why it failed. It links client-go, and neither load generator
+// (cmd/deps_test.go).
 package ready
 
 import (
@@ -30,6 +34,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 )
 
@@ -84,7 +89,7 @@ func (c *Checker) check(ctx context.Context, namespace string, waits []experimen
 	for _, w := range waits {
 		gvr := schema.GroupVersionResource{Group: w.Group, Version: w.Version, Resource: w.Resource}
 		if _, err := c.Mapper.KindFor(gvr); err != nil {
-			errs = append(errs, experiment.Fieldf(w.Path, fmt.Sprintf("%q is not a resource the API server serves (group %q, version %q); check the spelling, or install its CRD", w.Resource, w.Group, w.Version)))
+			errs = append(errs, badinput.Field(w.Path, fmt.Sprintf("%q is not a resource the API server serves (group %q, version %q); check the spelling, or install its CRD", w.Resource, w.Group, w.Version)))
 			continue
 		}
 		resources := []schema.GroupVersionResource{gvr}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/autox-tekton/autox/internal/runs/runstest"
+	"github.com/autox-tekton/autox/internal/pipelineruns/pipelinerunstest"
 )
 
 // compareFixture is two versions of httpbin as assess builds and store
@@ -19,8 +19,8 @@ import (
 // breaching its SLO) with a looser limit and 3 failed posts.
 func compareFixture(t *testing.T) []Column {
 	t.Helper()
-	v1 := runstest.Result(t, 50, runstest.Load{LatenciesMs: runstest.Spread(200, 2, 8)}, runstest.Load{LatenciesMs: runstest.Spread(200, 5, 30)})
-	v2 := runstest.Result(t, 60, runstest.Load{LatenciesMs: runstest.Spread(200, 40, 110)}, runstest.Load{LatenciesMs: runstest.Spread(197, 5, 45), Errors: 3})
+	v1 := pipelinerunstest.Result(t, 50, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(200, 2, 8)}, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(200, 5, 30)})
+	v2 := pipelinerunstest.Result(t, 60, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(200, 40, 110)}, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(197, 5, 45), Errors: 3})
 	return []Column{
 		{Version: "1.0.0", Run: "autox-httpbin-iter8-0a1b2c3d4e", Result: v1},
 		{Version: "2.0.0", Run: "autox-httpbin-iter8-5f6a7b8c9d", Result: v2},

@@ -80,10 +80,12 @@ type Endpoint struct {
 // HistogramBars is how many bars each endpoint's chart has.
 const HistogramBars = 30
 
-// Build assembles the result of spec from the metrics files its load
-// tasks wrote. A load task in the tasks list without a metrics file did
-// not complete; nor did one whose file says it was stopped (SIGTERM:
-// Tekton's cancel or timeout), though what it measured is kept.
+// Build assembles the result of spec from the metrics files its tasks
+// wrote. A task in the tasks list without a metrics file did not
+// complete; nor did one whose file says it failed (the ready task's
+// objects were not ready; a load task sent no load because ready did not
+// complete), or was stopped (SIGTERM: Tekton's cancel or timeout), though
+// what it measured is kept.
 func Build(spec *experiment.Experiment, files map[string]*metrics.File, now time.Time) *Result {
 	r := &Result{
 		Version:     Version,
@@ -103,7 +105,11 @@ func Build(spec *experiment.Experiment, files map[string]*metrics.File, now time
 				t.Reason = fmt.Sprintf("no %s metrics file: the %s step did not finish", name, name)
 			} else {
 				r.add(f)
-				if f.Stopped != "" {
+				switch {
+				case f.Failed != "":
+					t.Completed = false
+					t.Reason = f.Failed
+				case f.Stopped != "":
 					t.Completed = false
 					t.Reason = f.Stopped
 				}

@@ -21,10 +21,8 @@ func TestBuildTasks(t *testing.T) {
 			Task: "http", Target: "http://x/", RequestCount: 7, Percentiles: []float64{50}, DurationSeconds: 3.2, Latency: h,
 		}}}
 	}
-	spec := &experiment.Experiment{
-		Tasks:  []string{"http", "assess"},
-		Assess: &experiment.Assess{SLOs: &experiment.SLOs{Upper: map[string]float64{"http/error-count": 0}}},
-	}
+	notReady := "not ready: deployment shop/web: Available=False (MinimumReplicasUnavailable) after 1s"
+	held := "no load sent: the ready task failed"
 	type want struct {
 		Tasks          []Task
 		Completed      bool
@@ -34,7 +32,9 @@ func TestBuildTasks(t *testing.T) {
 		RequestCount   float64
 	}
 	for _, tc := range []struct {
-		name  string
+		name string
+		// tasks is the tasks list; nil: [http, assess].
+		tasks []string
 		files map[string]*metrics.File
 		want  want
 	}{{
@@ -61,8 +61,35 @@ func TestBuildTasks(t *testing.T) {
 			Failure:        true,
 			FailureReasons: []string{"http: no http metrics file: the http step did not finish"},
 		},
+	}, {
+		name:  "ready failed: it and the load it held are not completed, with their reasons",
+		tasks: []string{"ready", "http", "assess"},
+		files: map[string]*metrics.File{
+			"ready": {Task: "ready", Failed: notReady},
+			"http":  {Task: "http", Failed: held},
+		},
+		want: want{
+			Tasks:          []Task{{Name: "ready", Reason: notReady}, {Name: "http", Reason: held}, {Name: "assess", Completed: true}},
+			Failure:        true,
+			FailureReasons: []string{"ready: " + notReady, "http: " + held},
+		},
+	}, {
+		name:  "ready completed",
+		tasks: []string{"ready", "http", "assess"},
+		files: map[string]*metrics.File{"ready": {Task: "ready"}, "http": file("")},
+		want: want{
+			Tasks:     []Task{{Name: "ready", Completed: true}, {Name: "http", Completed: true}, {Name: "assess", Completed: true}},
+			Completed: true, SLOsSatisfied: true, RequestCount: 7,
+		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
+			spec := &experiment.Experiment{
+				Tasks:  tc.tasks,
+				Assess: &experiment.Assess{SLOs: &experiment.SLOs{Upper: map[string]float64{"http/error-count": 0}}},
+			}
+			if spec.Tasks == nil {
+				spec.Tasks = []string{"http", "assess"}
+			}
 			r := Build(spec, tc.files, time.Unix(0, 0))
 			got := want{
 				Tasks: r.Tasks, Completed: r.Completed, Failure: r.Failure, FailureReasons: r.FailureReasons,

@@ -26,8 +26,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/contract"
-	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/result"
 )
 
@@ -75,8 +75,8 @@ type Target struct {
 // Validate checks the target before any work is done: each problem names
 // the flag that set it.
 func (t Target) Validate() error {
-	var problems []experiment.FieldError
-	add := func(path, msg string) { problems = append(problems, experiment.FieldError{Path: path, Message: msg}) }
+	var problems []badinput.FieldError
+	add := func(path, msg string) { problems = append(problems, badinput.FieldError{Path: path, Message: msg}) }
 	if t.Namespace == "" {
 		add("-namespace", "missing; name the namespace of the run")
 	}
@@ -95,7 +95,7 @@ func (t Target) Validate() error {
 		}
 	}
 	if len(problems) > 0 {
-		return &experiment.InputError{Problems: problems}
+		return &badinput.Error{Problems: problems}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/result"
@@ -199,7 +200,7 @@ func TestTargetValidate(t *testing.T) {
 		`-group: "has space" is not a label value: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
 	}, "\n")
 	err := bad.Validate()
-	if err == nil || !experiment.IsInput(err) {
+	if err == nil || !badinput.Is(err) {
 		t.Fatalf("error %v is not bad input", err)
 	}
 	if diff := cmp.Diff(want, err.Error()); diff != "" {

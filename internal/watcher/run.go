@@ -12,7 +12,7 @@ import (
 
 	"k8s.io/client-go/metadata"
 
-	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/leader"
 	"github.com/autox-tekton/autox/internal/objects"
@@ -60,14 +60,14 @@ func (c Config) Validate() error {
 	if c.EventListenerURL != "" {
 		u, err := url.Parse(c.EventListenerURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return experiment.Fieldf("-eventlistener-url", fmt.Sprintf("%q is not an http(s) URL; write http://host[:port][/path], e.g. http://el-autox.autox.svc.cluster.local:8080", c.EventListenerURL))
+			return badinput.Field("-eventlistener-url", fmt.Sprintf("%q is not an http(s) URL; write http://host[:port][/path], e.g. http://el-autox.autox.svc.cluster.local:8080", c.EventListenerURL))
 		}
 	}
 	if c.Resync < 0 {
-		return experiment.Fieldf("-resync", fmt.Sprintf("%q is negative; write a duration such as 5m, or 0 to send the state only on start and re-list", c.Resync))
+		return badinput.Field("-resync", fmt.Sprintf("%q is negative; write a duration such as 5m, or 0 to send the state only on start and re-list", c.Resync))
 	}
 	if c.LeaderElect && c.Identity == "" {
-		return experiment.Fieldf("POD_NAME", "is empty and so is the hostname; set POD_NAME (the downward API's metadata.name), or pass -leader-elect=false")
+		return badinput.Field("POD_NAME", "is empty and so is the hostname; set POD_NAME (the downward API's metadata.name), or pass -leader-elect=false")
 	}
 	return nil
 }
@@ -101,7 +101,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	lis, err := net.Listen("tcp", cfg.MetricsAddr)
 	if err != nil {
-		return experiment.Fieldf("-metrics-addr", fmt.Sprintf("%q: %v; pick a free address, e.g. :9090", cfg.MetricsAddr, err))
+		return badinput.Field("-metrics-addr", fmt.Sprintf("%q: %v; pick a free address, e.g. :9090", cfg.MetricsAddr, err))
 	}
 	reg := telemetry.NewRegistry()
 	metrics := NewMetrics(reg)

@@ -25,14 +25,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/cli/clitest"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/kube"
+	"github.com/autox-tekton/autox/internal/localrun"
 	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/ready"
-	"github.com/autox-tekton/autox/internal/readystep"
-	"github.com/autox-tekton/autox/internal/run"
 )
 
 // cluster connects to the test cluster and makes a namespace that is
@@ -139,12 +139,12 @@ func readyExperiment(ns, deploy, service, timeout string) *experiment.Experiment
 	return e
 }
 
-func steps(t *testing.T) run.Steps {
-	return run.Steps{Log: logging.New(testLog{t}, slog.LevelInfo)}
+func steps(t *testing.T) localrun.Steps {
+	return localrun.Steps{Log: logging.New(testLog{t}, slog.LevelInfo)}
 }
 
-func readyStep(t *testing.T) readystep.Step {
-	return readystep.Step{Log: logging.New(testLog{t}, slog.LevelInfo), Kubeconfig: kubeconfig()}
+func readyStep(t *testing.T) ready.Step {
+	return ready.Step{Log: logging.New(testLog{t}, slog.LevelInfo), Kubeconfig: kubeconfig()}
 }
 
 type testLog struct{ t *testing.T }
@@ -212,7 +212,7 @@ func TestReadyBadInput(t *testing.T) {
 	}
 	err = readyStep(t).Run(context.Background(), e, t.TempDir())
 	want := `ready.objects[0]: "deploymentz" is not a resource the API server serves (group "apps", version "v1"); check the spelling, or install its CRD`
-	if !experiment.IsInput(err) || err.Error() != want {
+	if !badinput.Is(err) || err.Error() != want {
 		t.Errorf("ready on deploymentz = %v\nwant bad input: %s", err, want)
 	}
 }
@@ -365,7 +365,7 @@ assess:
 	// it must not see a refused connection (error-count 0 below).
 	step(t, "autox run -f experiment.yaml (ready, http, assess) against %s", base)
 	var out, errs bytes.Buffer
-	r, err := steps(t).Run(context.Background(), run.Config{ExperimentFile: exp, OutDir: filepath.Join(dir, "out"), Output: "text", FailOnViolation: true, Kubeconfig: kubeconfig()}, &out, &errs)
+	r, err := steps(t).Run(context.Background(), localrun.Config{ExperimentFile: exp, OutDir: filepath.Join(dir, "out"), Output: "text", FailOnViolation: true, Kubeconfig: kubeconfig()}, &out, &errs)
 	if err != nil {
 		t.Fatalf("autox run: %v\n%s", err, out.String())
 	}

@@ -1,4 +1,4 @@
-package runs_test
+package pipelineruns_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/autox-tekton/autox/internal/runs"
-	"github.com/autox-tekton/autox/internal/runs/runstest"
+	"github.com/autox-tekton/autox/internal/pipelineruns"
+	"github.com/autox-tekton/autox/internal/pipelineruns/pipelinerunstest"
 	"github.com/autox-tekton/autox/internal/store"
 )
 
@@ -23,15 +23,15 @@ var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 // later 2.0.0, decided within one second (creationTimestamp is equal, the
 // annotation orders them); and one of a group whose name has a '-'.
 var (
-	v1Cancelled = runstest.PR{Group: "httpbin", Spec: "iter8", Version: "1.0.0", Hash: "0a1b2c3d4e", DecidedAt: t0.Add(100 * time.Millisecond), Status: runstest.Cancelled}
-	v2          = runstest.PR{Group: "httpbin", Spec: "iter8", Version: "2.0.0", Hash: "5f6a7b8c9d", DecidedAt: t0.Add(300 * time.Millisecond), Status: runstest.Succeeded}
-	v2Again     = runstest.PR{Group: "httpbin", Spec: "iter8", Version: "2.0.0", Hash: "aaaabbbbcc", DecidedAt: t0.Add(700 * time.Millisecond), Status: runstest.Running}
-	dashed      = runstest.PR{Group: "my-app", Spec: "slo-check", Version: "0.1", Hash: "0123456789", DecidedAt: t0, Status: runstest.Failed}
+	v1Cancelled = pipelinerunstest.PR{Group: "httpbin", Spec: "iter8", Version: "1.0.0", Hash: "0a1b2c3d4e", DecidedAt: t0.Add(100 * time.Millisecond), Status: pipelinerunstest.Cancelled}
+	v2          = pipelinerunstest.PR{Group: "httpbin", Spec: "iter8", Version: "2.0.0", Hash: "5f6a7b8c9d", DecidedAt: t0.Add(300 * time.Millisecond), Status: pipelinerunstest.Succeeded}
+	v2Again     = pipelinerunstest.PR{Group: "httpbin", Spec: "iter8", Version: "2.0.0", Hash: "aaaabbbbcc", DecidedAt: t0.Add(700 * time.Millisecond), Status: pipelinerunstest.Running}
+	dashed      = pipelinerunstest.PR{Group: "my-app", Spec: "slo-check", Version: "0.1", Hash: "0123456789", DecidedAt: t0, Status: pipelinerunstest.Failed}
 )
 
-func finder(t *testing.T, objs ...runtime.Object) runs.Finder {
+func finder(t *testing.T, objs ...runtime.Object) pipelineruns.Finder {
 	t.Helper()
-	return runs.Finder{Dynamic: runstest.Dynamic(objs...), ConfigMaps: fake.NewClientset().CoreV1(), Namespace: runstest.Namespace}
+	return pipelineruns.Finder{Dynamic: pipelinerunstest.Dynamic(objs...), ConfigMaps: fake.NewClientset().CoreV1(), Namespace: pipelinerunstest.Namespace}
 }
 
 func TestGroup(t *testing.T) {
@@ -56,12 +56,12 @@ func TestGroup(t *testing.T) {
 			wantErr: "-g: no group httpbin-iter8; the groups with runs are: autox-httpbin-iter8, autox-my-app-slo-check; did you mean autox-httpbin-iter8?"},
 		{name: "a Trigger but no run yet", group: "autox-routeguide-iter8",
 			objs: func(t *testing.T) []runtime.Object {
-				return append(all(t), runstest.Trigger(t, "routeguide", "iter8", "routeguide"))
+				return append(all(t), pipelinerunstest.Trigger(t, "routeguide", "iter8", "routeguide"))
 			},
 			wantErr: "-g: no run yet of autox-routeguide-iter8: is the object labelled? kubectl get deployments.apps routeguide -n default -L app.kubernetes.io/version, and kubectl -n autox logs deploy/autox-interceptor"},
 		{name: "only Triggers", group: "autox-routeguid-iter8",
 			objs: func(t *testing.T) []runtime.Object {
-				return []runtime.Object{runstest.Trigger(t, "routeguide", "iter8", "routeguide")}
+				return []runtime.Object{pipelinerunstest.Trigger(t, "routeguide", "iter8", "routeguide")}
 			},
 			wantErr: "-g: no group autox-routeguid-iter8; no group has a run yet; the groups with a Trigger are: autox-routeguide-iter8; did you mean autox-routeguide-iter8?"},
 		{name: "nothing of autox in the namespace", objs: func(*testing.T) []runtime.Object { return nil }, group: "autox-httpbin-iter8",
@@ -69,8 +69,8 @@ func TestGroup(t *testing.T) {
 		{name: "two groups of one name", group: "autox-a-b-c",
 			objs: func(t *testing.T) []runtime.Object {
 				return []runtime.Object{
-					runstest.PR{Group: "a-b", Spec: "c", Version: "1", Hash: "1111111111", DecidedAt: t0, Status: runstest.Succeeded}.PipelineRun(t),
-					runstest.PR{Group: "a", Spec: "b-c", Version: "1", Hash: "2222222222", DecidedAt: t0, Status: runstest.Succeeded}.PipelineRun(t),
+					pipelinerunstest.PR{Group: "a-b", Spec: "c", Version: "1", Hash: "1111111111", DecidedAt: t0, Status: pipelinerunstest.Succeeded}.PipelineRun(t),
+					pipelinerunstest.PR{Group: "a", Spec: "b-c", Version: "1", Hash: "2222222222", DecidedAt: t0, Status: pipelinerunstest.Succeeded}.PipelineRun(t),
 				}
 			},
 			wantErr: `-g: autox-a-b-c names the runs of group "a" spec "b-c" and group "a-b" spec "c"; rename one group or spec (tkn pipelinerun list -n autox --label autox.dev/group=<group>,autox.dev/spec=<spec> lists each)`},
@@ -100,19 +100,19 @@ func errString(err error) string {
 
 // TestRunFields: what a run says, for each state Tekton leaves it in.
 func TestRunFields(t *testing.T) {
-	timedOut := runstest.PR{Group: "httpbin", Spec: "iter8", Version: "3.0.0", Hash: "ffffffffff", DecidedAt: t0.Add(time.Second), Status: runstest.TimedOut}
+	timedOut := pipelinerunstest.PR{Group: "httpbin", Spec: "iter8", Version: "3.0.0", Hash: "ffffffffff", DecidedAt: t0.Add(time.Second), Status: pipelinerunstest.TimedOut}
 	f := finder(t, v1Cancelled.PipelineRun(t), v2.PipelineRun(t), v2Again.PipelineRun(t), timedOut.PipelineRun(t))
 	g, err := f.Group(context.Background(), "autox-httpbin-iter8")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []runs.Run{
-		{Name: v1Cancelled.Name(), UID: "uid-" + v1Cancelled.Name(), Group: "httpbin", Spec: "iter8", Version: "1.0.0", Object: "httpbin", DecidedAt: v1Cancelled.DecidedAt, State: runs.Cancelled,
+	want := []pipelineruns.Run{
+		{Name: v1Cancelled.Name(), UID: "uid-" + v1Cancelled.Name(), Group: "httpbin", Spec: "iter8", Version: "1.0.0", Object: "httpbin", DecidedAt: v1Cancelled.DecidedAt, State: pipelineruns.Cancelled,
 			Reason: "Cancelled", Message: `PipelineRun "autox-httpbin-iter8-0a1b2c3d4e" was cancelled`},
-		{Name: v2.Name(), UID: "uid-" + v2.Name(), Group: "httpbin", Spec: "iter8", Version: "2.0.0", Object: "httpbin", DecidedAt: v2.DecidedAt, State: runs.Succeeded,
+		{Name: v2.Name(), UID: "uid-" + v2.Name(), Group: "httpbin", Spec: "iter8", Version: "2.0.0", Object: "httpbin", DecidedAt: v2.DecidedAt, State: pipelineruns.Succeeded,
 			Reason: "Succeeded", Message: "Tasks Completed: 1 (Failed: 0, Cancelled 0), Skipped: 0"},
-		{Name: v2Again.Name(), UID: "uid-" + v2Again.Name(), Group: "httpbin", Spec: "iter8", Version: "2.0.0", Object: "httpbin", DecidedAt: v2Again.DecidedAt, State: runs.Running},
-		{Name: timedOut.Name(), UID: "uid-" + timedOut.Name(), Group: "httpbin", Spec: "iter8", Version: "3.0.0", Object: "httpbin", DecidedAt: timedOut.DecidedAt, State: runs.TimedOut,
+		{Name: v2Again.Name(), UID: "uid-" + v2Again.Name(), Group: "httpbin", Spec: "iter8", Version: "2.0.0", Object: "httpbin", DecidedAt: v2Again.DecidedAt, State: pipelineruns.Running},
+		{Name: timedOut.Name(), UID: "uid-" + timedOut.Name(), Group: "httpbin", Spec: "iter8", Version: "3.0.0", Object: "httpbin", DecidedAt: timedOut.DecidedAt, State: pipelineruns.TimedOut,
 			Reason: "PipelineRunTimeout", Message: `PipelineRun "autox-httpbin-iter8-ffffffffff" failed to finish within "1h0m0s"`},
 	}
 	if diff := cmp.Diff(want, g.Runs); diff != "" {
@@ -147,21 +147,21 @@ func TestRunFields(t *testing.T) {
 // one says why, from the run's state and its TaskRun.
 func TestResult(t *testing.T) {
 	ctx := context.Background()
-	stored := runstest.Result(t, 50, runstest.Load{LatenciesMs: runstest.Spread(100, 1, 9)}, runstest.Load{LatenciesMs: runstest.Spread(100, 2, 20)})
-	failed := runstest.PR{Group: "httpbin", Spec: "iter8", Version: "4.0.0", Hash: "4444444444", DecidedAt: t0, Status: runstest.Failed}
-	failedNoTaskRun := runstest.PR{Group: "httpbin", Spec: "iter8", Version: "5.0.0", Hash: "5555555555", DecidedAt: t0, Status: runstest.Failed}
+	stored := pipelinerunstest.Result(t, 50, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(100, 1, 9)}, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(100, 2, 20)})
+	failed := pipelinerunstest.PR{Group: "httpbin", Spec: "iter8", Version: "4.0.0", Hash: "4444444444", DecidedAt: t0, Status: pipelinerunstest.Failed}
+	failedNoTaskRun := pipelinerunstest.PR{Group: "httpbin", Spec: "iter8", Version: "5.0.0", Hash: "5555555555", DecidedAt: t0, Status: pipelinerunstest.Failed}
 	client := fake.NewClientset()
-	runstest.Store(t, client, v2, stored)
-	f := runs.Finder{
-		Dynamic: runstest.Dynamic(v1Cancelled.PipelineRun(t), v2.PipelineRun(t), v2Again.PipelineRun(t), failed.PipelineRun(t),
+	pipelinerunstest.Store(t, client, v2, stored)
+	f := pipelineruns.Finder{
+		Dynamic: pipelinerunstest.Dynamic(v1Cancelled.PipelineRun(t), v2.PipelineRun(t), v2Again.PipelineRun(t), failed.PipelineRun(t),
 			failed.TaskRun(t, "ready", 3), failedNoTaskRun.PipelineRun(t)),
-		ConfigMaps: client.CoreV1(), Namespace: runstest.Namespace,
+		ConfigMaps: client.CoreV1(), Namespace: pipelinerunstest.Namespace,
 	}
 	gone := v2
 	gone.Hash = "9999999999"
 	for _, tc := range []struct {
 		name    string
-		pr      runstest.PR
+		pr      pipelinerunstest.PR
 		wantErr string
 	}{
 		{"stored", v2, ""},
@@ -174,7 +174,7 @@ func TestResult(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := f.Get(ctx, tc.pr.Name())
 			if tc.pr == gone {
-				r, err = runs.Run{Name: gone.Name(), UID: "uid-" + gone.Name(), Version: "2.0.0", State: runs.Succeeded}, nil
+				r, err = pipelineruns.Run{Name: gone.Name(), UID: "uid-" + gone.Name(), Version: "2.0.0", State: pipelineruns.Succeeded}, nil
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -183,9 +183,9 @@ func TestResult(t *testing.T) {
 			if diff := cmp.Diff(tc.wantErr, errString(err)); diff != "" {
 				t.Fatalf("error (-want +got):\n%s", diff)
 			}
-			var missing *runs.MissingError
+			var missing *pipelineruns.MissingError
 			if err != nil && !errors.As(err, &missing) {
-				t.Errorf("error is %T, want *runs.MissingError", err)
+				t.Errorf("error is %T, want *pipelineruns.MissingError", err)
 			}
 			if err == nil {
 				// As JSON: the experiment has unexported fields.
@@ -202,7 +202,7 @@ func TestResult(t *testing.T) {
 // TestResultDropped: a result cut to fit says what it lost.
 func TestResultDropped(t *testing.T) {
 	client := fake.NewClientset()
-	runstest.Store(t, client, v2, runstest.Result(t, 50, runstest.Load{LatenciesMs: []float64{1}}, runstest.Load{LatenciesMs: []float64{2}}))
+	pipelinerunstest.Store(t, client, v2, pipelinerunstest.Result(t, 50, pipelinerunstest.Load{LatenciesMs: []float64{1}}, pipelinerunstest.Load{LatenciesMs: []float64{2}}))
 	cm, err := client.CoreV1().ConfigMaps("autox").Get(context.Background(), v2.Name(), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -211,8 +211,8 @@ func TestResultDropped(t *testing.T) {
 	if _, err := client.CoreV1().ConfigMaps("autox").Update(context.Background(), cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f := runs.Finder{Dynamic: runstest.Dynamic(), ConfigMaps: client.CoreV1(), Namespace: "autox"}
-	s, err := f.Result(context.Background(), runs.Run{Name: v2.Name(), UID: "uid-" + v2.Name(), State: runs.Succeeded})
+	f := pipelineruns.Finder{Dynamic: pipelinerunstest.Dynamic(), ConfigMaps: client.CoreV1(), Namespace: "autox"}
+	s, err := f.Result(context.Background(), pipelineruns.Run{Name: v2.Name(), UID: "uid-" + v2.Name(), State: pipelineruns.Succeeded})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,38 +246,38 @@ func TestWait(t *testing.T) {
 		name       string
 		finishAt   int // the run succeeds at this sleep; 0: never
 		timeout    time.Duration
-		wantState  runs.State
+		wantState  pipelineruns.State
 		wantErr    error
 		wantSleeps []time.Duration
 		wantSaid   []time.Duration
 	}{
-		{name: "finishes", finishAt: 6, timeout: time.Minute, wantState: runs.Succeeded,
+		{name: "finishes", finishAt: 6, timeout: time.Minute, wantState: pipelineruns.Succeeded,
 			wantSleeps: []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second},
 			wantSaid:   []time.Duration{12500 * time.Millisecond}},
-		{name: "times out", timeout: 20 * time.Second, wantState: runs.Running, wantErr: runs.ErrTimeout,
+		{name: "times out", timeout: 20 * time.Second, wantState: pipelineruns.Running, wantErr: pipelineruns.ErrTimeout,
 			wantSleeps: []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second, 2500 * time.Millisecond},
 			wantSaid:   []time.Duration{12500 * time.Millisecond}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dyn := runstest.Dynamic(v2Again.PipelineRun(t))
+			dyn := pipelinerunstest.Dynamic(v2Again.PipelineRun(t))
 			clock := &fakeClock{now: t0}
 			clock.onPoll = func(n int) {
 				if n != tc.finishAt {
 					return
 				}
 				done := v2Again
-				done.Status = runstest.Succeeded
-				if _, err := dyn.Resource(runs.PipelineRuns).Namespace("autox").Update(ctx, done.PipelineRun(t), metav1.UpdateOptions{}); err != nil {
+				done.Status = pipelinerunstest.Succeeded
+				if _, err := dyn.Resource(pipelineruns.PipelineRuns).Namespace("autox").Update(ctx, done.PipelineRun(t), metav1.UpdateOptions{}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			f := runs.Finder{Dynamic: dyn, ConfigMaps: fake.NewClientset().CoreV1(), Namespace: "autox", Now: clock.Now, Sleep: clock.Sleep}
+			f := pipelineruns.Finder{Dynamic: dyn, ConfigMaps: fake.NewClientset().CoreV1(), Namespace: "autox", Now: clock.Now, Sleep: clock.Sleep}
 			r, err := f.Get(ctx, v2Again.Name())
 			if err != nil {
 				t.Fatal(err)
 			}
 			var said []time.Duration
-			r, err = f.Wait(ctx, r, tc.timeout, func(r runs.Run, waited time.Duration) { said = append(said, waited) })
+			r, err = f.Wait(ctx, r, tc.timeout, func(r pipelineruns.Run, waited time.Duration) { said = append(said, waited) })
 			if !errors.Is(err, tc.wantErr) {
 				t.Errorf("error %v, want %v", err, tc.wantErr)
 			}
@@ -297,9 +297,9 @@ func TestWait(t *testing.T) {
 // TestFailureLogLine: a failed step's last log line says why; the fake
 // API server answers every log request with "fake logs".
 func TestFailureLogLine(t *testing.T) {
-	failed := runstest.PR{Group: "httpbin", Spec: "iter8", Version: "4.0.0", Hash: "4444444444", DecidedAt: t0, Status: runstest.Failed}
+	failed := pipelinerunstest.PR{Group: "httpbin", Spec: "iter8", Version: "4.0.0", Hash: "4444444444", DecidedAt: t0, Status: pipelinerunstest.Failed}
 	client := fake.NewClientset()
-	f := runs.Finder{Dynamic: runstest.Dynamic(failed.PipelineRun(t), failed.TaskRun(t, "ready", 3)), ConfigMaps: client.CoreV1(), Pods: client.CoreV1(), Namespace: "autox"}
+	f := pipelineruns.Finder{Dynamic: pipelinerunstest.Dynamic(failed.PipelineRun(t), failed.TaskRun(t, "ready", 3)), ConfigMaps: client.CoreV1(), Pods: client.CoreV1(), Namespace: "autox"}
 	r, err := f.Get(context.Background(), failed.Name())
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +308,7 @@ func TestFailureLogLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &runs.Failure{Task: "experiment", TaskRun: failed.Name() + "-experiment", Namespace: "autox", Step: "ready", ExitCode: 3,
+	want := &pipelineruns.Failure{Task: "experiment", TaskRun: failed.Name() + "-experiment", Namespace: "autox", Step: "ready", ExitCode: 3,
 		Reason: "Failed", Message: `"step-ready" exited with code 3`, LastLogLine: "fake logs"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

@@ -1,13 +1,18 @@
-// Package run is `autox run`: it validates a whole experiment (payloads
-// and protos included), then runs its tasks in order in this process with
-// the steps' own packages (readystep, httpstep, grpcstep, assess), and
-// prints the report.
+// Package localrun is `autox run`: it validates a whole experiment
+// (payloads and protos included), then runs its tasks in order in this
+// process with the steps' own packages (ready.Step, httpload.Step,
+// grpcload.Step, assess), and prints the report.
+//
+// A failed ready task is the Task's rule too: the ready step records the
+// failure, the load tasks after it send nothing, assess runs and reports
+// the experiment as failed, and the run ends with outcome.ErrExperimentFailed
+// (exit 3), its report printed and its result written.
 //
 // Stopped (SIGTERM or SIGINT), it ends within 5 s with the stopped task's
 // error: the load steps keep what they measured in the work folder, which
 // is then kept too (even a temporary one) and named in the error; no
 // report is made.
-package run
+package localrun
 
 import (
 	"context"
@@ -21,11 +26,10 @@ import (
 	"github.com/autox-tekton/autox/internal/assess"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/grpcload"
-	"github.com/autox-tekton/autox/internal/grpcstep"
-	"github.com/autox-tekton/autox/internal/httpstep"
+	"github.com/autox-tekton/autox/internal/httpload"
 	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/metrics"
-	"github.com/autox-tekton/autox/internal/readystep"
+	"github.com/autox-tekton/autox/internal/ready"
 	"github.com/autox-tekton/autox/internal/result"
 )
 
@@ -62,8 +66,8 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 	if err := check.Validate(); err != nil {
 		return nil, err
 	}
-	httpStep := httpstep.Step{Log: s.Log, Client: s.Client, ProgressEvery: s.ProgressEvery}
-	grpcStep := grpcstep.Step{Log: s.Log, Client: s.Client, ProgressEvery: s.ProgressEvery}
+	httpStep := httpload.Step{Log: s.Log, Client: s.Client, ProgressEvery: s.ProgressEvery}
+	grpcStep := grpcload.Step{Log: s.Log, Client: s.Client, ProgressEvery: s.ProgressEvery}
 	var httpEPs []experiment.HTTPEndpoint
 	if e.HasTask(experiment.TaskHTTP) {
 		if httpEPs, err = httpStep.Prepare(ctx, e); err != nil {
@@ -101,20 +105,13 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 		var err error
 		switch t {
 		case experiment.TaskReady:
-			err = readystep.Step{Log: s.Log, Kubeconfig: cfg.Kubeconfig}.Run(ctx, e, dir)
-			if err != nil && ctx.Err() == nil {
-				if experiment.IsInput(err) {
-					return nil, err
-				}
-				// Load against what is not ready measures nothing: skip to
-				// assess, which reports the failure.
-				s.Log.Error(fmt.Sprintf("ready task failed: %v", err))
-				return assess.Run(assess.Config{Experiment: e, Dir: dir, Output: cfg.Output, FailOnViolation: cfg.FailOnViolation}, stdout, stderr)
-			}
+			// A failure is recorded in dir: the load tasks after it send
+			// nothing, and assess reports it.
+			err = ready.Step{Log: s.Log, Kubeconfig: cfg.Kubeconfig}.Run(ctx, e, dir)
 		case experiment.TaskHTTP:
-			err = httpStep.Load(ctx, httpEPs, dir)
+			err = httpStep.Load(ctx, e, httpEPs, dir)
 		case experiment.TaskGRPC:
-			err = grpcStep.Load(ctx, grpcEPs, dir)
+			err = grpcStep.Load(ctx, e, grpcEPs, dir)
 		}
 		switch {
 		case err == nil:

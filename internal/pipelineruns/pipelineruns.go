@@ -1,4 +1,4 @@
-// Package runs finds the PipelineRuns of an autox group and their stored
+// Package pipelineruns finds the PipelineRuns of an autox group and their stored
 // results, for `autox assert` and `autox report`: the cluster is the
 // state, so everything here is read from it (one LIST of the namespace's
 // PipelineRuns for a group, one GET per ConfigMap).
@@ -6,7 +6,7 @@
 // A group is named as the seed names it, autox-<group>-<spec>. Group and
 // spec may both contain '-', so a name is matched against the runs'
 // labels (autox.dev/group, autox.dev/spec), never split.
-package runs
+package pipelineruns
 
 import (
 	"context"
@@ -31,8 +31,8 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"knative.dev/pkg/apis"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/contract"
-	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/names"
 	"github.com/autox-tekton/autox/internal/result"
 	"github.com/autox-tekton/autox/internal/store"
@@ -142,7 +142,7 @@ func (f Finder) Group(ctx context.Context, name string) (Group, error) {
 		pairs[fmt.Sprintf("group %q spec %q", r.Group, r.Spec)] = true
 	}
 	if len(pairs) > 1 {
-		return Group{}, experiment.Fieldf("-g", fmt.Sprintf("%s names the runs of %s; rename one group or spec (tkn pipelinerun list -n %s --label %s=<group>,%s=<spec> lists each)",
+		return Group{}, badinput.Field("-g", fmt.Sprintf("%s names the runs of %s; rename one group or spec (tkn pipelinerun list -n %s --label %s=<group>,%s=<spec> lists each)",
 			name, strings.Join(slices.Sorted(maps.Keys(pairs)), " and "), f.Namespace, contract.GroupLabel, contract.SpecLabel))
 	}
 	sort.SliceStable(g.Runs, func(i, j int) bool { return before(g.Runs[i], g.Runs[j]) })
@@ -169,14 +169,14 @@ func (f Finder) noGroup(ctx context.Context, name string, withRuns []string) err
 			l := t.GetLabels()
 			g := GroupName(l[contract.GroupLabel], l[contract.SpecLabel])
 			if g == name {
-				return experiment.Fieldf("-g", fmt.Sprintf("no run yet of %s: is the object labelled? %s, and kubectl -n %s logs deploy/autox-interceptor",
+				return badinput.Field("-g", fmt.Sprintf("no run yet of %s: is the object labelled? %s, and kubectl -n %s logs deploy/autox-interceptor",
 					name, getCommand(&t), f.Namespace))
 			}
 			withTrigger = append(withTrigger, g)
 		}
 	}
 	if len(withRuns) == 0 && len(withTrigger) == 0 {
-		return experiment.Fieldf("-g", fmt.Sprintf("no group %s: namespace %s has no autox runs or Triggers; is autox installed there? -n names another namespace", name, f.Namespace))
+		return badinput.Field("-g", fmt.Sprintf("no group %s: namespace %s has no autox runs or Triggers; is autox installed there? -n names another namespace", name, f.Namespace))
 	}
 	msg := "no group " + name
 	if len(withRuns) > 0 {
@@ -191,7 +191,7 @@ func (f Finder) noGroup(ctx context.Context, name string, withRuns []string) err
 	if best, ok := closest(name, append(withRuns, withTrigger...)); ok {
 		msg += "; did you mean " + best + "?"
 	}
-	return experiment.Fieldf("-g", msg)
+	return badinput.Field("-g", msg)
 }
 
 // closest suggests a group for a misspelt one, or for a name given
@@ -256,7 +256,7 @@ func (g Group) Latest(version string) (Run, error) {
 			return g.Runs[i], nil
 		}
 	}
-	return Run{}, experiment.Fieldf("--version", fmt.Sprintf("no run of %s has version %q; its versions are: %s", g.Name, version, strings.Join(g.Versions(), ", ")))
+	return Run{}, badinput.Field("--version", fmt.Sprintf("no run of %s has version %q; its versions are: %s", g.Name, version, strings.Join(g.Versions(), ", ")))
 }
 
 // Versions lists the versions with a run, newest first.
@@ -398,7 +398,10 @@ func (f Finder) whyMissing(ctx context.Context, r Run) string {
 	return fmt.Sprintf("ConfigMap %s/%s is gone (it is deleted with its PipelineRun; was it deleted by hand?)", f.Namespace, r.Name)
 }
 
-// Failure is the step that ended a failed run's TaskRun.
+// Failure is the first step of a failed run's TaskRun that exited
+// non-zero: the one that ended it, or an earlier ready step, which the
+// Task lets the run go on after (onError: continue) and which says why
+// the run failed (not ready, or bad input that the next step found again).
 type Failure struct {
 	// Task is the Pipeline's task (experiment), TaskRun its run, in
 	// Namespace.

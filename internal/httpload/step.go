@@ -1,8 +1,4 @@
-// Package httpstep is the http step: it prepares the experiment's HTTP
-// endpoints (every bad input is found here, before any load), sends the
-// load through rakyll/hey (internal/httpload) and writes
-// <dir>/http.metrics.json. It links hey, and neither ghz nor client-go.
-package httpstep
+package httpload
 
 import (
 	"context"
@@ -12,12 +8,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
-	"github.com/autox-tekton/autox/internal/httpload"
-	"github.com/autox-tekton/autox/internal/loadstep"
+	"github.com/autox-tekton/autox/internal/load"
 )
 
-// Step is the http step.
+// Step is the http step (cmd/http, and the http task of `autox run`): it
+// prepares the experiment's HTTP endpoints (every bad input is found
+// there, before any load), sends the load unless the ready task before it
+// failed, and writes <dir>/http.metrics.json.
 type Step struct {
 	Log *slog.Logger
 	// Client fetches payloadURL documents (never from a link-local
@@ -37,7 +36,7 @@ func (s Step) Run(ctx context.Context, e *experiment.Experiment, dir string) err
 	if err != nil {
 		return err
 	}
-	return s.Load(ctx, eps, dir)
+	return s.Load(ctx, e, eps, dir)
 }
 
 // Prepare resolves the http task's endpoints and loads their payloads.
@@ -45,11 +44,11 @@ func (s Step) Run(ctx context.Context, e *experiment.Experiment, dir string) err
 // ended meanwhile.
 func (s Step) Prepare(ctx context.Context, e *experiment.Experiment) ([]experiment.HTTPEndpoint, error) {
 	if e.HTTP == nil {
-		return nil, experiment.Fieldf("http", "missing; add an http section with url or endpoints")
+		return nil, badinput.Field("http", "missing; add an http section with url or endpoints")
 	}
-	eps := e.HTTPEndpoints()
-	if err := s.Files.LoadPayloads(ctx, s.Client, eps); err != nil {
-		return nil, loadstep.Stopped(ctx, err)
+	eps, err := PrepareWithin(ctx, s.Client, s.Files, e.HTTPEndpoints())
+	if err != nil {
+		return nil, load.Stopped(ctx, err)
 	}
 	for _, ep := range eps {
 		if strings.HasPrefix(ep.URL, "https:") {
@@ -60,9 +59,14 @@ func (s Step) Prepare(ctx context.Context, e *experiment.Experiment) ([]experime
 }
 
 // Load sends the load and writes dir/http.metrics.json, also when it was
-// stopped: then with what was measured until the stop.
-func (s Step) Load(ctx context.Context, eps []experiment.HTTPEndpoint, dir string) error {
-	w := &httpload.Work{Endpoints: eps, Log: s.Log, ProgressEvery: s.ProgressEvery}
+// stopped: then with what was measured until the stop. When the ready
+// task before it did not complete, it sends nothing and records that
+// (load.HoldForReady).
+func (s Step) Load(ctx context.Context, e *experiment.Experiment, eps []experiment.HTTPEndpoint, dir string) error {
+	if held, err := load.HoldForReady(e, experiment.TaskHTTP, dir, s.Log); held || err != nil {
+		return err
+	}
+	w := &Work{Endpoints: eps, Log: s.Log, ProgressEvery: s.ProgressEvery}
 	f, err := w.Run(ctx)
-	return loadstep.Save(ctx, experiment.TaskHTTP, dir, f, err)
+	return load.Save(ctx, experiment.TaskHTTP, dir, f, err)
 }

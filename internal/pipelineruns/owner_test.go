@@ -1,4 +1,4 @@
-package runs_test
+package pipelineruns_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/autox-tekton/autox/internal/runs"
-	"github.com/autox-tekton/autox/internal/runs/runstest"
+	"github.com/autox-tekton/autox/internal/pipelineruns"
+	"github.com/autox-tekton/autox/internal/pipelineruns/pipelinerunstest"
 	"github.com/autox-tekton/autox/internal/store"
 )
 
@@ -21,7 +21,7 @@ import (
 // or left by an earlier PipelineRun of that name (another uid).
 func TestResultNotOwned(t *testing.T) {
 	ctx := context.Background()
-	good := runstest.Result(t, 50, runstest.Load{LatenciesMs: runstest.Spread(100, 1, 9)}, runstest.Load{LatenciesMs: runstest.Spread(100, 2, 20)})
+	good := pipelinerunstest.Result(t, 50, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(100, 1, 9)}, pipelinerunstest.Load{LatenciesMs: pipelinerunstest.Spread(100, 2, 20)})
 	data, err := json.Marshal(good)
 	if err != nil {
 		t.Fatal(err)
@@ -40,19 +40,19 @@ func TestResultNotOwned(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			client := fake.NewClientset(&corev1.ConfigMap{
-				ObjectMeta: metav1.ObjectMeta{Name: v2.Name(), Namespace: runstest.Namespace, OwnerReferences: tc.owners,
+				ObjectMeta: metav1.ObjectMeta{Name: v2.Name(), Namespace: pipelinerunstest.Namespace, OwnerReferences: tc.owners,
 					Labels: map[string]string{store.LabelGroup: "httpbin", store.LabelSpec: "iter8", store.LabelVersion: "2.0.0"}},
 				Data: map[string]string{store.DataKey: string(data)},
 			})
-			f := runs.Finder{Dynamic: runstest.Dynamic(v2.PipelineRun(t)), ConfigMaps: client.CoreV1(), Namespace: runstest.Namespace}
+			f := pipelineruns.Finder{Dynamic: pipelinerunstest.Dynamic(v2.PipelineRun(t)), ConfigMaps: client.CoreV1(), Namespace: pipelinerunstest.Namespace}
 			r, err := f.Get(ctx, v2.Name())
 			if err != nil {
 				t.Fatal(err)
 			}
 			s, err := f.Result(ctx, r)
-			var missing *runs.MissingError
+			var missing *pipelineruns.MissingError
 			if s != nil || !errors.As(err, &missing) {
-				t.Fatalf("Result = %v, %v; want no result and a *runs.MissingError", s, err)
+				t.Fatalf("Result = %v, %v; want no result and a *pipelineruns.MissingError", s, err)
 			}
 			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)

@@ -1,9 +1,9 @@
-// Package runstest makes the cluster objects autox assert and report read,
+// Package pipelinerunstest makes the cluster objects autox assert and report read,
 // as autox makes them: PipelineRuns as the TriggerTemplate autox
 // (triggers/eventlistener.yaml) creates them with Tekton's status, their
 // TaskRuns, Triggers as triggers/examples/ has them, and result ConfigMaps
 // written by internal/store itself, so the formats cannot drift.
-package runstest
+package pipelinerunstest
 
 import (
 	"context"
@@ -21,8 +21,8 @@ import (
 
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/metrics"
+	"github.com/autox-tekton/autox/internal/pipelineruns"
 	"github.com/autox-tekton/autox/internal/result"
-	"github.com/autox-tekton/autox/internal/runs"
 	"github.com/autox-tekton/autox/internal/store"
 )
 
@@ -52,7 +52,7 @@ type PR struct {
 }
 
 // Name is the run's name, autox-<group>-<spec>-<hash>.
-func (p PR) Name() string { return runs.GroupName(p.Group, p.Spec) + "-" + p.Hash }
+func (p PR) Name() string { return pipelineruns.GroupName(p.Group, p.Spec) + "-" + p.Hash }
 
 // PipelineRun is the object, as the TriggerTemplate makes it (labels,
 // annotation, params) with the status Tekton gives it.
@@ -104,7 +104,7 @@ spec:
     serviceAccountName: autox
   timeouts:
     pipeline: 1h0m0s
-`, p.Name(), created.Format(time.RFC3339), p.Group, p.Spec, p.Version, runs.GroupName(p.Group, p.Spec), p.DecidedAt.Format(time.RFC3339Nano))
+`, p.Name(), created.Format(time.RFC3339), p.Group, p.Spec, p.Version, pipelineruns.GroupName(p.Group, p.Spec), p.DecidedAt.Format(time.RFC3339Nano))
 	if p.Status == Cancelled {
 		doc += "  status: Cancelled\n"
 	}
@@ -195,7 +195,7 @@ spec:
     - ref: autox
   template:
     ref: autox
-`, runs.GroupName(group, spec), group, spec, object))
+`, pipelineruns.GroupName(group, spec), group, spec, object))
 }
 
 func parse(t *testing.T, doc string) *unstructured.Unstructured {
@@ -211,9 +211,9 @@ func parse(t *testing.T, doc string) *unstructured.Unstructured {
 // Triggers).
 func Dynamic(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
 	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
-		runs.PipelineRuns: "PipelineRunList",
-		runs.TaskRuns:     "TaskRunList",
-		runs.Triggers:     "TriggerList",
+		pipelineruns.PipelineRuns: "PipelineRunList",
+		pipelineruns.TaskRuns:     "TaskRunList",
+		pipelineruns.Triggers:     "TriggerList",
 	}, objs...)
 }
 
