@@ -3,16 +3,31 @@
 #
 #   images/ko.sh images             ko build of the step programs; prints
 #                                   one reference per line, pinned by digest
-#   images/ko.sh release FILE DIR...
-#                                   ko resolve of the YAML under each DIR
-#                                   and below (tasks/, pipelines/, ...) into FILE, every
-#                                   ko://<import path> an image pinned by digest
+#   images/ko.sh release FILE YAML...
+#                                   ko resolve of the YAML files (every
+#                                   ko://<import path> an image pinned by
+#                                   digest), then go run ./images/release:
+#                                   the catalog placed in autox, its
+#                                   bundles pushed to KO_DOCKER_REPO/bundles/
+#                                   (FILE's folder gets bundles.txt), the
+#                                   ConfigMap autox-bundles; FILE written.
+#                                   PIPELINE_FROM=bundle: the TriggerTemplate
+#                                   runs the Pipeline from its bundle;
+#                                   PULL_REPO: where the cluster pulls the
+#                                   bundles from, if not KO_DOCKER_REPO
 #
 # KO_DOCKER_REPO picks the registry and path to push to; by default the test
 # cluster's loopback registry (make cluster-up), 127.0.0.1:10290/autox. A
 # registry on loopback is spoken to over plain HTTP. The base image (CA
 # certificates, uid 65532; go run ./images) is pushed there first and pinned
 # by digest; ko's other settings are in images/.ko.yaml.
+#
+# What is built: each step program, and each image the release YAML names,
+# is an OCI image index with two images, linux/amd64 and linux/arm64
+# (.ko.yaml's defaultPlatforms; the base is an index of both), each holding a
+# static binary at /ko-app/<name> on the base's files. The catalog's
+# tekton.dev/platforms annotations say the same; internal/images' tests
+# check all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/cluster/lib.sh
@@ -38,19 +53,28 @@ case ${1:-} in
     "$ko" build "${flags[@]}" ./cmd/ready ./cmd/http ./cmd/grpc ./cmd/assess ./cmd/notify
     ;;
   release)
-    out=${2:?write: images/ko.sh release FILE DIR...}
+    out=${2:?write: images/ko.sh release FILE YAML...}
     shift 2
-    [ $# -gt 0 ] || { echo "ko.sh: no folder of YAML to release (tasks/, pipelines/)" >&2; exit 1; }
+    [ $# -gt 0 ] || { echo "ko.sh: no YAML to release (the catalog's <name>/<name>.yaml files, triggers/*.yaml)" >&2; exit 1; }
     args=()
-    for d; do args+=(-f "$d"); done
+    for f; do args+=(-f "$f"); done
     mkdir -p "$(dirname "$out")"
-    trap 'rm -f "$out.tmp"' EXIT
-    "$ko" resolve --recursive "${flags[@]}" "${args[@]}" >"$out.tmp"
-    mv "$out.tmp" "$out"
-    echo "ko.sh: wrote $out ($(grep -c '^kind:' "$out") objects; images in $KO_DOCKER_REPO, pinned by digest)" >&2
+    resolved=$(mktemp)
+    trap 'rm -f "$resolved"' EXIT
+    "$ko" resolve "${flags[@]}" "${args[@]}" >"$resolved"
+    # The catalog's bundles are pulled by Tekton's bundles resolver, in a
+    # pod: on the test cluster from the registry's read-only address on the
+    # CNI bridge (POD_REGISTRY), elsewhere from KO_DOCKER_REPO itself.
+    pull=${PULL_REPO:-$KO_DOCKER_REPO}
+    if [ "$KO_DOCKER_REPO" = "$IMAGE_REGISTRY/autox" ] && [ -z "${PULL_REPO:-}" ]; then
+      pull=$POD_REGISTRY/autox
+    fi
+    go run ./images/release -in "$resolved" -out "$out" -repo "$KO_DOCKER_REPO" -pull-repo "$pull" \
+      -pipeline-from "${PIPELINE_FROM:-cluster}" "${insecure[@]}" >/dev/null
+    echo "ko.sh: wrote $out ($(grep -c '^kind:' "$out") objects; images in $KO_DOCKER_REPO, pinned by digest) and $(dirname "$out")/bundles.txt (bundles pulled from $pull)" >&2
     ;;
   *)
-    echo "ko.sh: write images/ko.sh images, or images/ko.sh release FILE DIR..." >&2
+    echo "ko.sh: write images/ko.sh images, or images/ko.sh release FILE YAML..." >&2
     exit 2
     ;;
 esac

@@ -5,6 +5,12 @@
 // scripts to read. Every other image is built by ko on top of the base:
 // see .ko.yaml beside this file, `make images` and `make release`.
 //
+// The base is an OCI image index for linux/amd64 and linux/arm64 (the same
+// files; each image's config names its platform), so ko can build our
+// programs for both and push an index of them. The busybox image is a
+// single linux/amd64 image, from this machine's Debian busybox-static: it
+// only serves the local test cluster's Tekton script steps.
+//
 //	go run ./images -repo 127.0.0.1:10290/autox [-insecure] [-busybox]
 package main
 
@@ -33,7 +39,7 @@ func run(ctx context.Context, args []string) error {
 	repo := fs.String("repo", "", "push to this registry and path (host:port/path), e.g. 127.0.0.1:10290/autox")
 	tag := fs.String("tag", "v1", "tag of the pushed images (the printed references are pinned by digest)")
 	insecure := fs.Bool("insecure", false, "push over plain HTTP (a registry on loopback)")
-	busybox := fs.Bool("busybox", false, "also push a shell image from Debian's busybox-static (/bin/busybox)")
+	busybox := fs.Bool("busybox", false, "also push a linux/amd64 shell image from Debian's busybox-static (/bin/busybox)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,30 +50,34 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("reading CA certificates: %v; install Debian's ca-certificates", err)
 	}
-	specs := []struct {
+	base, err := images.Index(images.Base(ca), images.Platforms())
+	if err != nil {
+		return fmt.Errorf("base: %w", err)
+	}
+	pushed := []struct {
 		name string
-		spec images.Spec
-	}{{"base", images.Base(ca)}}
+		a    images.Artifact
+	}{{"base", base}}
 	if *busybox {
 		s, err := images.Busybox("/bin/busybox")
 		if err != nil {
 			return err
 		}
-		specs = append(specs, struct {
-			name string
-			spec images.Spec
-		}{"busybox", s})
-	}
-	for _, s := range specs {
-		img, err := images.Build(s.spec)
+		img, err := images.Build(s, images.BusyboxPlatform())
 		if err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
+			return fmt.Errorf("busybox: %w", err)
 		}
-		ref, err := images.Push(ctx, *repo+"/"+s.name, *tag, img, *insecure)
+		pushed = append(pushed, struct {
+			name string
+			a    images.Artifact
+		}{"busybox", img})
+	}
+	for _, p := range pushed {
+		ref, err := images.Push(ctx, *repo+"/"+p.name, *tag, p.a, *insecure)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%s=%s\n", s.name, ref)
+		fmt.Printf("%s=%s\n", p.name, ref)
 	}
 	return nil
 }

@@ -5,12 +5,22 @@
 // are sorted and every timestamp is the Unix epoch, so the same input gives
 // the same digest. Every other image (our programs, Tekton's, CoreDNS) is
 // built by ko on top of Base; see images/.ko.yaml.
+//
+// The base is an OCI image index with one image per platform of
+// Platforms (linux/amd64, linux/arm64): the files hold no program, so the
+// images differ only in their config's os and architecture. ko builds the
+// program once for each platform of the base that it is asked for
+// (.ko.yaml's defaultPlatforms, or --platform) and pushes an index of the
+// results, or a plain image when only one platform is asked for. The
+// busybox image is one linux/amd64 image: it only serves the local test
+// cluster.
 package images
 
 import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"debug/elf"
 	"fmt"
 	"io"
 	"os"
@@ -26,6 +36,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // NonRoot is the user our images run as (distroless' nonroot).
@@ -64,19 +75,29 @@ func Base(caCerts []byte) Spec {
 	}
 }
 
-// Build makes the image of spec for linux/amd64.
-func Build(spec Spec) (v1.Image, error) {
+// Platforms are the platforms of the base image, in its index's order, and
+// so the most that ko can build on it. images/.ko.yaml's defaultPlatforms
+// and the catalog's tekton.dev/platforms annotations name the same ones
+// (tests in this package check both).
+func Platforms() []v1.Platform {
+	return []v1.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}}
+}
+
+// Build makes the image of spec for platform p, with OCI media types
+// (manifest, config and layer).
+func Build(spec Spec, p v1.Platform) (v1.Image, error) {
 	layerTar, err := layer(spec.Files)
 	if err != nil {
 		return nil, err
 	}
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(layerTar)), nil
-	})
+	}, tarball.WithMediaType(types.OCILayer))
 	if err != nil {
 		return nil, fmt.Errorf("making layer: %w", err)
 	}
-	img, err := mutate.AppendLayers(empty.Image, l)
+	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	img, err = mutate.AppendLayers(img, l)
 	if err != nil {
 		return nil, fmt.Errorf("adding layer: %w", err)
 	}
@@ -85,12 +106,34 @@ func Build(spec Spec) (v1.Image, error) {
 		return nil, err
 	}
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
+	cf.OS, cf.Architecture, cf.Variant, cf.OSVersion = p.OS, p.Architecture, p.Variant, p.OSVersion
 	cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
 	cf.Config.Entrypoint = spec.Entrypoint
 	cf.Config.User = spec.User
 	cf.Config.Env = spec.Env
 	return mutate.ConfigFile(img, cf)
+}
+
+// Index makes an OCI image index of spec's image for each of platforms, in
+// that order, each entry labelled with its platform (which is how ko and
+// container runtimes pick one). Only spec's config differs between them, so
+// spec must hold no program: a binary is built for one machine.
+func Index(spec Spec, platforms []v1.Platform) (v1.ImageIndex, error) {
+	if len(platforms) == 0 {
+		return nil, fmt.Errorf("an image index needs at least one platform")
+	}
+	adds := make([]mutate.IndexAddendum, 0, len(platforms))
+	for _, p := range platforms {
+		img, err := Build(spec, p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		adds = append(adds, mutate.IndexAddendum{
+			Add:        img,
+			Descriptor: v1.Descriptor{MediaType: types.OCIManifestSchema1, Platform: &p},
+		})
+	}
+	return mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...), nil
 }
 
 // layer writes files (and their parent folders) as a tar, sorted, with
@@ -141,10 +184,24 @@ func layer(files []File) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Push sends img to a registry as repo (registry/repository, tagged tag)
-// and returns its reference pinned by digest (repo@sha256:...). insecure
-// allows plain HTTP, for registries on loopback.
-func Push(ctx context.Context, repo, tag string, img v1.Image, insecure bool) (string, error) {
+// Artifact is what Push sends: an image (v1.Image) or an image index
+// (v1.ImageIndex).
+type Artifact interface {
+	MediaType() (types.MediaType, error)
+	RawManifest() ([]byte, error)
+	Digest() (v1.Hash, error)
+}
+
+var (
+	_ Artifact = (v1.Image)(nil)
+	_ Artifact = (v1.ImageIndex)(nil)
+)
+
+// Push sends a (an image with its layers, or an index with its images) to a
+// registry as repo (registry/repository, tagged tag) and returns its
+// reference pinned by digest (repo@sha256:...). insecure allows plain
+// HTTP, for registries on loopback.
+func Push(ctx context.Context, repo, tag string, a Artifact, insecure bool) (string, error) {
 	var opts []name.Option
 	if insecure {
 		opts = append(opts, name.Insecure)
@@ -153,25 +210,39 @@ func Push(ctx context.Context, repo, tag string, img v1.Image, insecure bool) (s
 	if err != nil {
 		return "", fmt.Errorf("image name %q: %w", repo+":"+tag, err)
 	}
-	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+	if err := remote.Push(ref, a, remote.WithContext(ctx)); err != nil {
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
-	d, err := img.Digest()
+	d, err := a.Digest()
 	if err != nil {
 		return "", err
 	}
 	return repo + "@" + d.String(), nil
 }
 
+// BusyboxPlatform is the one platform of the busybox image (linux/amd64):
+// the machine of the local test cluster, whose Debian package it is copied
+// from.
+func BusyboxPlatform() v1.Platform { return v1.Platform{OS: "linux", Architecture: "amd64"} }
+
 // Busybox is a shell image (for Tekton's script steps) from a static
 // busybox binary: /bin/busybox and a link per applet, except busybox
 // itself (a link over the binary would loop). It runs as root, as
 // Tekton's shell image must (its controller.yaml: "The shell image must
 // allow root in order to create directories and copy files to PVCs").
+// It is single-arch, BusyboxPlatform (build it with Build, not Index), and
+// only for the local test cluster: binary must be an x86-64 ELF file.
 func Busybox(binary string) (Spec, error) {
 	b, err := os.ReadFile(binary)
 	if err != nil {
 		return Spec{}, fmt.Errorf("reading %s: %v; install Debian's busybox-static", binary, err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		return Spec{}, fmt.Errorf("%s is not an ELF file: %v; install Debian's busybox-static", binary, err)
+	}
+	if f.Machine != elf.EM_X86_64 {
+		return Spec{}, fmt.Errorf("%s is built for %s, but the busybox image is %s only: use an x86-64 busybox-static", binary, f.Machine, BusyboxPlatform())
 	}
 	out, err := exec.Command(binary, "--list").Output()
 	if err != nil {

@@ -6,8 +6,8 @@
 #
 #   base, busybox   made by `go run ./images` (ko's base image; Tekton's
 #                   shell image), at every bring-up (a second or two)
-#   Tekton Pipelines, Triggers: `ko resolve` of their modules' own config/
-#                   folders, in throwaway modules in the cache that require
+#   Tekton Pipelines (with its resolvers), Triggers: `ko resolve` of their
+#                   modules' own config/ folders, in throwaway modules in the cache that require
 #                   them (ko builds only import paths the current module
 #                   resolves); cached, with the resolved YAML, by version
 #   CoreDNS         `ko build` of github.com/coredns/coredns the same way
@@ -21,7 +21,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 export KO_DOCKER_REPO="" KO_DEFAULTBASEIMAGE=""
-KO_FLAGS=(--insecure-registry --base-import-paths --sbom=none)
+# The cluster runs on this machine only: one platform (plain images, not the
+# linux/amd64+arm64 indexes that images/.ko.yaml and the base would give).
+KO_FLAGS=(--insecure-registry --base-import-paths --sbom=none "--platform=linux/$(cd "$REPO" && go env GOARCH)")
 
 # module_dir NAME GOMOD: a throwaway module $CACHE/NAME/src with GOMOD.
 module_dir() {
@@ -90,7 +92,7 @@ require github.com/tektoncd/pipeline $TEKTON_VERSION
 replace (
 	github.com/aws/aws-sdk-go-v2/service/ecr => github.com/aws/aws-sdk-go-v2/service/ecr v1.27.3
 	github.com/aws/aws-sdk-go-v2/service/ecrpublic => github.com/aws/aws-sdk-go-v2/service/ecrpublic v1.23.3
-)" tekton-pipelines "$(mod_config "github.com/tektoncd/pipeline@$TEKTON_VERSION")"/{100-namespace,300-crds,}
+)" tekton-pipelines "$(mod_config "github.com/tektoncd/pipeline@$TEKTON_VERSION")"/{100-namespace,300-crds,,resolvers}
 
 tcfg=$(mod_config "github.com/tektoncd/triggers@$TRIGGERS_VERSION")
 ko_resolve triggers "$TRIGGERS_VERSION" "module autox.dev/clusterbuild/triggers
@@ -126,6 +128,9 @@ fi
 # What the tests read.
 {
   echo "AUTOX_REGISTRY=$IMAGE_REGISTRY"
+  echo "AUTOX_POD_REGISTRY=$POD_REGISTRY"
+  echo "AUTOX_TEKTON_VERSION=$TEKTON_VERSION"
+  echo "AUTOX_TRIGGERS_VERSION=$TRIGGERS_VERSION"
   echo "AUTOX_TKN=$TKN"
   echo "AUTOX_IMAGE_BASE=$BASE"
   echo "AUTOX_IMAGE_BUSYBOX=$BUSYBOX"
