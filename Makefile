@@ -5,10 +5,15 @@ GO    ?= go
 BIN   := bin
 PROGRAMS := $(notdir $(wildcard cmd/*))
 
-.PHONY: help build deps test unit fuzz lint bench demo demo-local clean images release cluster-up cluster-down cluster-selftest e2e dashboard
-# What `make release` resolves, in order: the namespace first, then what
-# lives in it. triggers/examples/ is not part of it.
-RELEASE_DIRS := triggers/namespace.yaml tasks pipelines $(filter-out triggers/namespace.yaml,$(wildcard triggers/*.yaml))
+.PHONY: help build deps test unit fuzz lint bench demo demo-local clean images release print-release-files cluster-up cluster-down cluster-selftest e2e e2e-oldest dashboard
+# What `make release` resolves, in order: the namespaces first, then the
+# catalog (each resource's <name>/<name>.yaml; not its samples/ and tests/),
+# then the install. triggers/examples/ is not part of it.
+CATALOG := $(foreach d,$(wildcard stepactions/*/ tasks/*/ pipelines/*/),$(d)$(notdir $(d:/=)).yaml)
+RELEASE_FILES := triggers/namespace.yaml $(CATALOG) $(filter-out triggers/namespace.yaml,$(wildcard triggers/*.yaml))
+# make release PIPELINE_FROM=bundle: the TriggerTemplate runs the Pipeline
+# from its bundle (the bundles resolver) rather than the one installed.
+PIPELINE_FROM ?= cluster
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -65,18 +70,23 @@ fuzz: ## run each parser's fuzz target on FUZZ_EXECS (2000) new inputs
 	  $(GO) test -run '^$$' -fuzz "^$${t%%:*}\$$" -fuzztime $(FUZZ_EXECS)x "$${t#*:}" 2>&1 | grep -vE '^fuzz: elapsed' || exit 1; \
 	done
 
-test: ## the README's test command: deps, lint, unit tests, the cluster's e2e tests, the cluster's selftest
+test: ## the README's test command: deps, lint, unit tests, the cluster's e2e tests on the newest Tekton and some on the oldest, the cluster's selftest
 	@./test/timed.sh deps $(MAKE) --no-print-directory deps
 	@./test/timed.sh lint $(MAKE) --no-print-directory lint
 	@./test/timed.sh unit $(MAKE) --no-print-directory unit
 	@./test/timed.sh e2e $(MAKE) --no-print-directory e2e
+	@./test/timed.sh e2e-oldest $(MAKE) --no-print-directory e2e-oldest
 	@./test/timed.sh cluster-selftest $(MAKE) --no-print-directory cluster-selftest
 
 images: ## ko build of the step images, pushed to KO_DOCKER_REPO (default: the test cluster's registry); prints ref@digest
 	@./images/ko.sh images
 
-release: ## ko resolve of tasks/ pipelines/ into bin/release.yaml, images pinned by digest in KO_DOCKER_REPO (default: the test cluster's registry)
-	@./images/ko.sh release $(BIN)/release.yaml $(RELEASE_DIRS)
+# The files make release resolves, for test/e2e (bundle_test.go).
+print-release-files:
+	@echo $(RELEASE_FILES)
+
+release: ## bin/release.yaml (images pinned by digest) and the catalog's bundles (bin/bundles.txt), pushed to KO_DOCKER_REPO (default: the test cluster's registry); PIPELINE_FROM=bundle
+	@PIPELINE_FROM=$(PIPELINE_FROM) ./images/ko.sh release $(BIN)/release.yaml $(RELEASE_FILES)
 
 cluster-up: ## a real single-node Kubernetes, its image registry, Tekton, Triggers and CoreDNS under .cluster/ (prints export KUBECONFIG=...)
 	@./test/cluster/up.sh
@@ -92,6 +102,9 @@ dashboard: ## the Tekton Dashboard (read-only) on the test cluster (up if needed
 
 e2e: ## bring the cluster up if it is not, run test/e2e against it, print a summary
 	@./test/e2e.sh
+
+e2e-oldest: ## on a cluster of its own with the oldest Tekton the catalog claims (v1.9.6): the seed's PipelineRuns, the failing runs, a trigger test, the catalog's tests; leaves it down
+	@./test/e2e-oldest.sh
 
 # The bench process itself is not pinned: its in-process rows count
 # allocations, not time, and the interceptor's benchmark keeps both cores
