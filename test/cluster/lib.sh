@@ -34,14 +34,19 @@
 #                               cache file, portmap chain and shim socket
 # shellcheck shell=bash
 
-# Versions: the one place they are written.
+# Versions: the one place they are written. Tekton Pipelines and Triggers
+# are the newest that build here; AUTOX_TEKTON_VERSION and
+# AUTOX_TRIGGERS_VERSION pick others (make e2e-oldest: the oldest the
+# catalog's tekton.dev/pipelines.minVersion claims, TEKTON_OLDEST below).
 K8S_VERSION=v1.34.4
 K8S_STAGING=v0.34.4
-TEKTON_VERSION=v1.9.0
-TRIGGERS_VERSION=v0.34.0
+TEKTON_VERSION=${AUTOX_TEKTON_VERSION:-v1.15.1}
+TRIGGERS_VERSION=${AUTOX_TRIGGERS_VERSION:-v0.37.0}
+TEKTON_OLDEST=v1.9.6
+TRIGGERS_OLDEST=v0.34.0
 COREDNS_VERSION=v1.12.4
 KO_VERSION=v0.18.1
-TKN_VERSION=v0.42.0
+TKN_VERSION=v0.46.0
 DASHBOARD_VERSION=v0.71.0
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -58,6 +63,10 @@ TOOLS=$CACHE/tools
 # pulled from (containerd over plain HTTP). Its blobs and manifests are kept
 # on disk in the cache, so images pushed once survive cluster-down.
 IMAGE_REGISTRY=127.0.0.1:10290
+# The same registry as the pods see it, read-only: the CNI bridge's address
+# (the gateway of POD_CIDR's first /24, below). Tekton's bundles resolver
+# pulls bundles from there (a pod's 127.0.0.1 is its own).
+POD_REGISTRY=10.88.0.1:10290
 # Where make dashboard's port-forward serves the Tekton Dashboard (its own
 # port; the loopback tests use 18080 and such).
 DASHBOARD_PORT=9097

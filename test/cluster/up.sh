@@ -62,6 +62,9 @@ healthy() {
     alive "$d" || return 1
   done
   [ -s "$IMAGES_ENV" ] || return 1
+  # Up with the Tekton and Triggers asked for (make e2e-oldest asks for others).
+  grep -qx "AUTOX_TEKTON_VERSION=$TEKTON_VERSION" "$IMAGES_ENV" || return 1
+  grep -qx "AUTOX_TRIGGERS_VERSION=$TRIGGERS_VERSION" "$IMAGES_ENV" || return 1
   kc get --raw /readyz >/dev/null 2>&1 || return 1
   kc get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True || return 1
   kc wait --for condition=Available --timeout 1s -n tekton-pipelines deployment --all >/dev/null 2>&1 || return 1
@@ -335,12 +338,15 @@ install_in_cluster() {
   busybox=$(image AUTOX_IMAGE_BUSYBOX)
   coredns=$(image AUTOX_IMAGE_COREDNS)
   [ -n "$busybox" ] && [ -n "$coredns" ] || die "$IMAGES_ENV lacks the busybox or CoreDNS image"
-  # The one field of Tekton's config changed, because this machine forces
-  # it: the controller's -shell-image and -shell-image-win name images on
+  # Two things of Tekton's config change, because this machine forces
+  # them. The controller's -shell-image and -shell-image-win name images on
   # cgr.dev and mcr.microsoft.com, which nothing here can pull; both become
   # our busybox (Tekton runs script steps with it; no Windows nodes here).
   sed -E "s#cgr\.dev/chainguard/busybox@sha256:[0-9a-f]{64}#$busybox#; s#mcr\.microsoft\.com/powershell:nanoserver@sha256:[0-9a-f]{64}#$busybox#" \
-    "$CACHE/tekton-$TEKTON_VERSION/images" >"$RUN/tekton.yaml"
+    "$CACHE/tekton-$TEKTON_VERSION/images" |
+    # The resolvers' image is built on our base, which has no tini: the
+    # program runs as the container's command itself.
+    sed -E '\#^ *- /sbin/tini$#{N;\#\n *- --$#d;}' >"$RUN/tekton.yaml"
   local left
   left=$(grep -nE '^[^#]*(cgr\.dev|mcr\.microsoft\.com|ko://)' "$RUN/tekton.yaml" "$CACHE/triggers-$TRIGGERS_VERSION/images" || true)
   [ -z "$left" ] || die "an image that cannot be pulled here is left in Tekton's resolved config: $left"
@@ -357,6 +363,7 @@ install_in_cluster() {
   phase "Tekton Pipelines $TEKTON_VERSION, Triggers $TRIGGERS_VERSION and CoreDNS $COREDNS_VERSION applied"
   wait_for "Tekton, Triggers and CoreDNS Deployments" kubelet 240 \
     bash -c "kubectl --kubeconfig '$KUBECONFIG_FILE' wait --for condition=Available --timeout 2s -n tekton-pipelines deployment --all &&
+      kubectl --kubeconfig '$KUBECONFIG_FILE' wait --for condition=Available --timeout 2s -n tekton-pipelines-resolvers deployment --all &&
       kubectl --kubeconfig '$KUBECONFIG_FILE' wait --for condition=Available --timeout 2s -n kube-system deployment/coredns"
   # Pods in a namespace that enforces the restricted Pod Security Standard
   # refuse Tekton's own init containers unless they carry security contexts:
@@ -409,7 +416,7 @@ main() {
   cp "$PKI/admin.kubeconfig" "$KUBECONFIG_FILE"
   undo=true
   make_cgroups
-  start registry "$TOOLS/registry" -addr "$IMAGE_REGISTRY" -dir "$REGISTRY_DATA"
+  start registry "$TOOLS/registry" -addr "$IMAGE_REGISTRY" -dir "$REGISTRY_DATA" -read-addr "$POD_REGISTRY"
   wait_for registry registry 30 curl -fsS "http://$IMAGE_REGISTRY/v2/"
   "$here/images.sh" || die "building the cluster's images failed (above)"
   phase "registry up, images built and pushed"

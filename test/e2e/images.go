@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	utilversion "k8s.io/apimachinery/pkg/util/version"
 )
 
 // harnessEnv reads what the harness wrote for the tests
@@ -57,4 +59,22 @@ func tkn(t *testing.T) string {
 		t.Fatalf("%s names no AUTOX_TKN", os.Getenv("AUTOX_IMAGES_ENV"))
 	}
 	return p
+}
+
+// tektonVersion is the Tekton Pipelines release the cluster runs
+// (AUTOX_TEKTON_VERSION: the newest by default, the oldest the catalog
+// claims in make e2e-oldest).
+func tektonVersion(t *testing.T) string {
+	t.Helper()
+	v := harnessEnv(t)["AUTOX_TEKTON_VERSION"]
+	if _, err := utilversion.ParseSemantic(v); err != nil {
+		t.Fatalf("%s names no AUTOX_TEKTON_VERSION=vX.Y.Z (%v); run make cluster-down and make e2e to write it again", os.Getenv("AUTOX_IMAGES_ENV"), err)
+	}
+	return v
+}
+
+// failedRunsCarryResults: since Tekton Pipelines v1.10 a failed task's
+// results reach the PipelineRun's results (tektoncd/pipeline#9367).
+func failedRunsCarryResults(t *testing.T) bool {
+	return utilversion.MustParseSemantic(tektonVersion(t)).AtLeast(utilversion.MustParseSemantic("v1.10.0"))
 }

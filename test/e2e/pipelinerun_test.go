@@ -491,15 +491,20 @@ func TestPipelineRunFails(t *testing.T) {
 ready: {deploy: never-ready, timeout: 15s}
 http: {numRequests: 20, url: http://httpbin.default/get}
 `,
-		message: `"step-ready" exited with code 3`,
-		logs:    []string{"deployment default/never-ready: Available=False (MinimumReplicasUnavailable)", "after 15s"},
+		// ready runs with onError: continue: it records the failure, http
+		// sends nothing, and assess stores a result that says why, exit 3.
+		message: `"step-assess" exited with code 3`,
+		logs:    []string{"deployment default/never-ready: Available=False (MinimumReplicasUnavailable)", "after 15s", "http: no load sent: the ready task failed; assess reports it"},
+		summary: "FAILED ready: not ready: deployment default/never-ready: Available=False (MinimumReplicasUnavailable)",
 		noLoad:  true,
 	}, {
 		name:       "typo",
 		experiment: strings.Replace(seedHTTP, "numRequests: 200", "numRequest: 200", 1),
-		message:    `"step-ready" exited with code 2`,
-		logs:       []string{`params.experiment: http.numRequest: unknown key; did you mean "numRequests"?`},
-		noLoad:     true,
+		// ready says it first (exit 2, onError: continue); http finds the
+		// same bad input and ends the TaskRun before any load.
+		message: `"step-http" exited with code 2`,
+		logs:    []string{`params.experiment: http.numRequest: unknown key; did you mean "numRequests"?`},
+		noLoad:  true,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "never-ready" {
@@ -540,6 +545,18 @@ spec:
 				}
 				if got := taskRunResults(r.taskRun)["slos-satisfied"]; got != "false" {
 					t.Errorf("TaskRun result slos-satisfied = %q, want false", got)
+				}
+				// What the README says of a failed run's own results: on
+				// Tekton v1.10 and newer they are the failed task's.
+				if failedRunsCarryResults(t) {
+					if got := r.results()["summary"]; !strings.Contains(got, tc.summary) {
+						t.Errorf("Tekton %s: PipelineRun result summary lacks %q:\n%s", tektonVersion(t), tc.summary, got)
+					}
+					if got := r.results()["slos-satisfied"]; got != "false" {
+						t.Errorf("Tekton %s: PipelineRun result slos-satisfied = %q, want false", tektonVersion(t), got)
+					}
+				} else if got := r.results(); len(got) != 0 {
+					t.Errorf("Tekton %s: the failed PipelineRun has results %v; the README says it has none before v1.10", tektonVersion(t), got)
 				}
 			}
 			if tc.noLoad {

@@ -5,7 +5,12 @@
 // of every manifest pushed, replayed in order at start. So what was pushed
 // before a restart is served after it, and a warm bring-up pushes nothing.
 //
-//	registry -addr 127.0.0.1:10290 -dir .cluster/cache/registry
+// With -read-addr it also serves reads (GET and HEAD, nothing else) on a
+// private address of this machine, the CNI bridge's: Tekton's bundles
+// resolver runs in a pod, whose 127.0.0.1 is its own. The bridge appears
+// with the first pod, so that address is bound when it exists.
+//
+//	registry -addr 127.0.0.1:10290 -dir .cluster/cache/registry [-read-addr 10.88.0.1:10290]
 package main
 
 import (
@@ -45,6 +50,7 @@ func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("registry", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:10290", "loopback address to listen on")
 	dir := fs.String("dir", "", "storage folder (blobs/ and manifests.jsonl)")
+	readAddr := fs.String("read-addr", "", "also serve GET and HEAD (no pushes) on this private address, once it exists (the CNI bridge's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,9 +64,18 @@ func run(ctx context.Context, args []string) error {
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return fmt.Errorf("-addr %q: not a loopback address; write e.g. 127.0.0.1:10290", *addr)
 	}
+	if *readAddr != "" {
+		rhost, _, err := net.SplitHostPort(*readAddr)
+		if ip := net.ParseIP(rhost); err != nil || ip == nil || !(ip.IsPrivate() || ip.IsLoopback()) {
+			return fmt.Errorf("-read-addr %q: not a private host:port of this machine; write e.g. 10.88.0.1:10290 (the CNI bridge's address)", *readAddr)
+		}
+	}
 	h, n, err := newHandler(*dir)
 	if err != nil {
 		return err
+	}
+	if *readAddr != "" {
+		go serveReads(ctx, *readAddr, h)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -80,6 +95,39 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// serveReads serves GET and HEAD of h on addr, binding it as soon as the
+// address exists on this machine (retried each second until ctx ends).
+func serveReads(ctx context.Context, addr string, h http.Handler) {
+	var ln net.Listener
+	for {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	log.Printf("serving reads on %s", addr)
+	ro := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "read-only address: push to the loopback one", http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: ro, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		log.Printf("reads on %s: %v", addr, err)
+	}
 }
 
 // entry is one manifest PUT, as the journal keeps it.
