@@ -69,14 +69,25 @@ func TestBundles(t *testing.T) {
 		if !strings.HasPrefix(b.ref, podRegistry+"/") {
 			t.Errorf("bundle %s/%s is %s; want it in %s, where the resolver pulls from", b.kind, b.name, b.ref, podRegistry)
 		}
-		out, err := exec.Command(tkn(t), "bundle", "list", b.ref, "-o", "name").CombinedOutput()
+		// The same registry, as this machine reaches it (the traffic guard
+		// keeps pod addresses, the bridge's too, for the pods).
+		local := harnessEnv(t)["AUTOX_REGISTRY"] + strings.TrimPrefix(b.ref, podRegistry)
+		out, err := exec.Command(tkn(t), "bundle", "list", local, "-o", "name").CombinedOutput()
 		if err != nil {
-			t.Errorf("tkn bundle list %s: %v\n%s", b.ref, err, out)
+			t.Errorf("tkn bundle list %s: %v\n%s", local, err, out)
 			continue
 		}
 		want := b.kind + ".tekton.dev/" + b.name
-		if got := strings.Fields(string(out)); !slices.Equal(got, []string{want}) {
-			t.Errorf("tkn bundle list %s shows %q; want %q alone", b.ref, got, want)
+		// tkn prints a warning line first (bundle commands are
+		// experimental); what the bundle holds is the other lines.
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if !strings.HasPrefix(line, "*Warning*") {
+				got = append(got, strings.TrimSpace(line))
+			}
+		}
+		if !slices.Equal(got, []string{want}) {
+			t.Errorf("tkn bundle list %s shows %q; want %q alone", local, got, want)
 		}
 		if b.kind == "pipeline" {
 			pipeline = b.ref
@@ -104,8 +115,8 @@ spec:
 	}
 
 	step(t, "make release PIPELINE_FROM=bundle: the TriggerTemplate runs the Pipeline from its bundle")
-	tt := triggerTemplate(t, "bundle")
-	restore := triggerTemplate(t, "cluster")
+	tt, pipeline := triggerTemplate(t, "bundle")
+	restore, _ := triggerTemplate(t, "cluster")
 	t.Cleanup(func() {
 		if err := applyRetrying(t, 30*time.Second, "-f", writeTemp(t, restore)); err != nil {
 			t.Errorf("restoring the TriggerTemplate: %v", err)
@@ -145,9 +156,11 @@ spec:
 	t.Logf("e2e: run %s resolved the Pipeline from %s and its %d Tasks from their bundles; Succeeded", r.GetName(), pipeline, len(trs.Items))
 }
 
-// triggerTemplate is the TriggerTemplate autox of a release made with
-// PIPELINE_FROM=from (images/ko.sh release into a file of the test's own).
-func triggerTemplate(t *testing.T, from string) string {
+// triggerTemplate is the TriggerTemplate autox and the ConfigMap
+// autox-bundles of a release made with PIPELINE_FROM=from (images/ko.sh
+// release into a folder of the test's own), and the Pipeline bundle it
+// pushed.
+func triggerTemplate(t *testing.T, from string) (docs, pipeline string) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "release.yaml")
 	files, err := exec.Command("make", "-s", "-C", "../..", "--no-print-directory", "-f", "Makefile", "print-release-files").Output()
@@ -164,6 +177,7 @@ func triggerTemplate(t *testing.T, from string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var found []string
 	for _, doc := range strings.Split(string(b), "\n---\n") {
 		var m struct {
 			Kind     string `json:"kind"`
@@ -171,10 +185,20 @@ func triggerTemplate(t *testing.T, from string) string {
 				Name string `json:"name"`
 			} `json:"metadata"`
 		}
-		if yaml.Unmarshal([]byte(doc), &m) == nil && m.Kind == "TriggerTemplate" && m.Metadata.Name == "autox" {
-			return doc
+		if yaml.Unmarshal([]byte(doc), &m) != nil {
+			continue
+		}
+		if (m.Kind == "TriggerTemplate" && m.Metadata.Name == "autox") || (m.Kind == "ConfigMap" && m.Metadata.Name == "autox-bundles") {
+			found = append(found, doc)
 		}
 	}
-	t.Fatalf("%s (PIPELINE_FROM=%s) has no TriggerTemplate autox", out, from)
-	return ""
+	if len(found) != 2 {
+		t.Fatalf("%s (PIPELINE_FROM=%s) has %d of the TriggerTemplate autox and the ConfigMap autox-bundles", out, from, len(found))
+	}
+	for _, b := range bundles(t, out) {
+		if b.kind == "pipeline" {
+			pipeline = b.ref
+		}
+	}
+	return strings.Join(found, "\n---\n"), pipeline
 }

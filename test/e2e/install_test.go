@@ -90,7 +90,7 @@ spec:
     - name: t
       taskSpec: {steps: [{name: s, image: busybox, script: "cat /var/run/secrets/kubernetes.io/serviceaccount/token"}]}
   taskRunTemplate: {serviceAccountName: autox}
-`), "runs here run the autox Pipeline; set spec.pipelineRef: {name: autox} (no pipelineSpec, no resolver)"},
+`), "runs here run the autox Pipeline; set spec.pipelineRef: {name: autox}, or the bundles resolver with bundle "},
 		{"a run that mounts the token", run(autoxNS, `  pipelineRef: {name: autox}
 `+params+`  taskRunTemplate: {serviceAccountName: autox, podTemplate: {automountServiceAccountToken: true}}
 `), "podTemplate.automountServiceAccountToken: true is not allowed here; remove it (the Tasks mount a token into the steps that need one)"},
@@ -123,7 +123,7 @@ metadata: {generateName: policy-, namespace: autox}
 spec:
   serviceAccountName: autox
   taskSpec: {steps: [{name: s, image: busybox, script: "true"}]}
-`, "TaskRuns here run autox-experiment or autox-notify; set spec.taskRef: {name: autox-experiment} (no taskSpec, no resolver)"},
+`, "TaskRuns here run autox-experiment or autox-notify; set spec.taskRef: {name: autox-experiment}, or the bundles resolver with one of the bundles autox-bundles in autox-system lists (no taskSpec, no other resolver or bundle)"},
 		{"another namespace's runs are not autox's business", run(seedNS, `  pipelineRef: {name: other}
   taskRunTemplate: {serviceAccountName: default}
 `), ""},
@@ -308,7 +308,8 @@ func TestForgedResult(t *testing.T) {
 	}
 	forged = &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: bad.name, Namespace: autoxNS, Labels: map[string]string{
-			"autox.dev/group": "forgedfail", "autox.dev/spec": "e2e", "app.kubernetes.io/version": "1.0.0", "app.kubernetes.io/part-of": "autox",
+			"autox.dev/group": "forgedfail", "autox.dev/spec": "e2e", "autox.dev/version": "1.0.0",
+			"app.kubernetes.io/part-of": "autox", "app.kubernetes.io/version": "0.1",
 		}, OwnerReferences: []metav1.OwnerReference{{APIVersion: "tekton.dev/v1", Kind: "PipelineRun", Name: bad.name, UID: bad.obj.GetUID()}}},
 		Data: real.Data,
 	}

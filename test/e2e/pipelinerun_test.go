@@ -219,7 +219,7 @@ func runExperiment(t *testing.T, c *kube.Clients, prefix, experimentYAML string)
 	pr := map[string]any{
 		"apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
 		"metadata": map[string]any{"generateName": prefix + "-", "labels": map[string]any{
-			"autox.dev/group": prefix, "autox.dev/spec": "e2e", "app.kubernetes.io/version": "1.0.0",
+			"autox.dev/group": prefix, "autox.dev/spec": "e2e", "autox.dev/version": "1.0.0",
 		}},
 		"spec": map[string]any{
 			"pipelineRef": map[string]any{"name": "autox"},

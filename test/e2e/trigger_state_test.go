@@ -218,7 +218,7 @@ spec:
 kind: PipelineRun
 metadata:
   generateName: autox-light-iter8-
-  labels: {autox.dev/group: light, autox.dev/spec: iter8, app.kubernetes.io/version: "2.0.0"}
+  labels: {autox.dev/group: light, autox.dev/spec: iter8, autox.dev/version: "2.0.0"}
   annotations: {autox.dev/decided-at: "2030-01-01T00:00:00Z", autox.dev/seq: "999"}
 spec:
   pipelineRef: {name: not-autox}

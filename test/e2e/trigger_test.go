@@ -35,7 +35,12 @@ import (
 	"github.com/autox-tekton/autox/internal/kube"
 )
 
-const versionLabel = contract.VersionLabel
+// versionLabel is the workload's label whose change launches a run;
+// testedVersionLabel is the run's label of the version it tests.
+const (
+	versionLabel       = contract.VersionLabel
+	testedVersionLabel = contract.TestedVersionLabel
+)
 
 var (
 	triggersOnce sync.Once
@@ -197,7 +202,7 @@ func describe(runs []unstructured.Unstructured) string {
 	for _, r := range runs {
 		status, reason, _ := condition(&r)
 		spec, _, _ := unstructured.NestedString(r.Object, "spec", "status")
-		parts = append(parts, fmt.Sprintf("%s (%s) %s/%s %s", r.GetName(), r.GetLabels()[versionLabel], status, reason, spec))
+		parts = append(parts, fmt.Sprintf("%s (%s) %s/%s %s", r.GetName(), r.GetLabels()[testedVersionLabel], status, reason, spec))
 	}
 	return "[" + strings.Join(parts, "; ") + "]"
 }
@@ -259,7 +264,8 @@ func waitDone(t *testing.T, c *kube.Clients, name string, timeout time.Duration)
 	return obj, status, reason
 }
 
-func version(r unstructured.Unstructured) string { return r.GetLabels()[versionLabel] }
+// version is the version run r tests.
+func version(r unstructured.Unstructured) string { return r.GetLabels()[testedVersionLabel] }
 
 // seedTutorial is the seed's tutorial for app, as users do it with kubectl
 // label, and what each step must (and must not) launch or cancel.
@@ -272,7 +278,10 @@ func seedTutorial(t *testing.T, c *kube.Clients, app, deployYAML string) {
 	if want := "autox-" + app + "-iter8-"; !strings.HasPrefix(r1.GetName(), want) || version(r1) != "1.0.0" {
 		t.Fatalf("run %s of version %s, want %s… of 1.0.0", r1.GetName(), version(r1), want)
 	}
-	wantLabels := map[string]string{contract.GroupLabel: app, contract.SpecLabel: "iter8", versionLabel: "1.0.0", contract.NameLabel: app}
+	wantLabels := map[string]string{
+		contract.GroupLabel: app, contract.SpecLabel: "iter8", testedVersionLabel: "1.0.0", contract.TestedNameLabel: app,
+		contract.PartOfLabel: "autox", contract.VersionLabel: contract.AutoxVersion,
+	}
 	for k, v := range wantLabels {
 		if r1.GetLabels()[k] != v {
 			t.Errorf("run %s label %s=%q, want %q", r1.GetName(), k, r1.GetLabels()[k], v)
@@ -284,6 +293,26 @@ func seedTutorial(t *testing.T, c *kube.Clients, app, deployYAML string) {
 		t.Fatalf("run %s of 1.0.0: %s %s, slos-satisfied %q, want Succeeded with the seed's SLOs satisfied\n%s", r1.GetName(), status, reason, pr.results()["slos-satisfied"], pr.results()["summary"])
 	}
 	t.Logf("e2e: %s: the seed's run %s Succeeded; SLOs: %s", app, r1.GetName(), strings.ReplaceAll(pr.results()["summary"], "\n", "; "))
+	step(t, "kubectl get configmaps -n %s -l %s=%s,%s=1.0.0: the run's result, labelled as the run", autoxNS, contract.GroupLabel, app, testedVersionLabel)
+	cms, err := c.Kube.CoreV1().ConfigMaps(autoxNS).List(context.Background(), metav1.ListOptions{LabelSelector: contract.GroupLabel + "=" + app + "," + testedVersionLabel + "=1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, cm := range cms.Items {
+		if cm.Name != r1.GetName() {
+			continue // an earlier run's, being deleted with it
+		}
+		found = true
+		for k, v := range wantLabels {
+			if cm.Labels[k] != v {
+				t.Errorf("result ConfigMap %s label %s=%q, want %q", cm.Name, k, cm.Labels[k], v)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no result ConfigMap %s among the %d that the selector finds", r1.GetName(), len(cms.Items))
+	}
 
 	label(t, app, "2.0.0")
 	runs = waitRuns(t, c, app, 2, 30*time.Second)
@@ -661,7 +690,7 @@ func labelLatencies(t *testing.T, c *kube.Clients, app string, first, n int, gap
 					t.Fatal("the watch on PipelineRuns ended")
 				}
 				u, isObj := ev.Object.(*unstructured.Unstructured)
-				if ev.Type == watch.Added && isObj && u.GetLabels()[versionLabel] == v {
+				if ev.Type == watch.Added && isObj && u.GetLabels()[testedVersionLabel] == v {
 					lat = append(lat, time.Since(start))
 					break wait
 				}
