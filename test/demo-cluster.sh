@@ -86,7 +86,7 @@ sleep 2
 follow() {
   local run=""
   for _ in $(seq 60); do
-    run=$(kubectl -n autox get pipelineruns -l "autox.dev/group=$1,app.kubernetes.io/version=$2" -o 'jsonpath={.items[-1:].metadata.name}' 2>/dev/null)
+    run=$(kubectl -n autox get pipelineruns -l "autox.dev/group=$1,autox.dev/version=$2" -o 'jsonpath={.items[-1:].metadata.name}' 2>/dev/null)
     [ -n "$run" ] && break
     sleep 0.5
   done

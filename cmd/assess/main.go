@@ -60,7 +60,7 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		"slos-satisfied-file": "AUTOX_SLOS_SATISFIED_FILE", "summary-file": "AUTOX_SUMMARY_FILE",
 		"namespace": "AUTOX_NAMESPACE", "pipelinerun": "AUTOX_PIPELINERUN", "pipelinerun-uid": "AUTOX_PIPELINERUN_UID",
 		"taskrun": "AUTOX_TASKRUN", "taskrun-uid": "AUTOX_TASKRUN_UID",
-		"group": "AUTOX_GROUP", "spec": "AUTOX_SPEC", "version": "AUTOX_VERSION", "kubeconfig": "AUTOX_KUBECONFIG",
+		"group": "AUTOX_GROUP", "spec": "AUTOX_SPEC", "version": "AUTOX_VERSION", "name": "AUTOX_NAME", "kubeconfig": "AUTOX_KUBECONFIG",
 	}
 	fs := flag.NewFlagSet("assess", flag.ContinueOnError)
 	exp := cli.AddExperimentFlags(fs, env)
@@ -77,7 +77,8 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	trUID := fs.String("taskrun-uid", "", "its uid")
 	group := fs.String("group", "", "label autox.dev/group of the result ConfigMap")
 	spec := fs.String("spec", "", "label autox.dev/spec of the result ConfigMap")
-	version := fs.String("version", "", "label app.kubernetes.io/version of the result ConfigMap")
+	version := fs.String("version", "", "label autox.dev/version of the result ConfigMap (the version under test)")
+	name := fs.String("name", "", "label autox.dev/name of the result ConfigMap (the tested object's name)")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
@@ -96,7 +97,7 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	var results store.Store
 	if target != nil {
-		target.Namespace, target.Group, target.Spec, target.Version = *ns, *group, *spec, *version
+		target.Namespace, target.Group, target.Spec, target.Version, target.Name = *ns, *group, *spec, *version, *name
 		// Checked before the assessment, so that bad input stores nothing.
 		if err := target.Validate(); err != nil {
 			return err

@@ -97,13 +97,16 @@ func TestTektonResultsAndConfigMap(t *testing.T) {
 	}{
 		{"a PipelineRun's, SLOs hold", "tasks: [assess]\n", nil, map[string]string{
 			"AUTOX_PIPELINERUN": "autox-httpbin-iter8-1", "AUTOX_PIPELINERUN_UID": "pr-uid", "AUTOX_TASKRUN": "autox-httpbin-iter8-1-experiment", "AUTOX_TASKRUN_UID": "tr-uid",
-			"AUTOX_GROUP": "httpbin", "AUTOX_SPEC": "iter8", "AUTOX_VERSION": "2.0.0",
+			"AUTOX_GROUP": "httpbin", "AUTOX_SPEC": "iter8", "AUTOX_VERSION": "2.0.0", "AUTOX_NAME": "httpbin",
 		}, 0, "true", "no SLOs given", "PipelineRun/autox-httpbin-iter8-1/pr-uid",
-			map[string]string{"autox.dev/group": "httpbin", "autox.dev/spec": "iter8", "app.kubernetes.io/version": "2.0.0", "app.kubernetes.io/part-of": "autox"}},
+			map[string]string{
+				"autox.dev/group": "httpbin", "autox.dev/spec": "iter8", "autox.dev/version": "2.0.0", "autox.dev/name": "httpbin",
+				"app.kubernetes.io/part-of": "autox", "app.kubernetes.io/version": "0.1",
+			}},
 		{"a bare TaskRun's, an SLO breached", "tasks: [assess]\nassess: {SLOs: {upper: {http-get/latency-mean: 0.001}}}\n", nil, map[string]string{
 			"AUTOX_TASKRUN": "run-1", "AUTOX_TASKRUN_UID": "tr-uid",
 		}, 1, "false", "FAIL http-get/latency-mean <= 0.001 (unavailable: no such metric; the report lists the metrics this experiment has)", "TaskRun/run-1/tr-uid",
-			map[string]string{"app.kubernetes.io/part-of": "autox"}},
+			map[string]string{"app.kubernetes.io/part-of": "autox", "app.kubernetes.io/version": "0.1"}},
 		{"a PipelineRun's whose ready step failed", "tasks: [ready, http, assess]\nready: {deploy: web}\nhttp: {url: http://web.shop/}\nassess: {SLOs: {upper: {http/error-count: 0}}}\n",
 			map[string]string{
 				"ready.metrics.json": `{"version": "autox.dev/metrics/v1", "task": "ready", "endpoints": null, "failed": "` + notReady + `"}`,
@@ -112,7 +115,7 @@ func TestTektonResultsAndConfigMap(t *testing.T) {
 			map[string]string{"AUTOX_PIPELINERUN": "autox-web-iter8-1", "AUTOX_PIPELINERUN_UID": "pr-uid"},
 			3, "false", "FAIL http/error-count <= 0 (unavailable: no such metric; the report lists the metrics this experiment has)\n" +
 				"FAILED ready: " + notReady + "\nFAILED http: no load sent: the ready task failed", "PipelineRun/autox-web-iter8-1/pr-uid",
-			map[string]string{"app.kubernetes.io/part-of": "autox"}},
+			map[string]string{"app.kubernetes.io/part-of": "autox", "app.kubernetes.io/version": "0.1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, results := t.TempDir(), t.TempDir()
@@ -172,15 +175,24 @@ func TestTektonResultsAndConfigMap(t *testing.T) {
 // TestBadStoreFlags: a label that Kubernetes would refuse is bad input,
 // found before the assessment: nothing is written or stored.
 func TestBadStoreFlags(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{"AUTOX_EXPERIMENT": "tasks: [assess]\n", "AUTOX_DIR": dir, "AUTOX_NAMESPACE": "team",
-		"AUTOX_PIPELINERUN": "run-1", "AUTOX_PIPELINERUN_UID": "uid", "AUTOX_VERSION": "2.0.0 beta"}
-	code, stdout, stderr := runIt(t, env)
-	want := `assess: -version: "2.0.0 beta" is not a label value: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')` + "\n"
-	if code != 2 || stderr != want || stdout != "" {
-		t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, %q", code, stdout, stderr, want)
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("bad input wrote %v", entries)
+	const notALabel = ` is not a label value: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`
+	for _, tc := range []struct {
+		name, env, value, want string
+	}{
+		{"a version with a space", "AUTOX_VERSION", "2.0.0 beta", `assess: -version: "2.0.0 beta"` + notALabel + "\n"},
+		{"a name with a slash", "AUTOX_NAME", "default/httpbin", `assess: -name: "default/httpbin"` + notALabel + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			env := map[string]string{"AUTOX_EXPERIMENT": "tasks: [assess]\n", "AUTOX_DIR": dir, "AUTOX_NAMESPACE": "team",
+				"AUTOX_PIPELINERUN": "run-1", "AUTOX_PIPELINERUN_UID": "uid", tc.env: tc.value}
+			code, stdout, stderr := runIt(t, env)
+			if code != 2 || stderr != tc.want || stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, %q", code, stdout, stderr, tc.want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("bad input wrote %v", entries)
+			}
+		})
 	}
 }

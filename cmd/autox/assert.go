@@ -113,7 +113,7 @@ func assertCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	fs.StringVar(&cfg.Group, "g", "", "the experiment group, autox-<group>-<spec>, e.g. autox-httpbin-iter8")
 	fs.Var(&conds, "c", "a condition to check: completed, nofailure or slos; repeat -c for several")
 	timeout := cli.Duration(fs, "t", 0, cli.DurationRange{Min: 0, Max: 24 * time.Hour, Example: "5m"}, "how long to wait for a run still going, e.g. 5m; 0 does not wait")
-	fs.StringVar(&cfg.Version, "version", "", "check the latest run of this version (app.kubernetes.io/version) rather than the latest run")
+	fs.StringVar(&cfg.Version, "version", "", "check the latest run of this version (the runs' label autox.dev/version) rather than the latest run")
 	ns := fs.String("n", "autox", "the namespace of the runs")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config)")
 	fs.Usage = func() { cli.Usage(stderr, fs, assertSummary, env) }

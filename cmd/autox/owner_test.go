@@ -32,7 +32,8 @@ func forged(t *testing.T, p pipelinerunstest.PR, r *result.Result) pipelineruns.
 	}
 	client := fake.NewClientset(&corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name(), Namespace: pipelinerunstest.Namespace,
-			Labels: map[string]string{store.LabelPartOf: store.PartOf, store.LabelGroup: p.Group, store.LabelSpec: p.Spec, store.LabelVersion: p.Version}},
+			Labels: map[string]string{store.LabelPartOf: store.PartOf, store.LabelAutoxVersion: store.AutoxVersion,
+				store.LabelGroup: p.Group, store.LabelSpec: p.Spec, store.LabelVersion: p.Version, store.LabelName: "httpbin"}},
 		Data: map[string]string{store.DataKey: string(data)},
 	})
 	return pipelineruns.Finder{Dynamic: pipelinerunstest.Dynamic(p.PipelineRun(t), p.TaskRun(t, "", 0)), ConfigMaps: client.CoreV1(), Namespace: pipelinerunstest.Namespace}

@@ -77,7 +77,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	var cfg reportConfig
 	fs.StringVar(&cfg.Group, "g", "", "the experiment group, autox-<group>-<spec>, e.g. autox-httpbin-iter8")
 	fs.StringVar(&cfg.Output, "o", assess.Text, "the report printed to stdout: text, html or json")
-	fs.StringVar(&cfg.Version, "version", "", "report the latest run of this version (app.kubernetes.io/version) rather than the latest run")
+	fs.StringVar(&cfg.Version, "version", "", "report the latest run of this version (the runs' label autox.dev/version) rather than the latest run")
 	compare := cli.Int(fs, "compare", 0, cli.IntRange{Min: 2, Max: MaxCompare, Example: "2"}, "compare the group's last N versions side by side (N >= 2)")
 	ns := fs.String("n", "autox", "the namespace of the runs")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config)")

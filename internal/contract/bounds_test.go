@@ -31,7 +31,7 @@ func TestParseEventRefusesWhatNoClusterHolds(t *testing.T) {
 		{"a version of invalid UTF-8", event("Deployment", "2.0.0\xff"),
 			"body: object.metadata.labels[app.kubernetes.io/version]: \"2.0.0\ufffd\" " + rule + "; send the object as the API server serves it"},
 		{"a name of 64 characters", strings.Replace(event("Deployment", "1"), `"name":"httpbin"`, `"name":"`+strings.Repeat("n", 64)+`"`, 1),
-			`body: object.metadata.name: "` + strings.Repeat("n", 64) + `" ` + rule + "; autox sets the name as the run's label app.kubernetes.io/name, so it tests only objects with such names"},
+			`body: object.metadata.name: "` + strings.Repeat("n", 64) + `" ` + rule + "; autox sets the name as the run's label autox.dev/name, so it tests only objects with such names"},
 		{"a namespace that is not one", strings.Replace(event("Deployment", "1"), `"namespace":"default"`, `"namespace":"Default"`, 1),
 			`body: object.metadata.namespace: "Default" is not a namespace (at most 63 characters: lower-case letters, digits and '-', beginning and ending with a letter or digit); send the object as the API server serves it`},
 		{"a kind that is not one", event("Deploy ment", "1"),
@@ -91,7 +91,7 @@ func TestMatchesTheKindWhole(t *testing.T) {
 }
 
 // TestParseParamsRefusesNamesThatCannotBeLabels: the trigger object's
-// name becomes the run's label app.kubernetes.io/name, and its namespace
+// name becomes the run's label autox.dev/name, and its namespace
 // must be one.
 func TestParseParamsRefusesNamesThatCannotBeLabels(t *testing.T) {
 	params := func(name, namespace string) map[string]any {
@@ -101,9 +101,9 @@ func TestParseParamsRefusesNamesThatCannotBeLabels(t *testing.T) {
 	for _, tc := range []struct{ name, objName, namespace, want string }{
 		{"valid", "httpbin.v2", "default", ""},
 		{"a name of 64 characters", strings.Repeat("n", 64), "default",
-			`params.trigger.name: "` + strings.Repeat("n", 64) + `" is not a valid label value (at most 63 characters: letters, digits, '-', '_' and '.', beginning and ending with a letter or digit); autox sets it as the run's label app.kubernetes.io/name, so it tests only objects with such names`},
+			`params.trigger.name: "` + strings.Repeat("n", 64) + `" is not a valid label value (at most 63 characters: letters, digits, '-', '_' and '.', beginning and ending with a letter or digit); autox sets it as the run's label autox.dev/name, so it tests only objects with such names`},
 		{"a name with a newline", "httpbin\n", "default",
-			`params.trigger.name: "httpbin\n" is not a valid label value (at most 63 characters: letters, digits, '-', '_' and '.', beginning and ending with a letter or digit); autox sets it as the run's label app.kubernetes.io/name, so it tests only objects with such names`},
+			`params.trigger.name: "httpbin\n" is not a valid label value (at most 63 characters: letters, digits, '-', '_' and '.', beginning and ending with a letter or digit); autox sets it as the run's label autox.dev/name, so it tests only objects with such names`},
 		{"a namespace that is not one", "httpbin", "team_b",
 			`params.trigger.namespace: "team_b" is not a namespace (at most 63 characters: lower-case letters, digits and '-', beginning and ending with a letter or digit); name the object's namespace`},
 	} {

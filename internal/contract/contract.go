@@ -21,10 +21,19 @@ const (
 	// PipelineRuns.
 	GroupLabel = "autox.dev/group"
 	SpecLabel  = "autox.dev/spec"
-	// VersionLabel on a trigger object is what launches runs; on a run, the
-	// version it tests.
+	// VersionLabel on a trigger object (a workload) is what launches
+	// runs: a change of its value is a new version to test. On autox's own
+	// objects (the install, the catalog, the runs and their results) it is
+	// autox's version, AutoxVersion.
 	VersionLabel = "app.kubernetes.io/version"
-	// NameLabel on a run is the trigger object's name.
+	// TestedVersionLabel on a run and its result ConfigMap is the version
+	// it tests: the trigger object's VersionLabel when it was launched.
+	TestedVersionLabel = "autox.dev/version"
+	// TestedNameLabel on a run and its result ConfigMap is the trigger
+	// object's name.
+	TestedNameLabel = "autox.dev/name"
+	// NameLabel on autox's own objects names the component (e.g.
+	// autox-interceptor); PartOfLabel on them is "autox".
 	NameLabel   = "app.kubernetes.io/name"
 	PartOfLabel = "app.kubernetes.io/part-of"
 	// RecordLabel marks the ConfigMaps that hold records (value "true").
@@ -36,6 +45,12 @@ const (
 	// record: runs of a group/spec are ordered by it.
 	SeqAnnotation = "autox.dev/seq"
 )
+
+// AutoxVersion is autox's own version: the VersionLabel of every object
+// autox installs (triggers/*.yaml), of its catalog (stepactions/, tasks/,
+// pipelines/) and of the runs and result ConfigMaps it makes. A release
+// tags its bundles v<AutoxVersion>.
+const AutoxVersion = "0.1"
 
 // Names of the objects autox installs.
 const (

@@ -130,7 +130,7 @@ func CheckObjectRef(prefix string, o ObjectRef) error {
 		return fmt.Errorf("%s.kind: %s is not a kind (a letter, then letters and digits, at most 63, e.g. Deployment); %s", prefix, Quote(o.Kind), resend)
 	}
 	if err := CheckLabelValue(prefix+".metadata.name", o.Metadata.Name); err != nil {
-		return fmt.Errorf("%w; autox sets the name as the run's label %s, so it tests only objects with such names", err, NameLabel)
+		return fmt.Errorf("%w; autox sets the name as the run's label %s, so it tests only objects with such names", err, TestedNameLabel)
 	}
 	if o.Metadata.Namespace != "" && len(validation.IsDNS1123Label(o.Metadata.Namespace)) > 0 {
 		return fmt.Errorf("%s.metadata.namespace: %s is not a namespace (at most 63 characters: lower-case letters, digits and '-', beginning and ending with a letter or digit); %s", prefix, Quote(o.Metadata.Namespace), resend)

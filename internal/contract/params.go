@@ -93,9 +93,9 @@ func ParseParams(raw map[string]interface{}) (Params, error) {
 			}
 		}
 		if p.Trigger.Name != "" {
-			// The run carries it as its label app.kubernetes.io/name.
+			// The run carries it as its label autox.dev/name.
 			if err := CheckLabelValue("params.trigger.name", p.Trigger.Name); err != nil {
-				errs = append(errs, fmt.Errorf("%w; autox sets it as the run's label %s, so it tests only objects with such names", err, NameLabel))
+				errs = append(errs, fmt.Errorf("%w; autox sets it as the run's label %s, so it tests only objects with such names", err, TestedNameLabel))
 			}
 		}
 		if ns := p.Trigger.Namespace; ns != "" && (!dnsLabel.MatchString(ns) || len(ns) > 63) {

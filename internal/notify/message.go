@@ -21,8 +21,8 @@ import (
 // (key template of the Secret), e.g. {"text": {{json .Text}}}. Every field
 // is set; "" means unknown or none.
 type Message struct {
-	// Group, Spec and Version are the run's labels (e.g. httpbin, iter8,
-	// 2.0.0).
+	// Group, Spec and Version are the run's labels autox.dev/group,
+	// autox.dev/spec and autox.dev/version (e.g. httpbin, iter8, 2.0.0).
 	Group, Spec, Version string
 	// Verdict is PASS, FAIL, CANCELLED or ERROR.
 	Verdict string

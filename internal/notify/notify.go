@@ -78,8 +78,9 @@ type Config struct {
 
 	// Run is the PipelineRun; its name is also the result ConfigMap's.
 	Run Run
-	// Group, Spec and Version are the run's labels, as the Pipeline's
-	// params give them.
+	// Group, Spec and Version are the run's labels autox.dev/group,
+	// autox.dev/spec and autox.dev/version, as the Pipeline's params give
+	// them.
 	Group, Spec, Version string
 	// Status is how the experiment task ended.
 	Status Status

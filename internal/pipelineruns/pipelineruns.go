@@ -5,7 +5,9 @@
 //
 // A group is named as the seed names it, autox-<group>-<spec>. Group and
 // spec may both contain '-', so a name is matched against the runs'
-// labels (autox.dev/group, autox.dev/spec), never split.
+// labels (autox.dev/group, autox.dev/spec), never split. A run's version
+// under test is its label autox.dev/version, the tested object's name
+// autox.dev/name; app.kubernetes.io/version on a run is autox's own.
 package pipelineruns
 
 import (
@@ -68,11 +70,12 @@ const (
 type Run struct {
 	Name string
 	// UID is the PipelineRun's: its result ConfigMap must be owned by it.
-	UID     string
-	Group   string
-	Spec    string
+	UID   string
+	Group string
+	Spec  string
+	// Version is the version under test (autox.dev/version).
 	Version string
-	// Object is the labelled object (app.kubernetes.io/name).
+	// Object is the labelled object's name (autox.dev/name).
 	Object string
 	// DecidedAt orders the runs: the annotation autox.dev/decided-at,
 	// else creationTimestamp.
@@ -207,7 +210,8 @@ func closest(name string, groups []string) (string, bool) {
 }
 
 // getCommand is the kubectl command that shows the version label of the
-// object a Trigger follows (its interceptor param trigger).
+// object a Trigger follows (its interceptor param trigger): the workload's
+// app.kubernetes.io/version, whose change launches a run.
 func getCommand(t *unstructured.Unstructured) string {
 	var spec struct {
 		Interceptors []struct {
@@ -302,8 +306,8 @@ func toRun(u *unstructured.Unstructured) (Run, error) {
 		UID:       string(pr.UID),
 		Group:     pr.Labels[contract.GroupLabel],
 		Spec:      pr.Labels[contract.SpecLabel],
-		Version:   pr.Labels[contract.VersionLabel],
-		Object:    pr.Labels[contract.NameLabel],
+		Version:   pr.Labels[contract.TestedVersionLabel],
+		Object:    pr.Labels[contract.TestedNameLabel],
 		DecidedAt: pr.CreationTimestamp.Time,
 		State:     Running,
 	}

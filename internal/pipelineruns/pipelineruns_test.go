@@ -99,6 +99,8 @@ func errString(err error) string {
 }
 
 // TestRunFields: what a run says, for each state Tekton leaves it in.
+// Version and Object are its labels autox.dev/version and autox.dev/name;
+// its app.kubernetes.io/version (autox's own, 0.1) is not the version.
 func TestRunFields(t *testing.T) {
 	timedOut := pipelinerunstest.PR{Group: "httpbin", Spec: "iter8", Version: "3.0.0", Hash: "ffffffffff", DecidedAt: t0.Add(time.Second), Status: pipelinerunstest.TimedOut}
 	f := finder(t, v1Cancelled.PipelineRun(t), v2.PipelineRun(t), v2Again.PipelineRun(t), timedOut.PipelineRun(t))

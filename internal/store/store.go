@@ -1,8 +1,10 @@
 // Package store keeps an experiment's result in the cluster after its pod
 // is gone: a ConfigMap named after the run (the PipelineRun, or a bare
 // TaskRun), owned by it so that Kubernetes deletes it with the run, and
-// labelled with the experiment's group, spec and version so that
-// `kubectl get configmaps -l autox.dev/group=httpbin` finds it.
+// labelled as the run is: the experiment's group, spec, the version under
+// test and the tested object's name (autox.dev/*), so that
+// `kubectl get configmaps -l autox.dev/group=httpbin` finds it, and
+// app.kubernetes.io/part-of and app.kubernetes.io/version, autox's own.
 //
 // The ConfigMap holds result.json under the key DataKey. A ConfigMap holds
 // at most 1 MiB (MaxDataBytes); a bigger result is cut, largest and least
@@ -33,12 +35,19 @@ import (
 
 // Labels and keys of a result ConfigMap.
 const (
-	LabelGroup   = contract.GroupLabel
-	LabelSpec    = contract.SpecLabel
-	LabelVersion = contract.VersionLabel
+	LabelGroup = contract.GroupLabel
+	LabelSpec  = contract.SpecLabel
+	// LabelVersion is the version under test, LabelName the tested
+	// object's name.
+	LabelVersion = contract.TestedVersionLabel
+	LabelName    = contract.TestedNameLabel
 	LabelPartOf  = contract.PartOfLabel
 	// PartOf is LabelPartOf's value on every result.
 	PartOf = "autox"
+	// LabelAutoxVersion is autox's own version (AutoxVersion) on every
+	// result, as on every object autox makes.
+	LabelAutoxVersion = contract.VersionLabel
+	AutoxVersion      = contract.AutoxVersion
 	// DataKey holds result.json.
 	DataKey = "result.json"
 	// DroppedAnnotation lists, comma-separated, what was cut to fit.
@@ -68,8 +77,9 @@ type Target struct {
 	Namespace string
 	// Owner names the ConfigMap (its name is the run's) and owns it.
 	Owner Owner
-	// Group, Spec and Version become labels; "" leaves a label out.
-	Group, Spec, Version string
+	// Group, Spec, Version (under test) and Name (of the tested object)
+	// become labels; "" leaves a label out.
+	Group, Spec, Version, Name string
 }
 
 // Validate checks the target before any work is done: each problem names
@@ -89,7 +99,7 @@ func (t Target) Validate() error {
 	if t.Owner.UID == "" {
 		add("-"+strings.ToLower(t.Owner.Kind)+"-uid", "missing; pass the run's uid ($(context."+lowerFirst(t.Owner.Kind)+".uid)) so that the result is deleted with the run")
 	}
-	for _, l := range []struct{ flag, value string }{{"-group", t.Group}, {"-spec", t.Spec}, {"-version", t.Version}} {
+	for _, l := range []struct{ flag, value string }{{"-group", t.Group}, {"-spec", t.Spec}, {"-version", t.Version}, {"-name", t.Name}} {
 		for _, msg := range validation.IsValidLabelValue(l.value) {
 			add(l.flag, fmt.Sprintf("%q is not a label value: %s", l.value, msg))
 		}
@@ -159,8 +169,8 @@ func wrap(t Target, doing string, err error) error {
 }
 
 func (t Target) configMap(data []byte, dropped []string) *corev1.ConfigMap {
-	labels := map[string]string{LabelPartOf: PartOf}
-	for k, v := range map[string]string{LabelGroup: t.Group, LabelSpec: t.Spec, LabelVersion: t.Version} {
+	labels := map[string]string{LabelPartOf: PartOf, LabelAutoxVersion: AutoxVersion}
+	for k, v := range map[string]string{LabelGroup: t.Group, LabelSpec: t.Spec, LabelVersion: t.Version, LabelName: t.Name} {
 		if v != "" {
 			labels[k] = v
 		}

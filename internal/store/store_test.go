@@ -41,22 +41,36 @@ func sample(t *testing.T) *result.Result {
 	}
 }
 
-var prTarget = Target{Namespace: "team", Owner: Owner{Kind: KindPipelineRun, Name: "autox-httpbin-iter8-1a2b", UID: "uid-1"}, Group: "httpbin", Spec: "iter8", Version: "2.0.0"}
+var prTarget = Target{Namespace: "team", Owner: Owner{Kind: KindPipelineRun, Name: "autox-httpbin-iter8-1a2b", UID: "uid-1"}, Group: "httpbin", Spec: "iter8", Version: "2.0.0", Name: "httpbin"}
 
 // TestSave: the ConfigMap's name, owner, labels and data; a second save
 // (a retried step) replaces the first.
 func TestSave(t *testing.T) {
+	// The labels of the ConfigMap of prTarget: the run's, autox.dev/* for
+	// the test, app.kubernetes.io/* for autox.
+	prLabels := map[string]string{
+		"autox.dev/group": "httpbin", "autox.dev/spec": "iter8", "autox.dev/version": "2.0.0", "autox.dev/name": "httpbin",
+		"app.kubernetes.io/part-of": "autox", "app.kubernetes.io/version": "0.1",
+	}
+	withoutName := prTarget
+	withoutName.Name = ""
 	for _, tc := range []struct {
-		name     string
-		target   Target
-		existing []corev1.ConfigMap
+		name       string
+		target     Target
+		existing   []corev1.ConfigMap
+		wantLabels map[string]string
 	}{
-		{"a PipelineRun's", prTarget, nil},
-		{"a bare TaskRun's, no labels given", Target{Namespace: "team", Owner: Owner{Kind: KindTaskRun, Name: "run-1", UID: "uid-2"}}, nil},
+		{"a PipelineRun's", prTarget, nil, prLabels},
+		{"a run made by hand, no name given", withoutName, nil, map[string]string{
+			"autox.dev/group": "httpbin", "autox.dev/spec": "iter8", "autox.dev/version": "2.0.0",
+			"app.kubernetes.io/part-of": "autox", "app.kubernetes.io/version": "0.1",
+		}},
+		{"a bare TaskRun's, no labels given", Target{Namespace: "team", Owner: Owner{Kind: KindTaskRun, Name: "run-1", UID: "uid-2"}}, nil,
+			map[string]string{"app.kubernetes.io/part-of": "autox", "app.kubernetes.io/version": "0.1"}},
 		{"replaces an earlier one", prTarget, []corev1.ConfigMap{{
 			ObjectMeta: metav1.ObjectMeta{Name: prTarget.Owner.Name, Namespace: "team", Labels: map[string]string{"stale": "yes"}},
 			Data:       map[string]string{"old": "x"},
-		}}},
+		}}, prLabels},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			client := fake.NewClientset()
@@ -74,12 +88,8 @@ func TestSave(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			labels := map[string]string{LabelPartOf: PartOf}
-			if tc.target.Group != "" {
-				labels[LabelGroup], labels[LabelSpec], labels[LabelVersion] = tc.target.Group, tc.target.Spec, tc.target.Version
-			}
 			want := metav1.ObjectMeta{
-				Name: tc.target.Owner.Name, Namespace: "team", Labels: labels,
+				Name: tc.target.Owner.Name, Namespace: "team", Labels: tc.wantLabels,
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "tekton.dev/v1", Kind: tc.target.Owner.Kind, Name: tc.target.Owner.Name, UID: types.UID(tc.target.Owner.UID)}},
 			}
 			gotMeta := metav1.ObjectMeta{Name: got.Name, Namespace: got.Namespace, Labels: got.Labels, Annotations: got.Annotations, OwnerReferences: got.OwnerReferences}
@@ -192,12 +202,13 @@ func TestSaveDropsToFit(t *testing.T) {
 
 // TestTargetValidate: bad flags are bad input, each named.
 func TestTargetValidate(t *testing.T) {
-	bad := Target{Namespace: "", Owner: Owner{Kind: KindPipelineRun, Name: "Bad_Name", UID: ""}, Group: "has space", Version: "2.0.0"}
+	bad := Target{Namespace: "", Owner: Owner{Kind: KindPipelineRun, Name: "Bad_Name", UID: ""}, Group: "has space", Version: "2.0.0", Name: "httpbin\n"}
 	want := strings.Join([]string{
 		"-namespace: missing; name the namespace of the run",
 		`-pipelinerun: "Bad_Name" is not a ConfigMap name: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
 		"-pipelinerun-uid: missing; pass the run's uid ($(context.pipelineRun.uid)) so that the result is deleted with the run",
 		`-group: "has space" is not a label value: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
+		`-name: "httpbin\n" is not a label value: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
 	}, "\n")
 	err := bad.Validate()
 	if err == nil || !badinput.Is(err) {

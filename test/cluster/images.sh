@@ -86,12 +86,19 @@ BASE=$(sed -n 's/^base=//p' <<<"$out")
 BUSYBOX=$(sed -n 's/^busybox=//p' <<<"$out")
 [ -n "$BASE" ] && [ -n "$BUSYBOX" ] || die "go run ./images printed no base or busybox reference: $out"
 
+# Pipelines v1.9.6 asks for github.com/spiffe/spire-api-sdk v1.14.7, which
+# the module proxy does not serve: v1.14.0 (v1.9.0's) builds it.
+spire=
+case $TEKTON_VERSION in
+  v1.9.*) spire="github.com/spiffe/spire-api-sdk => github.com/spiffe/spire-api-sdk v1.14.0" ;;
+esac
 ko_resolve tekton "$TEKTON_VERSION" "module autox.dev/clusterbuild/tekton
 go 1.24.0
 require github.com/tektoncd/pipeline $TEKTON_VERSION
 replace (
 	github.com/aws/aws-sdk-go-v2/service/ecr => github.com/aws/aws-sdk-go-v2/service/ecr v1.27.3
 	github.com/aws/aws-sdk-go-v2/service/ecrpublic => github.com/aws/aws-sdk-go-v2/service/ecrpublic v1.23.3
+	$spire
 )" tekton-pipelines "$(mod_config "github.com/tektoncd/pipeline@$TEKTON_VERSION")"/{100-namespace,300-crds,,resolvers}
 
 tcfg=$(mod_config "github.com/tektoncd/triggers@$TRIGGERS_VERSION")

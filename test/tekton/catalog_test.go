@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/autox-tekton/autox/internal/contract"
 )
 
 // The catalog's three Artifact Hub repositories: a folder each, and the
@@ -119,24 +121,12 @@ func repoFile(t *testing.T, p string) {
 
 // TestCatalogMetadata: the labels and annotations Tekton's catalog and
 // Artifact Hub read, on every catalog resource: one version for the
-// catalog and the install (autox's own), the oldest Tekton the harness
+// catalog and the install (autox's own, contract.AutoxVersion; see also
+// TestAutoxVersionLabel), the oldest Tekton the harness
 // tests as minVersion, and the artifacthub.io annotations with values
 // Artifact Hub takes.
 func TestCatalogMetadata(t *testing.T) {
 	oldest := oldestTekton(t)
-	installVersion := ""
-	for _, o := range readAll(t) {
-		if !strings.HasPrefix(o.where, "triggers/") || strings.HasPrefix(o.where, "triggers/examples/") {
-			continue
-		}
-		m := o.value.(metav1.Object)
-		if v := m.GetLabels()["app.kubernetes.io/version"]; v != "" {
-			if installVersion != "" && v != installVersion {
-				t.Errorf("%s %s: app.kubernetes.io/version %q, others %q", o.where, o.name, v, installVersion)
-			}
-			installVersion = v
-		}
-	}
 	n := 0
 	for _, o := range readAll(t) {
 		top, rest, _ := strings.Cut(o.where, "/")
@@ -147,8 +137,8 @@ func TestCatalogMetadata(t *testing.T) {
 		n++
 		m := o.value.(metav1.Object)
 		t.Run(o.where, func(t *testing.T) {
-			if v := m.GetLabels()["app.kubernetes.io/version"]; v != installVersion {
-				t.Errorf("app.kubernetes.io/version %q; want autox's version %q, as the install's objects", v, installVersion)
+			if v := m.GetLabels()["app.kubernetes.io/version"]; v != contract.AutoxVersion {
+				t.Errorf("app.kubernetes.io/version %q; want autox's version %q (contract.AutoxVersion), as the install's objects", v, contract.AutoxVersion)
 			}
 			a := m.GetAnnotations()
 			if got := a["tekton.dev/pipelines.minVersion"]; got != strings.TrimPrefix(oldest, "v") {

@@ -39,6 +39,7 @@ import (
 	"knative.dev/pkg/apis"
 	"sigs.k8s.io/yaml"
 
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/tektontest"
 )
@@ -602,7 +603,8 @@ func TestPipeline(t *testing.T) {
 }
 
 // TestExamples: the runs the READMEs show carry experiments that autox
-// accepts, and the labels `tkn pipelinerun list --label` filters on.
+// accepts, and the labels `tkn pipelinerun list --label` filters on
+// (autox.dev/*; app.kubernetes.io/version, if there, is autox's own).
 func TestExamples(t *testing.T) {
 	for _, o := range readAll(t) {
 		var params v1.Params
@@ -610,10 +612,13 @@ func TestExamples(t *testing.T) {
 		switch v := o.value.(type) {
 		case *v1.PipelineRun:
 			params, labels = v.Spec.Params, v.Labels
-			for _, l := range []string{"autox.dev/group", "autox.dev/spec", "app.kubernetes.io/version"} {
+			for _, l := range []string{"autox.dev/group", "autox.dev/spec", "autox.dev/version"} {
 				if labels[l] == "" {
 					t.Errorf("%s: PipelineRun %s has no label %s", o.where, o.name, l)
 				}
+			}
+			if v, ok := labels["app.kubernetes.io/version"]; ok && v != contract.AutoxVersion {
+				t.Errorf("%s: PipelineRun %s has app.kubernetes.io/version %q; that label is autox's version (%q), the version under test is autox.dev/version", o.where, o.name, v, contract.AutoxVersion)
 			}
 		case *v1.TaskRun:
 			if v.Spec.TaskRef != nil && v.Spec.TaskRef.Name == "autox-notify" {

@@ -76,9 +76,11 @@ func TestTriggersMakeTheRun(t *testing.T) {
 			if want := "autox-" + group + "-" + spec + "-0123456789"; pr.Name != want {
 				t.Errorf("PipelineRun %q, want %q", pr.Name, want)
 			}
+			// What the run tests under autox.dev/*; autox's own labels
+			// under app.kubernetes.io/*, as on every object autox makes.
 			wantLabels := map[string]string{
-				"autox.dev/group": group, "autox.dev/spec": spec, "app.kubernetes.io/version": "2.0.0",
-				"app.kubernetes.io/name": group, "app.kubernetes.io/part-of": "autox",
+				"autox.dev/group": group, "autox.dev/spec": spec, "autox.dev/version": "2.0.0", "autox.dev/name": group,
+				"app.kubernetes.io/part-of": "autox", "app.kubernetes.io/version": contract.AutoxVersion,
 			}
 			if diff := cmp.Diff(wantLabels, pr.Labels); diff != "" {
 				t.Errorf("labels (-want +got):\n%s", diff)
@@ -93,7 +95,7 @@ func TestTriggersMakeTheRun(t *testing.T) {
 			for _, p := range pr.Spec.Params {
 				got[p.Name] = p.Value.StringVal
 			}
-			want := map[string]string{"experiment": exp, "namespace": "default", "group": group, "spec": spec, "version": "2.0.0"}
+			want := map[string]string{"experiment": exp, "namespace": "default", "group": group, "spec": spec, "version": "2.0.0", "name": group}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("params (-want +got):\n%s", diff)
 			}

@@ -69,9 +69,10 @@ metadata:
   labels:
     autox.dev/group: %[3]s
     autox.dev/spec: %[4]s
-    app.kubernetes.io/version: %[5]q
-    app.kubernetes.io/name: httpbin
+    autox.dev/version: %[5]q
+    autox.dev/name: httpbin
     app.kubernetes.io/part-of: autox
+    app.kubernetes.io/version: "0.1"
     tekton.dev/pipeline: autox
     triggers.tekton.dev/eventlistener: autox
     triggers.tekton.dev/trigger: %[6]s
@@ -100,6 +101,8 @@ spec:
       value: %[4]s
     - name: version
       value: %[5]q
+    - name: name
+      value: httpbin
   taskRunTemplate:
     serviceAccountName: autox
   timeouts:
@@ -224,7 +227,7 @@ func Store(t *testing.T, client *fake.Clientset, p PR, r *result.Result) store.S
 	saved, err := store.Store{ConfigMaps: client.CoreV1()}.Save(context.Background(), store.Target{
 		Namespace: Namespace,
 		Owner:     store.Owner{Kind: store.KindPipelineRun, Name: p.Name(), UID: "uid-" + p.Name()},
-		Group:     p.Group, Spec: p.Spec, Version: p.Version,
+		Group:     p.Group, Spec: p.Spec, Version: p.Version, Name: "httpbin",
 	}, r)
 	if err != nil {
 		t.Fatal(err)
