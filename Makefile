@@ -1,3 +1,5 @@
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # autox: the verbs a newcomer uses. README.md names the two that matter:
 # `make demo` and `make test`.
 SHELL := /bin/bash

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package cmd_test checks what each command links: a step image carries
 // only the code of what it runs, so the ready image holds no load
 // generator, the load images no Kubernetes client, and each load image

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # ko.sh: build autox's images with ko, on our base image, and push them.
 #
 #   images/ko.sh images             ko build of the step programs; prints

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command images makes the images that ko does not build and pushes them
 // to a registry: ko's base image (CA certificates and uid/gid 65532,
 // nothing else) and the busybox shell image for Tekton's script steps.

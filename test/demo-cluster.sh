@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # demo-cluster.sh: the README's walkthrough, unattended, on the test
 # cluster (brought up if it is not, reused if it is): install autox with
 # release.yaml, deploy the seed's httpbin and routeguide, configure them

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # demo.sh: start the sample httpbin and routeguide on loopback, run the
 # seed's HTTP experiment (three endpoints at Iter8's default 8 requests/s,
 # about 75 s) and its gRPC experiment (getFeature and listFeatures), print

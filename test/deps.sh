@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # deps.sh: install what builds and tests need on a fresh Debian machine:
 # the Go modules, ko, Debian's chromium (the HTML report's screenshot
 # test and the Dashboard's browser test) and Debian's shellcheck (make

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # e2e-oldest.sh: the catalog's tekton.dev/pipelines.minVersion as a tested
 # fact. A cluster of its own on the oldest Tekton Pipelines and Triggers the
 # catalog claims (TEKTON_OLDEST, TRIGGERS_OLDEST in test/cluster/lib.sh)

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # e2e.sh: bring the test cluster up (if it is not), run the end-to-end
 # tests under test/e2e against it, and print a summary. The cluster folder
 # is .cluster/, or $AUTOX_CLUSTER_DIR (see test/cluster/lib.sh).

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # timed.sh NAME CMD...: run CMD and print how long the phase took.
 set -uo pipefail
 name=$1; shift

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command assess is the assess step: it reads the experiment's metrics
 // files, checks the SLOs, writes result.json, report.txt and report.html,
 // prints the report, writes the Tekton results slos-satisfied and summary,

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command autox is the user's command line: `autox run` runs an
 // experiment's tasks in this process and prints the report.
 package main

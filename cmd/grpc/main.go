@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command grpc is the grpc step: it sends the experiment's gRPC load through
 // bojand/ghz and writes <dir>/grpc.metrics.json.
 package main

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command http is the http step: it sends the experiment's HTTP load through
 // rakyll/hey and writes <dir>/http.metrics.json.
 package main

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command interceptor is the autox ClusterInterceptor: it tells the
 // EventListener whether an event about a trigger object is a new version
 // to test, names the PipelineRun, and cancels the runs a new version (or

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command notify is the autox Pipeline's finally step: it posts how the
 // run ended (PASS, FAIL, CANCELLED or ERROR, with the failing SLOs) to the
 // webhook in the Secret autox-notify, or says in one line that

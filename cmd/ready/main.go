@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command ready is the ready step: it waits until the experiment's ready
 // objects (a Deployment Available, a Service with ready endpoints, ...)
 // are ready and writes <dir>/ready.metrics.json, or says what was not

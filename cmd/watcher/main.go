@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command watcher turns version-label changes of the objects that the
 // autox Triggers name into events for the autox EventListener. It runs
 // as a Deployment (triggers/watcher.yaml) until it is stopped.

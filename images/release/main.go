@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command release makes autox's release file from what `ko resolve` wrote,
 // and pushes the catalog as Tekton bundles. See usage; the work is done
 // by internal/release.

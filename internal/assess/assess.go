@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package assess reads every metrics file of an experiment, checks the
 // SLOs, writes the result (result.json), the text report (report.txt) and
 // the HTML report (report.html), and prints the report asked for.

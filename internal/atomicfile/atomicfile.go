@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package atomicfile writes files so that a reader never sees half of one:
 // the data goes to a temporary file in the same folder, which is then
 // renamed over the target.

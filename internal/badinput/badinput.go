@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package badinput is the error of bad input: every problem found in an
 // experiment, a flag, a file or a request, each with the path of its
 // field, what is wrong and how to fix it. Programs exit 2 on it

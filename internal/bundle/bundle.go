@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package bundle makes Tekton bundles and pushes them: OCI images that
 // hold Tekton resources, which Tekton's bundles resolver reads.
 //

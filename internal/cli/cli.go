@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package cli holds what every autox command does the same way: flags with
 // environment twins (Tekton params arrive as either), and one place that
 // turns an error into a message and an exit status.

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package contract is autox's wire contract, in one place: the labels and
 // annotations autox reads and writes, the params of a group's Trigger,
 // the event the watcher posts, the extensions the interceptor hands the

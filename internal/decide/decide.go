@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package decide is the trigger decision, with no I/O: given the trigger
 // object as the cluster holds it and the group/spec's record, it says
 // whether to launch a run, under which name, why, which runs to cancel,

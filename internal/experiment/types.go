@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package experiment parses and validates an autox experiment: the YAML
 // `values` tree of Iter8's AutoX charts (tasks, http, assess ...), and
 // resolves it into the settings each step runs with.

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package generate turns the values of Iter8 AutoX's Helm chart, as the
 // seed's `helm install autox autox ... --set groups.G...` gives them, into
 // what does the same on Tekton (triggers/README.md): one Trigger per group

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package grpcload is the grpc step: Prepare resolves the endpoints,
 // Work sends gRPC load through bojand/ghz's runner, behind the shared
 // load loop (internal/load), and turns each call's result into

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package httpload is the http step: Prepare loads the endpoints'
 // payloads (every bad input is found there, before any load), Work sends
 // HTTP load through rakyll/hey's requester, behind the shared load loop

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package images makes the two images that ko does not build: ko's base
 // image (CA certificates and the non-root user, nothing else) and the shell
 // image Tekton runs script steps with (Debian's busybox-static). Both are

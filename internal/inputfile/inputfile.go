@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package inputfile reads the files a user names (values files,
 // experiments, metrics and result files, kubeconfigs) within a size
 // limit, so that /dev/zero, a pipe or a runaway file is bad input with a

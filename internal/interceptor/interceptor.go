@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package interceptor is the autox ClusterInterceptor. An event is only
 // a hint to look again: for the group's Trigger the event names (looked
 // up in the interceptor's own informer; a request's params are never

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package kube finds the cluster a step talks to: in a pod, the pod's own
 // service account; elsewhere, the kubeconfig (-kubeconfig, $KUBECONFIG,
 // ~/.kube/config), with a clear error when there is none. It also routes

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package leader elects one replica among several with a Lease, for the
 // work only one writer should do (the watcher's posts, the interceptor's
 // record reconciler). A leader that cannot renew stops its work at once;

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package load is the load loop the http and grpc steps share. It decides
 // how many requests to send, for how long and at what rate, runs the
 // warmup, logs progress, and stops a load at its end or on cancel. The

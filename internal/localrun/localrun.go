@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package localrun is `autox run`: it validates a whole experiment
 // (payloads and protos included), then runs its tasks in order in this
 // process with the steps' own packages (ready.Step, httpload.Step,

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package logging is a slog handler for people reading step logs: one
 // short line per event, the message first, then key=value attributes;
 // warnings and errors carry the ::warning:: / ::error:: prefixes that the

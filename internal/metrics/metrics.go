@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package metrics holds what a load step measured for each endpoint
 // (counts, errors and an HDR latency histogram at microsecond resolution),
 // the versioned metrics file the steps write, and the Iter8 metric names

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package names suggests the nearest known name for a misspelt one
 // (numRequest -> numRequests), for error messages.
 package names

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package notify tells people how an autox run ended: a finally task of
 // the autox Pipeline posts one message to a webhook (Slack's incoming
 // webhook by default) with the group, the version, the verdict (PASS,

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package objects is a metadata-only cache of trigger objects: the
 // objects the groups' Triggers name (contract.Object). It runs one
 // metadata informer per resource and namespace, not per object, starts

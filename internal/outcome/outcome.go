@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package outcome names how an autox program ends and the exit status of
 // each ending, shared by every command:
 //

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package pipelineruns finds the PipelineRuns of an autox group and their stored
 // results, for `autox assert` and `autox report`: the cluster is the
 // state, so everything here is read from it (one LIST of the namespace's

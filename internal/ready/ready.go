@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package ready is the ready step. Its Checker waits until Kubernetes
 // objects are ready: a Deployment Available, a Service with ready
 // endpoints, a Knative Service or KServe InferenceService Ready, or any

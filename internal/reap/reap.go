@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package reap deletes the pods that Tekton leaves behind when a
 // PipelineRun is cancelled in the first second of its life (issue 18).
 //

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package release makes autox's release from the YAML that `ko resolve`
 // wrote (the catalog and the install objects, our images pinned by
 // digest): it places the catalog's StepActions, Tasks and Pipeline in

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package report renders a result for people: a text report laid out like
 // Iter8's `iter8 k report` (what `tkn pipelinerun logs` shows), and a
 // self-contained HTML page with inline SVG latency histograms.

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package result is the full outcome of an experiment, as assess writes
 // it: whether it completed, every metric by Iter8 name, SLO verdicts,
 // each endpoint's load and latency histogram, and the spec it ran.

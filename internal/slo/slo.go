@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package slo checks service level objectives against metric values:
 // an upper limit holds when value <= limit, a lower one when value >= limit.
 // A metric without a value never satisfies an SLO; the verdict says why.

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package store keeps an experiment's result in the cluster after its pod
 // is gone: a ConfigMap named after the run (the PipelineRun, or a bare
 // TaskRun), owned by it so that Kubernetes deletes it with the run, and

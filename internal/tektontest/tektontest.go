@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package tektontest is for tests that check YAML the way Tekton's and
 // Triggers' webhooks and the EventListener treat it: the webhooks'
 // context (feature flags and defaults of the Tekton release in go.mod),

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package telemetry serves what a controller's operators and the kubelet
 // read: Prometheus metrics at /metrics, liveness at /healthz and
 // readiness at /readyz, on a plain HTTP port of its own (the interceptor's

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package watcher asks the autox interceptor to look at a group's
 // trigger object whenever the group's record does not show the object's
 // state. It learns the groups from their Triggers (labelled

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # deps.sh: install what `make bench` needs beyond `make build`: Debian's
 # wrk (one of the HTTP peers) and valgrind (the CPU row counts
 # instructions with it), when they are missing. Quiet; apt's output goes

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command bench is autox's benchmark suite (make bench). Each row is a
 // ratio measured in this run: ours over a peer (hey, wrk, ghz), a formula
 // or a goal, with the goal of the ratio and pass or miss. Servers (the

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # build.sh: build the cluster's host binaries and tools from the Go module
 # proxy, cached under .cluster/cache/<part>-<version>/bin, so that a second
 # run costs nothing. Each part builds in its own throwaway module (or, for

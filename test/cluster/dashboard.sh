@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # dashboard.sh: the Tekton Dashboard ($DASHBOARD_VERSION, lib.sh) on the
 # running test cluster, read-only, installed as its users install it, and a
 # loopback URL to open it.

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # deps.sh: install the Debian packages the cluster runs on, when missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # down.sh: stop this cluster and remove exactly what its record lists (see
 # lib.sh): its daemons (by PID and start time), the processes in its cgroups,
 # the mounts under its run folder, its pod network namespaces, the bridge, the

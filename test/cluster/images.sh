@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # images.sh: build every image the cluster runs with ko and push it to the
 # loopback registry ($IMAGE_REGISTRY, which must be up: up.sh starts it),
 # then write $IMAGES_ENV: one NAME=reference line per image of ours, pinned

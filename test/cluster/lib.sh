@@ -1,3 +1,5 @@
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2034 # its variables are for the scripts that source it
 # lib.sh: versions, paths and helpers shared by the cluster scripts.
 # Everything the cluster keeps on disk lives under one git-ignored folder,

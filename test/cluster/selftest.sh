@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # selftest.sh: proves that the cluster scripts touch only what the cluster
 # made, and remove all of it. Runs the real cluster (root; the binaries are
 # built by build.sh, nothing new is built here) and leaves it down.

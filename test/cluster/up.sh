@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The autox Authors
+# SPDX-License-Identifier: Apache-2.0
 # up.sh: bring up a single-node Kubernetes (versions in lib.sh) on
 # containerd, a loopback OCI registry that containerd pulls from, and in the
 # cluster, installed from their own release config as a user installs them:

@@ -1,8 +1,12 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 package tekton_test
 
 import (
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -215,5 +219,34 @@ func TestLicense(t *testing.T) {
 	head := strings.Fields(string(b[:min(len(b), 200)]))
 	if diff := cmp.Diff([]string{"Apache", "License", "Version", "2.0,", "January", "2004"}, head[:6]); diff != "" {
 		t.Errorf("LICENSE is not the Apache License 2.0 (-want +got):\n%s", diff)
+	}
+}
+
+// TestLicenseHeaders: every source file and script says its license in
+// its first lines, as Tekton's do (here in SPDX's short form).
+func TestLicenseHeaders(t *testing.T) {
+	out, err := exec.Command("git", "-C", root, "ls-files").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	n := 0
+	for _, f := range strings.Fields(string(out)) {
+		base := filepath.Base(f)
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := !strings.Contains(base, ".") && strings.HasPrefix(string(b), "#!")
+		if !script && base != "Makefile" && !slices.Contains([]string{".go", ".sh", ".proto"}, filepath.Ext(f)) {
+			continue
+		}
+		n++
+		head := strings.Join(strings.SplitN(string(b), "\n", 5)[:min(4, strings.Count(string(b), "\n"))], "\n")
+		if !strings.Contains(head, "Copyright 2026 The autox Authors") || !strings.Contains(head, "SPDX-License-Identifier: Apache-2.0") {
+			t.Errorf("%s: no license header in its first lines; start it with the two lines of the others (Copyright, SPDX-License-Identifier: Apache-2.0)", f)
+		}
+	}
+	if n < 200 {
+		t.Errorf("checked %d files; want every .go, .sh, .proto, Makefile and script", n)
 	}
 }

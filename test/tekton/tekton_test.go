@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package tekton_test checks every YAML under tasks/ and pipelines/ (the
 // files, and the YAML blocks their READMEs show) the way Tekton's webhook
 // would: decoded strictly into Tekton's Go types, defaulted, and passed

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package clitest builds an autox command and runs it as a process, as
 // Tekton does, so that tests can signal it and read how it ended.
 package clitest

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package apitest is a small Kubernetes API server on loopback for tests
 // of programs that talk to a cluster through client-go (cmd/ready,
 // `autox run`): the discovery documents, list and watch of the objects it

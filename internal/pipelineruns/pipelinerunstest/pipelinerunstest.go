@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package pipelinerunstest makes the cluster objects autox assert and report read,
 // as autox makes them: PipelineRuns as the TriggerTemplate autox
 // (triggers/eventlistener.yaml) creates them with Tekton's status, their

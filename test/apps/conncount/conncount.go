@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package conncount wraps a net.Listener to count the connections a
 // server holds open, so tests can check that a load step used as many
 // connections as it was asked to, and left none open behind it.

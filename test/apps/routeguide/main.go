@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command routeguide serves the sample routeguide gRPC service (with
 // reflection) that autox's tests and demo load. With -files-addr it also
 // serves, over HTTP, what the seed's experiment fetches by URL: its proto

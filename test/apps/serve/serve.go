@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package serve runs the sample apps' HTTP servers: until the context
 // ends, then a graceful shutdown.
 package serve

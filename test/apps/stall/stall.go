@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package stall makes the sample apps stop answering for a while at
 // regular intervals: a server that stalls For out of every Every, the
 // server the fixed-rate tests and benchmarks measure (a closed-loop load

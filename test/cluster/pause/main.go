@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command pause is the pod sandbox's process for the test cluster (there is
 // no registry to pull Kubernetes' own pause image from): it holds the pod's
 // namespaces, reaps orphaned children, and exits on SIGINT or SIGTERM.

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command pki writes the test cluster's certificates, keys and kubeconfigs:
 // a CA, the API server's serving certificate, client certificates for an
 // admin (system:masters) and the kubelet (system:node:<node>), and the

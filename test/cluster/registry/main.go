@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command registry serves an OCI registry on a loopback address for the
 // test cluster: go-containerregistry's registry (what `crane registry
 // serve` runs), its blobs on disk (the library's disk blob handler), and

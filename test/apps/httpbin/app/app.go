@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package app is a small httpbin: the endpoints autox's tests and demo
 // load, with httpbin's behaviour, and a count of the requests each path
 // received so tests can compare what the server saw with what was measured.

@@ -1,3 +1,6 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package app is a routeguide server (gRPC's example service) for autox's
 // tests and demo. It is built from route_guide.proto at start with dynamic
 // messages, serves reflection, counts the calls of each method, and obeys
