@@ -43,6 +43,9 @@ if [ "$KO_DOCKER_REPO" = "$IMAGE_REGISTRY/autox" ] && ! curl -fsS -o /dev/null "
   echo "ko.sh: the test cluster's registry $IMAGE_REGISTRY does not answer: run make cluster-up, or set KO_DOCKER_REPO to a registry you can push to (e.g. KO_DOCKER_REPO=ghcr.io/you/autox)" >&2
   exit 1
 fi
+# Where a release of the catalog's images is published: the catalog's
+# image fields name $PUBLISHED/<program>:v<version>.
+PUBLISHED=ghcr.io/autox-tekton/autox
 ko=$(./test/cluster/ko.sh)
 base=$(go run ./images -repo "$KO_DOCKER_REPO" "${insecure[@]}" | sed -n 's/^base=//p')
 [ -n "$base" ] || { echo "ko.sh: go run ./images pushed no base image" >&2; exit 1; }
@@ -52,18 +55,35 @@ flags=(--base-import-paths --sbom=none)
 
 case ${1:-} in
   images)
-    "$ko" build "${flags[@]}" ./cmd/ready ./cmd/http ./cmd/grpc ./cmd/assess ./cmd/notify
+    # Tagged latest and v<version> (the catalog's), as the catalog names
+    # them when KO_DOCKER_REPO is $PUBLISHED.
+    version=$(sed -n 's/^    app.kubernetes.io\/version: "\(.*\)"$/\1/p' stepactions/autox-ready/autox-ready.yaml)
+    "$ko" build "${flags[@]}" --tags "latest,v$version" ./cmd/ready ./cmd/http ./cmd/grpc ./cmd/assess ./cmd/notify
     ;;
   release)
     out=${2:?write: images/ko.sh release FILE YAML...}
     shift 2
     [ $# -gt 0 ] || { echo "ko.sh: no YAML to release (the catalog's <name>/<name>.yaml files, triggers/*.yaml)" >&2; exit 1; }
-    args=()
-    for f; do args+=(-f "$f"); done
     mkdir -p "$(dirname "$out")"
-    resolved=$(mktemp)
-    trap 'rm -f "$resolved"' EXIT
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    # The catalog names its images where a release publishes them
+    # ($PUBLISHED/<program>:v<version>, so that its YAML works as Artifact
+    # Hub shows it); ko builds them from their ko:// import paths, here
+    # pushed to KO_DOCKER_REPO and pinned by digest.
+    args=()
+    i=0
+    for f; do
+      i=$((i + 1))
+      sed -E "s#$PUBLISHED/([a-z]+):v[0-9][0-9A-Za-z.-]*#ko://github.com/autox-tekton/autox/cmd/\1#" "$f" >"$work/$i.yaml"
+      args+=(-f "$work/$i.yaml")
+    done
+    resolved=$work/resolved.yaml
     "$ko" resolve "${flags[@]}" "${args[@]}" >"$resolved"
+    if left=$(grep -n "$PUBLISHED/" "$resolved"); then
+      echo "ko.sh: an image of $PUBLISHED is left unbuilt: $left" >&2
+      exit 1
+    fi
     # The catalog's bundles are pulled by Tekton's bundles resolver, in a
     # pod: on the test cluster from the registry's read-only address on the
     # CNI bridge (POD_REGISTRY), elsewhere from KO_DOCKER_REPO itself.

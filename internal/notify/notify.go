@@ -102,7 +102,8 @@ type Status struct {
 	// (it did not run).
 	Experiment string
 	// Reason is $(tasks.experiment.reason), the TaskRun's reason:
-	// Succeeded, Failed, TaskRunCancelled, TaskRunTimeout, ...; may be "".
+	// Succeeded, Failed (StepFailed after Tekton v1.9), TaskRunCancelled,
+	// TaskRunTimeout, ...; may be "".
 	Reason string
 	// Tasks is $(tasks.status): Succeeded, Failed, Completed or None.
 	Tasks string

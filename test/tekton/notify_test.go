@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/notify"
 )
 
@@ -33,7 +34,7 @@ func TestNotifyTask(t *testing.T) {
 		t.Fatalf("%d steps; want one", len(task.Spec.Steps))
 	}
 	s := task.Spec.Steps[0]
-	if want := "ko://" + module + "/cmd/notify"; s.Image != want {
+	if want := published + "/notify:v" + contract.AutoxVersion; s.Image != want {
 		t.Errorf("image %q; want %q (ko resolve pins it)", s.Image, want)
 	}
 	if diff := cmp.Diff([]string{"/ko-app/notify"}, s.Command); diff != "" {

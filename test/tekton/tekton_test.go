@@ -5,8 +5,8 @@
 // files, and the YAML blocks their READMEs show) the way Tekton's webhook
 // would: decoded strictly into Tekton's Go types, defaulted, and passed
 // through Tekton's own Validate, with the feature flags and defaults of a
-// v1.9.0 install read from the module's config/. The ko:// image
-// references stay in place, as they are before `make release`. It also
+// v1.9.0 install read from the module's config/. The images are named
+// where a release publishes them, as the catalog's YAML has them. It also
 // pins what the project promises of each step: its image and command, the
 // restricted security context, resources, and flags that exist.
 package tekton_test
@@ -49,7 +49,10 @@ import (
 
 const (
 	module = "github.com/autox-tekton/autox"
-	root   = "../.."
+	// published is where a release's images go (images/ko.sh PUBLISHED):
+	// the catalog names its images there, as <program>:v<autox version>.
+	published = "ghcr.io/autox-tekton/autox"
+	root      = "../.."
 )
 
 // object is one decoded document and where it came from.
@@ -422,8 +425,8 @@ func TestStepActions(t *testing.T) {
 			s := sa.Spec
 			catalog(t, sa.ObjectMeta, s.Description)
 			described(t, sa.Name, s.Params)
-			if want := "ko://" + module + "/cmd/" + step; s.Image != want {
-				t.Errorf("image %q; want %q (ko resolve pins it)", s.Image, want)
+			if want := published + "/" + step + ":v" + contract.AutoxVersion; s.Image != want {
+				t.Errorf("image %q; want %q (where a release publishes it; make release builds it from %s/cmd/%s and pins it)", s.Image, want, module, step)
 			}
 			if diff := cmp.Diff([]string{"/ko-app/" + step}, s.Command); diff != "" {
 				t.Errorf("command (-want +got):\n%s", diff)
