@@ -431,6 +431,13 @@ func TestCancelReturnsWhatWasMeasured(t *testing.T) {
 			if !want.MatchString(f.Stopped) {
 				t.Errorf("Stopped = %q, want it to match %s", f.Stopped, want)
 			}
+			if tc.path == "/delay/60000" {
+				// The four requests in flight were cut by the abort.
+				want := map[string]int64{`Get "` + url + tc.path + `": load stopped: request aborted in flight`: 4}
+				if diff := cmp.Diff(want, e.Errors); diff != "" {
+					t.Errorf("errors of the aborted requests (-want +got):\n%s", diff)
+				}
+			}
 			if tc.path == "/delay/20" && e.RequestCount < 20 {
 				t.Errorf("%d requests measured in 0.7s on 4 connections at 20ms each, want 20 or more", e.RequestCount)
 			}
@@ -453,7 +460,7 @@ func TestDurationRunAllocatesLittle(t *testing.T) {
 	// About 30 requests: anything near hey's 56 MB of result buffers for
 	// an open-ended run means memory grows with what might be sent.
 	// The loop's ballast is fixed, and never written.
-	if got := after.TotalAlloc - before.TotalAlloc - load.BallastBytes; got > 16<<20 {
+	if got := after.TotalAlloc - before.TotalAlloc - uint64(load.Ballast()); got > 16<<20 {
 		t.Errorf("a 300ms run allocated %d MB, want under 16 MB", got>>20)
 	}
 }

@@ -354,3 +354,23 @@ func TestDurationEndsWithTheLoad(t *testing.T) {
 		})
 	}
 }
+
+func TestBallastFor(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		llc   int64
+		known bool
+		want  int
+	}{
+		{"480 MiB L3: the largest", 480 << 20, true, 64 << 20},
+		{"256 MiB L3: a quarter", 256 << 20, true, 64 << 20},
+		{"96 MiB L3: a quarter", 96 << 20, true, 24 << 20},
+		{"32 MiB L3 (one Zen 5 CCD): a quarter", 32 << 20, true, 8 << 20},
+		{"8 MiB L3: the smallest", 8 << 20, true, 8 << 20},
+		{"unknown", 0, false, 16 << 20},
+	} {
+		if got := BallastFor(tc.llc, tc.known); got != tc.want {
+			t.Errorf("%s: BallastFor(%d, %v) = %d MB, want %d MB", tc.name, tc.llc, tc.known, got>>20, tc.want>>20)
+		}
+	}
+}
