@@ -360,4 +360,3 @@ func Workers(t experiment.Traffic, want int) int {
 	}
 	return want
 }
-
