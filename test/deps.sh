@@ -14,6 +14,7 @@ go mod download
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v valgrind >/dev/null || missing+=(valgrind)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "installing Debian ${missing[*]} (log: /tmp/autox-apt.log)"

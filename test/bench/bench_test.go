@@ -9,6 +9,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -346,12 +351,13 @@ func TestGoal(t *testing.T) {
 func report() Report {
 	fixed := measured("http p99 at 200 requests/s", Figure{"cmd/http", 0.00722, "s"}, Figure{"stall-implied", 0.95, "s"}, Within(0.9, 1.1), "service time left out")
 	fixed.Beside = []Figure{{"hey p99", 0.0122, "s"}}
-	return NewReport(time.Date(2026, 11, 27, 13, 5, 29, 0, time.FixedZone("CET", 3600)), "0", "1", []Row{
-		measured("http vs hey, -n 20000 -c 16", Figure{"cmd/http", 7502.4, "requests/s"}, Figure{"hey", 7480, "requests/s"}, AtLeast(0.95)),
-		fixed,
-		failed("grpc vs ghz, -z 4s -c 16", AtLeast(0.95), fmt.Errorf("ghz made 10 calls with errors")),
-		{Name: "label to PipelineRun, median (e2e)", Goal: AtMost(1), Verdict: NotMeasured, Notes: []string{"not measured in this run: make e2e prints it"}},
-	})
+	return NewReport(time.Date(2026, 11, 27, 13, 5, 29, 0, time.FixedZone("CET", 3600)),
+		Machine{CPU: "Intel(R) Xeon(R) Processor", Vendor: "GenuineIntel", Family: 6, Model: 143, CPUs: 2, Go: "go1.26.8"}, "0", "1", []Row{
+			measured("http vs hey, -n 20000 -c 16", Figure{"cmd/http", 7502.4, "requests/s"}, Figure{"hey", 7480, "requests/s"}, AtLeast(0.95)),
+			fixed,
+			failed("grpc vs ghz, -z 4s -c 16", AtLeast(0.95), fmt.Errorf("ghz made 10 calls with errors")),
+			{Name: "label to PipelineRun, median (e2e)", Goal: AtMost(1), Verdict: NotMeasured, Notes: []string{"not measured in this run: make e2e prints it"}},
+		})
 }
 
 func TestWriteTable(t *testing.T) {
@@ -393,6 +399,14 @@ func TestWriteJSON(t *testing.T) {
   "date": "2026-11-27T12:05:29Z",
   "serverCore": "0",
   "clientCore": "1",
+  "machine": {
+    "cpu": "Intel(R) Xeon(R) Processor",
+    "vendor": "GenuineIntel",
+    "family": 6,
+    "model": 143,
+    "cpus": 2,
+    "go": "go1.26.8"
+  },
   "rows": [
     {
       "name": "http vs hey, -n 20000 -c 16",
@@ -553,5 +567,89 @@ func TestVerdicts(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{Miss, Pass, Info}, got); diff != "" {
 		t.Errorf("verdicts of 0.6 against >= 0.95, >= 0.5 and no goal (-want +got):\n%s", diff)
+	}
+}
+
+// TestValgrindCannot runs valgrind on a Go program it cannot run on this
+// CPU (one AVX-512 instruction: valgrind decodes none) and on one it can,
+// and reads their real output.
+func TestValgrindCannot(t *testing.T) {
+	if _, err := exec.LookPath("valgrind"); err != nil {
+		t.Fatalf("valgrind is not installed (make deps installs it): %v", err)
+	}
+	dir := t.TempDir()
+	build := func(name, pkg string) string {
+		out := filepath.Join(dir, name)
+		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+		}
+		return out
+	}
+	avx512 := build("avx512", "./testdata/avx512")
+	if out, err := exec.Command(avx512).CombinedOutput(); err != nil {
+		t.Skipf("this CPU has no AVX-512, so the program cannot show valgrind's limit: %v\n%s", err, out)
+	}
+	under := func(path string) string {
+		cmd := exec.Command("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", path)
+		cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		cmd.Run()
+		return stderr.String()
+	}
+	why, ok := valgrindCannot(under(avx512))
+	want := "its decoder does not know the instruction 0x62 0xF1 0x7D 0x48 0xEF 0xC0 at main.xorZ0.abi0 (avx512_amd64.s:8) (SIGILL)"
+	if !ok || why != want {
+		t.Errorf("valgrindCannot(the AVX-512 program's output) = %q, %v; want %q, true", why, ok, want)
+	}
+	if why, ok := valgrindCannot(under(build("fine", "./testdata/fine"))); ok {
+		t.Errorf("valgrindCannot(a program that ran) = %q, true; want false", why)
+	}
+	for _, tc := range []struct{ stderr, want string }{
+		{"SIGSEGV: segmentation violation\nPC=0x40 m=0\n", "it died of SIGSEGV: segmentation violation"},
+		{"==1== Process terminating with default action of signal 11 (SIGSEGV)\n", "it died of SIGSEGV"},
+		{"valgrind: the 'impossible' happened:\n", "it died of valgrind: the 'impossible' happened:"},
+	} {
+		if why, ok := valgrindCannot(tc.stderr); !ok || why != tc.want {
+			t.Errorf("valgrindCannot(%q) = %q, %v; want %q, true", tc.stderr, why, ok, tc.want)
+		}
+	}
+}
+
+func TestMachine(t *testing.T) {
+	cpuinfo := `processor	: 0
+vendor_id	: AuthenticAMD
+cpu family	: 26
+model		: 2
+model name	: AMD EPYC 9R45
+cache size	: 1024 KB
+
+processor	: 1
+vendor_id	: AuthenticAMD
+cpu family	: 26
+model		: 2
+model name	: AMD EPYC 9R45
+`
+	got := parseCPUInfo(strings.NewReader(cpuinfo))
+	want := Machine{CPU: "AMD EPYC 9R45", Vendor: "AuthenticAMD", Family: 26, Model: 2, CPUs: 2}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parseCPUInfo (-want +got):\n%s", diff)
+	}
+	got.LastLevelCache, got.Kernel, got.Go, got.Valgrind = "L3 32 MiB", "6.8.0", "go1.26.8", "valgrind-3.19.0"
+	if s, want := got.String(), "AMD EPYC 9R45 (AuthenticAMD family 26 model 2), 2 CPUs, L3 32 MiB, Linux 6.8.0, go1.26.8, valgrind-3.19.0"; s != want {
+		t.Errorf("String() = %q, want %q", s, want)
+	}
+	if got := parseCPUInfo(strings.NewReader("")); got.CPU != "unknown CPU" || got.CPUs != 0 {
+		t.Errorf("parseCPUInfo(empty) = %+v, want an unknown CPU", got)
+	}
+	// This machine: the measured programs' Go version comes from the
+	// binary, and the CPU from /proc/cpuinfo.
+	bin := t.TempDir()
+	if b, err := exec.Command("go", "build", "-o", filepath.Join(bin, "http"), "./testdata/fine").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	m := thisMachine(bin)
+	if m.Go != runtime.Version() || m.CPUs < 1 || m.CPU == "unknown CPU" {
+		t.Errorf("thisMachine = %+v, want this Go (%s), a CPU model and at least one CPU", m, runtime.Version())
 	}
 }

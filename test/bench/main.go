@@ -21,8 +21,16 @@
 // goals; the label-to-PipelineRun latency from the last e2e log, when
 // there is one.
 //
-// Exit status: 0 every row was measured (goals missed are "miss", not a
-// failure), 1 a row could not be measured, 2 bad flags.
+// The table's header and the JSON's "machine" say what the suite ran on
+// (CPU model, family and model, CPUs, last-level cache, kernel, the Go
+// that built the measured programs, valgrind), so that figures from two
+// machines can be told apart.
+//
+// Exit status: 0 every row that could run here was measured (goals
+// missed are "miss"; a row this machine cannot measure, such as the CPU
+// row where valgrind cannot run the programs, is "not measured" with
+// its one-line reason; neither is a failure), 1 a row's measurement
+// failed, 2 bad flags.
 package main
 
 import (
@@ -94,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	s.self = self
 
+	machine := thisMachine(s.bin)
+	s.progress("machine: %s", machine)
 	start := time.Now()
 	var rows []Row
 	add := func(section string, f func() []Row) {
@@ -114,9 +124,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	rep := NewReport(time.Now(), s.serverCore, s.clientCore, rows)
-	fmt.Fprintf(stdout, "\nautox benchmark suite, %s, %s: servers on core %s, load on core %s (taskset -c); ratio = ours / peer\n\n",
-		rep.Date, time.Since(start).Round(time.Second), s.serverCore, s.clientCore)
+	rep := NewReport(time.Now(), machine, s.serverCore, s.clientCore, rows)
+	fmt.Fprintf(stdout, "\nautox benchmark suite, %s, %s: servers on core %s, load on core %s (taskset -c); ratio = ours / peer\nmachine: %s\n\n",
+		rep.Date, time.Since(start).Round(time.Second), s.serverCore, s.clientCore, machine)
 	if err := rep.WriteTable(stdout); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1

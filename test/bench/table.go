@@ -129,12 +129,14 @@ type Report struct {
 	// generators were pinned to (taskset -c).
 	ServerCore string `json:"serverCore"`
 	ClientCore string `json:"clientCore"`
-	Rows       []Row  `json:"rows"`
+	// Machine is what the suite ran on.
+	Machine Machine `json:"machine"`
+	Rows    []Row   `json:"rows"`
 }
 
-// NewReport stamps rows with the time.
-func NewReport(at time.Time, serverCore, clientCore string, rows []Row) Report {
-	return Report{Date: at.UTC().Format(time.RFC3339), ServerCore: serverCore, ClientCore: clientCore, Rows: rows}
+// NewReport stamps rows with the time and the machine.
+func NewReport(at time.Time, m Machine, serverCore, clientCore string, rows []Row) Report {
+	return Report{Date: at.UTC().Format(time.RFC3339), ServerCore: serverCore, ClientCore: clientCore, Machine: m, Rows: rows}
 }
 
 // Failed reports whether any row could not be measured.
