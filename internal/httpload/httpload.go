@@ -28,7 +28,6 @@ package httpload
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -67,27 +66,6 @@ const UserAgent = "autox"
 // connection each) when there are very many connections.
 const minBatchPerConn = 32
 
-// heyOutput selects from hey's report only fields that are never NaN (its
-// {{ jsonify . }} prints nothing when every request fails), and only what
-// is needed: decoding them is most of what this adapter adds to hey's
-// own work. In a closed loop a response's latency is hey's Lats, from
-// just before it asks RequestFunc for the request (which never waits
-// there) to the end of the body, as the hey CLI reports it.
-const heyOutput = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},` +
-	`"lats":{{ jsonify .Lats }},"statusCodes":{{ jsonify .StatusCodes }}}`
-
-// heyOutputRated is heyOutput at a fixed rate. There the Gate makes a
-// request wait in RequestFunc for its turn, so Lats would carry the
-// pacing (at 8 requests/s on 4 connections, 500 ms each): the service
-// time is the sum of hey's phases, which start when the request asks for
-// a connection, after the Gate: ConnLats (dial, DNS included, 0 on a
-// reused connection), ReqLats (writing the request), DelayLats (waiting
-// for the first byte) and ResLats (reading the body). The offsets pair
-// each response with its send (see heyStart).
-const heyOutputRated = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .ErrorDist }},` +
-	`"conn":{{ jsonify .ConnLats }},"req":{{ jsonify .ReqLats }},"delay":{{ jsonify .DelayLats }},"res":{{ jsonify .ResLats }},` +
-	`"statusCodes":{{ jsonify .StatusCodes }},"offsets":{{ jsonify .Offsets }}}`
-
 // heyStart is hey's clock origin: hey stamps each request with its offset
 // from it (now() in hey's requester, just before it calls RequestFunc).
 // It is not exported; hey is pinned at v0.1.5, and a hey without it fails
@@ -99,51 +77,6 @@ const heyOutputRated = `{"numRes":{{ jsonify .NumRes }},"errorDist":{{ jsonify .
 //
 //go:linkname heyStart github.com/rakyll/hey/requester.startTime
 var heyStart time.Time
-
-// heyReport is heyOutput or heyOutputRated decoded.
-type heyReport struct {
-	NumRes    int64            `json:"numRes"`
-	ErrorDist map[string]int64 `json:"errorDist"`
-	// Each response's latency (heyOutput), or its phases
-	// (heyOutputRated), in seconds, responses only, in one order.
-	Lats        []float64 `json:"lats"`
-	Conn        []float64 `json:"conn"`
-	Req         []float64 `json:"req"`
-	Delay       []float64 `json:"delay"`
-	Res         []float64 `json:"res"`
-	StatusCodes []int     `json:"statusCodes"`
-	// Offsets (with heyOutputRated) is when each response's request
-	// started, seconds from heyStart.
-	Offsets []float64 `json:"offsets"`
-	// rated is true for heyOutputRated.
-	rated bool
-}
-
-// latency is response i's service time.
-func (r *heyReport) latency(i int) time.Duration {
-	sec := 0.0
-	if r.rated {
-		sec = r.Conn[i] + r.Req[i] + r.Delay[i] + r.Res[i]
-	} else {
-		sec = r.Lats[i]
-	}
-	return time.Duration(sec * float64(time.Second))
-}
-
-// check says whether every list has one entry per response.
-func (r *heyReport) check() error {
-	n := len(r.StatusCodes)
-	lens := []int{len(r.Lats)}
-	if r.rated {
-		lens = []int{len(r.Conn), len(r.Req), len(r.Delay), len(r.Res), len(r.Offsets)}
-	}
-	for _, l := range lens {
-		if l != n {
-			return fmt.Errorf("reading hey's report: lists of %v entries for %d status codes", lens, n)
-		}
-	}
-	return nil
-}
 
 // errNotSent is the cause of the request a worker hands hey when the Gate
 // turns it away: it fails before it is sent, and is not counted.
@@ -345,10 +278,7 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 		c.Close()
 	}
 	rep := heyReport{rated: rated}
-	if err := json.Unmarshal(bytes.TrimSpace(b.out.Bytes()), &rep); err != nil {
-		return false, fmt.Errorf("reading hey's report: %w", err)
-	}
-	if err := rep.check(); err != nil {
+	if err := rep.parse(b.out.Bytes()); err != nil {
 		return false, err
 	}
 	var waits []time.Duration
