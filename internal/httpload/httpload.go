@@ -161,13 +161,22 @@ func (e *engine) Send(abort context.Context, g *load.Gate, rec *load.Recorder) e
 	}
 	notSent, cancel := context.WithCancelCause(context.Background())
 	cancel(errNotSent)
+	// A worker that is done sending waits, before hey reports its last
+	// batch, until every worker is done or the load is aborted: a report
+	// (sorting and printing the batch, reading it back) takes a core for
+	// milliseconds, and made now it would hold back the requests other
+	// workers still have in flight, which the phase's duration includes.
+	ending := &ending{all: make(chan struct{})}
+	ending.sending.Store(int64(workers))
 	errc := make(chan error, workers)
 	for range workers {
 		go func() {
+			var once sync.Once
+			done := func() { once.Do(ending.one) }
 			var err error
 			more := true
 			for err == nil && more && g.Open() {
-				more, err = e.batchOf(abort, notSent, perConn, g, rec)
+				more, err = e.batchOf(abort, notSent, perConn, g, rec, done, ending.all)
 			}
 			if err == nil && more {
 				// Its last batch ended without a turn-away (which notes
@@ -175,6 +184,7 @@ func (e *engine) Send(abort context.Context, g *load.Gate, rec *load.Recorder) e
 				// batch's report, a little earlier than now.
 				rec.LoadEnded()
 			}
+			done()
 			errc <- err
 		}()
 	}
@@ -185,9 +195,24 @@ func (e *engine) Send(abort context.Context, g *load.Gate, rec *load.Recorder) e
 	return errors.Join(errs...)
 }
 
+// ending counts the workers still sending.
+type ending struct {
+	sending atomic.Int64
+	all     chan struct{}
+}
+
+// one says that one more worker is done; the last closes all.
+func (e *ending) one() {
+	if e.sending.Add(-1) == 0 {
+		close(e.all)
+	}
+}
+
 // batchOf sends up to n requests on one connection with one hey Work,
 // records them, and reports whether the gate may grant more.
-func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, rec *load.Recorder) (bool, error) {
+// done says that the worker sends no more; allDone is closed when every
+// worker has said so.
+func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, rec *load.Recorder, done func(), allDone <-chan struct{}) (bool, error) {
 	b := &batch{}
 	// Every request of the batch carries this trace, which hey composes
 	// with its own; GotConn (which hey sets too, at the cost of a
@@ -246,6 +271,11 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 			// The worker's last request has just ended.
 			rec.LoadEnded()
 			b.turnedAway = true
+			done()
+			select {
+			case <-allDone:
+			case <-abort.Done():
+			}
 			work.Stop() // one Stop on a C=1 Work does not block
 			return e.base.Clone(notSent)
 		}
