@@ -62,16 +62,21 @@ const (
 // what is alive, would run many times more often than in hey and ghz,
 // whose result buffers hold it back: measured, about 10% of throughput.
 // The ballast gives the GC that slack; never written, its pages are not
-// resident, but the heap it lets grow between collections is: the
-// program's memory cycles through about twice the ballast.
+// resident, but the heap it lets grow between collections is: about
+// twice the ballast.
 //
-// How much slack wins depends on the CPU's last-level cache: with 64 MB
-// the step ran at 1.03x hey on a CPU with a 480 MiB L3 and at 0.87x on
-// one with 32 MiB, whose cachegrind counts showed 79 last-level misses
-// per request against 14 with 8 MB. So the ballast is a quarter of the
-// last-level cache (the heap then cycles through about half of it),
-// between 8 MB (below, collections cost more than misses) and 64 MB;
-// 16 MB when sysfs does not say.
+// The slack costs memory the CPU must bring in. Until the heap first
+// reaches its goal, every allocation is on memory never touched (a page
+// fault, and last-level misses whatever the cache's size: cachegrind
+// counts 80 misses per request with 64 MB over a 10000-request run,
+// with a 32 MiB or a 512 MiB cache alike, and 14 with 8 MB); after
+// that, the heap cycles through its goal, which stays in cache only if
+// the last-level cache holds it. With 8 MB instead of 64, collections
+// cost 7% more instructions per request. On a CPU with a 480 MiB L3,
+// 64 MB won by 3-6%; on one with 32 MiB it ran at 0.87x hey. So the
+// ballast is a quarter of the last-level cache (the heap then takes
+// about half of it), between 8 MB and 64 MB; 16 MB when sysfs does not
+// say.
 func Ballast() int { return ballast() }
 
 var ballast = sync.OnceValue(func() int {
