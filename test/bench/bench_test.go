@@ -653,3 +653,35 @@ model name	: AMD EPYC 9R45
 		t.Errorf("thisMachine = %+v, want this Go (%s), a CPU model and at least one CPU", m, runtime.Version())
 	}
 }
+
+// TestCPURowWhereValgrindCannotRun runs the CPU row with a cmd/http that
+// valgrind cannot run on this CPU (it runs one AVX-512 instruction, then
+// becomes the real cmd/http): the row is "not measured", with the
+// instruction and its place in one line, after a second try with Go's
+// CPU features off.
+func TestCPURowWhereValgrindCannotRun(t *testing.T) {
+	if _, err := exec.LookPath("valgrind"); err != nil {
+		t.Fatalf("valgrind is not installed (make deps installs it): %v", err)
+	}
+	bin := t.TempDir()
+	for name, pkg := range map[string]string{
+		"http-real": "github.com/autox-tekton/autox/cmd/http", "http": "./testdata/avx512",
+		"httpbin": "github.com/autox-tekton/autox/test/apps/httpbin", "hey": "github.com/rakyll/hey",
+	} {
+		if b, err := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+		}
+	}
+	if out, err := exec.Command(filepath.Join(bin, "http")).CombinedOutput(); err != nil {
+		t.Skipf("this CPU has no AVX-512, so the program cannot show valgrind's limit: %v\n%s", err, out)
+	}
+	t.Setenv("AUTOX_TEST_EXEC", filepath.Join(bin, "http-real"))
+	var log bytes.Buffer
+	s := &suite{bin: bin, c: 4, serverCore: "0", clientCore: "1", log: &log}
+	got := s.httpInstructions(t.Context())
+	want := Row{Name: "http CPU instructions/request, -c 4 (callgrind)", Goal: cpuGoal(), Verdict: NotMeasured, Notes: []string{
+		"valgrind cannot run cmd/http on this CPU: its decoder does not know the instruction 0x62 0xF1 0x7D 0x48 0xEF 0xC0 at main.xorZ0.abi0 (avx512_amd64.s:8) (SIGILL), with Go's CPU features on or off"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the CPU row (-want +got):\n%s\nprogress:\n%s", diff, log.String())
+	}
+}
