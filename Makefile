@@ -111,8 +111,8 @@ e2e-oldest: ## on a cluster of its own with the oldest Tekton the catalog claims
 # The bench process itself is not pinned: its in-process rows count
 # allocations, not time, and the interceptor's benchmark keeps both cores
 # as before; each server and load generator it starts is pinned.
-BENCH_SERVER_CORE ?= 0
-BENCH_CLIENT_CORE ?= 1
+BENCH_SERVER_CORE ?= auto
+BENCH_CLIENT_CORE ?= auto
 bench: build ## the benchmark suite (about 10 min): ratios ours / peer measured in one run, servers and load on separate cores; table on stdout, rows in bin/bench.json
 	@./test/bench/deps.sh
 	$(GO) build -o $(BIN)/bench ./test/bench

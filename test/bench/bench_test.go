@@ -685,3 +685,24 @@ func TestCPURowWhereValgrindCannotRun(t *testing.T) {
 		t.Errorf("the CPU row (-want +got):\n%s\nprogress:\n%s", diff, log.String())
 	}
 }
+
+func TestPickCores(t *testing.T) {
+	for _, tc := range []struct {
+		cpus                 []int
+		server, client, note string
+		wantErr              bool
+	}{
+		{cpus: []int{0, 1}, server: "0", client: "1"},
+		{cpus: []int{2, 3, 4}, server: "2", client: "3"},
+		{cpus: []int{5}, server: "5", client: "5", note: "one CPU (5): servers and load generators share it, so the ratios compare tools on half a core each"},
+		{cpus: nil, wantErr: true},
+	} {
+		server, client, note, err := pickCores(tc.cpus)
+		if (err != nil) != tc.wantErr || server != tc.server || client != tc.client || note != tc.note {
+			t.Errorf("pickCores(%v) = %q, %q, %q, %v; want %q, %q, %q, error %v", tc.cpus, server, client, note, err, tc.server, tc.client, tc.note, tc.wantErr)
+		}
+	}
+	if cpus := allowedCPUs(); len(cpus) < 1 || len(cpus) > runtime.NumCPU() {
+		t.Errorf("allowedCPUs() = %v, want 1 to %d CPUs", cpus, runtime.NumCPU())
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/autox-tekton/autox/internal/cpucache"
 )
 
@@ -113,4 +115,33 @@ func parseCPUInfo(r io.Reader) Machine {
 		}
 	}
 	return m
+}
+
+// allowedCPUs lists the CPUs this process may run on (its affinity).
+func allowedCPUs() []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil
+	}
+	var cpus []int
+	for i := range 1024 {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	return cpus
+}
+
+// pickCores puts the servers on the first allowed CPU and the load
+// generators on the second; with one CPU they share it, and note says
+// so.
+func pickCores(cpus []int) (server, client, note string, err error) {
+	switch len(cpus) {
+	case 0:
+		return "", "", "", fmt.Errorf("cannot tell which CPUs this process may run on; set -server-core and -client-core (BENCH_SERVER_CORE, BENCH_CLIENT_CORE)")
+	case 1:
+		c := strconv.Itoa(cpus[0])
+		return c, c, "one CPU (" + c + "): servers and load generators share it, so the ratios compare tools on half a core each", nil
+	}
+	return strconv.Itoa(cpus[0]), strconv.Itoa(cpus[1]), "", nil
 }

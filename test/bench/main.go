@@ -76,8 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&s.z, "z", 4*time.Second, "duration of each throughput run by duration")
 	fs.IntVar(&s.c, "c", 16, "connections (HTTP) and concurrency (gRPC) of the throughput runs")
 	fs.IntVar(&s.rounds, "rounds", 6, "throughput rounds; each runs both tools once")
-	fs.StringVar(&s.serverCore, "server-core", "0", "taskset -c list for the servers")
-	fs.StringVar(&s.clientCore, "client-core", "1", "taskset -c list for the load generators")
+	fs.StringVar(&s.serverCore, "server-core", "auto", "taskset -c list for the servers; auto: the first CPU this process may run on")
+	fs.StringVar(&s.clientCore, "client-core", "auto", "taskset -c list for the load generators; auto: the second CPU this process may run on")
 	fs.StringVar(&s.goCmd, "go", "go", "go command that runs the interceptor's benchmark")
 	fs.StringVar(&s.e2eLog, "e2e-log", ".cluster/logs/e2e.log", "the last make e2e log, read for the label-to-PipelineRun latency")
 	only := fs.String("only", strings.Join(sections(), ","), "comma-separated sections to run: "+strings.Join(sections(), ", "))
@@ -102,6 +102,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	s.self = self
 
+	if s.serverCore == "auto" || s.clientCore == "auto" {
+		server, client, note, err := pickCores(allowedCPUs())
+		if err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		if note != "" {
+			fmt.Fprintln(stderr, "bench: "+note)
+		}
+		if s.serverCore == "auto" {
+			s.serverCore = server
+		}
+		if s.clientCore == "auto" {
+			s.clientCore = client
+		}
+	}
 	machine := thisMachine(s.bin)
 	s.progress("machine: %s", machine)
 	start := time.Now()
