@@ -1,0 +1,136 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
+// Package regress judges whether a version is slower than its baseline,
+// from the two versions' latency histograms (HDR, as the load steps
+// record them): a limit on a percentile's ratio, and a Mann-Whitney U
+// test on the two distributions, so that noise between two runs of one
+// build does not fail a run and a real shift does.
+//
+// The test works on the histograms' buckets, not on samples: a bucket's
+// requests are tied (the histograms keep 3 significant digits), they
+// take the mean of the ranks they span, and the variance is corrected
+// for ties. It costs one pass over the buckets, however many requests
+// were sent, and reads nothing the histograms do not keep.
+package regress
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Test is the Mann-Whitney U test of a candidate's latencies against a
+// baseline's, one-sided: is the candidate slower?
+type Test struct {
+	// Baseline and Candidate are the sample sizes.
+	Baseline, Candidate int64
+	// U counts the (candidate, baseline) pairs in which the candidate's
+	// request was slower, ties counting one half.
+	U float64
+	// Slower is U over all pairs: the probability that a candidate
+	// request is slower than a baseline one (0.5: neither is).
+	Slower float64
+	// Z is U's normal score, with the tie and continuity corrections.
+	Z float64
+	// P is the one-sided p-value: the probability of a U this large or
+	// larger if both samples came from one distribution.
+	P float64
+}
+
+// MannWhitney tests whether candidate's latencies are larger than
+// baseline's. Both histograms must have the same geometry (autox's are
+// made by metrics.NewHistogram) and at least one value each.
+func MannWhitney(baseline, candidate *hdrhistogram.Histogram) (Test, error) {
+	if baseline == nil || candidate == nil {
+		return Test{}, errors.New("regress: a histogram is missing")
+	}
+	a, b := baseline.Export(), candidate.Export()
+	if a.LowestTrackableValue != b.LowestTrackableValue || a.HighestTrackableValue != b.HighestTrackableValue ||
+		a.SignificantFigures != b.SignificantFigures || len(a.Counts) != len(b.Counts) {
+		return Test{}, fmt.Errorf("regress: the histograms differ in range or precision (%d..%d at %d digits against %d..%d at %d)",
+			a.LowestTrackableValue, a.HighestTrackableValue, a.SignificantFigures, b.LowestTrackableValue, b.HighestTrackableValue, b.SignificantFigures)
+	}
+	t := Test{Baseline: baseline.TotalCount(), Candidate: candidate.TotalCount()}
+	switch {
+	case t.Baseline == 0:
+		return Test{}, errors.New("regress: the baseline recorded no latency")
+	case t.Candidate == 0:
+		return Test{}, errors.New("regress: the candidate recorded no latency")
+	}
+	// Walk the buckets in value order (an HDR histogram's counts are):
+	// a bucket's requests take ranks below+1 .. below+n, each the mean.
+	var below, rankSum, ties float64
+	for i, ca := range a.Counts {
+		cb := b.Counts[i]
+		n := float64(ca + cb)
+		if n == 0 {
+			continue
+		}
+		rankSum += float64(cb) * (below + (n+1)/2)
+		ties += n*n*n - n
+		below += n
+	}
+	n1, n2 := float64(t.Baseline), float64(t.Candidate)
+	n := n1 + n2
+	t.U = rankSum - n2*(n2+1)/2
+	t.Slower = t.U / (n1 * n2)
+	mean := n1 * n2 / 2
+	variance := n1 * n2 / 12 * ((n + 1) - ties/(n*(n-1)))
+	if variance <= 0 {
+		// Every request of both fell in one bucket: nothing tells them apart.
+		t.Z, t.P = 0, 0.5
+		return t, nil
+	}
+	t.Z = (t.U - mean - 0.5) / math.Sqrt(variance)
+	t.P = 0.5 * math.Erfc(t.Z/math.Sqrt2)
+	return t, nil
+}
+
+// Limit is one regression limit: the candidate's percentile Percentile
+// at most Ratio times the baseline's.
+type Limit struct {
+	// Percentile is 0..100: 99 is latency-p99.
+	Percentile float64
+	// Ratio is the largest candidate/baseline ratio that passes: 1.10.
+	Ratio float64
+	// Alpha is the p-value below which a shift is not noise: 0.01.
+	Alpha float64
+}
+
+// Verdict is a Limit judged.
+type Verdict struct {
+	Limit
+	// Baseline and Candidate are the percentile's values, in the
+	// histograms' unit (microseconds for autox's); Observed is
+	// Candidate / Baseline.
+	Baseline, Candidate int64
+	Observed            float64
+	// Test is the Mann-Whitney test of the two distributions.
+	Test Test
+	// Regressed: the ratio is above the limit and the shift is not noise
+	// (P below Alpha).
+	Regressed bool
+}
+
+// Judge checks a limit on two histograms.
+func Judge(baseline, candidate *hdrhistogram.Histogram, l Limit) (Verdict, error) {
+	switch {
+	case l.Percentile <= 0 || l.Percentile > 100:
+		return Verdict{}, fmt.Errorf("regress: percentile %g: want more than 0 and at most 100", l.Percentile)
+	case l.Ratio < 1 || math.IsInf(l.Ratio, 0) || math.IsNaN(l.Ratio):
+		return Verdict{}, fmt.Errorf("regress: ratio %g: want a finite number of at least 1 (1.10 allows 10%% slower)", l.Ratio)
+	case l.Alpha <= 0 || l.Alpha >= 1:
+		return Verdict{}, fmt.Errorf("regress: alpha %g: want more than 0 and less than 1 (0.01)", l.Alpha)
+	}
+	t, err := MannWhitney(baseline, candidate)
+	if err != nil {
+		return Verdict{}, err
+	}
+	v := Verdict{Limit: l, Test: t, Baseline: baseline.ValueAtPercentile(l.Percentile), Candidate: candidate.ValueAtPercentile(l.Percentile)}
+	v.Observed = float64(v.Candidate) / float64(max(v.Baseline, 1))
+	v.Regressed = v.Observed > l.Ratio && t.P < l.Alpha
+	return v, nil
+}
