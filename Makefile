@@ -113,7 +113,7 @@ e2e-oldest: ## on a cluster of its own with the oldest Tekton the catalog claims
 # as before; each server and load generator it starts is pinned.
 BENCH_SERVER_CORE ?= auto
 BENCH_CLIENT_CORE ?= auto
-bench: build ## the benchmark suite (about 10 min): ratios ours / peer measured in one run, servers and load on separate cores; table on stdout, rows in bin/bench.json
+bench: build ## the benchmark suite (about 6 min): ratios ours / peer measured in one run, servers and load on separate cores; table on stdout, rows in bin/bench.json
 	@./test/bench/deps.sh
 	$(GO) build -o $(BIN)/bench ./test/bench
 	$(BIN)/bench -bin $(BIN) -json $(BIN)/bench.json -go $(GO) -server-core $(BENCH_SERVER_CORE) -client-core $(BENCH_CLIENT_CORE)
