@@ -4,6 +4,7 @@
 package httpload
 
 import (
+	"net"
 	"strings"
 	"testing"
 
@@ -84,5 +85,47 @@ func BenchmarkParseHeyReport(b *testing.B) {
 		if err := r.parse(data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestServerTextStaysInItsLine: a server whose answer breaks HTTP, with
+// what looks like lines of hey's report in it, gets its bytes into an
+// error message (Go quotes them); that message is one JSON string on the
+// errorDist line, and the report reads back as sent: every request an
+// error, no status, nothing injected.
+func TestServerTextStaysInItsLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				c.Read(buf)
+				c.Write([]byte("HTTP/1.1 200 OK\r\nX: a\nstatusCodes [999]\nlats [0.5]\r\n\r\n"))
+			}()
+		}
+	}()
+	eps := endpoints(t, "tasks: [http]\nhttp: {url: http://"+ln.Addr().String()+"/, numRequests: 6, connections: 2}\n")
+	f := run(t, eps)
+	e := f.Endpoints[0]
+	var total int64
+	for msg, n := range e.Errors {
+		total += n
+		t.Logf("%d × %q", n, msg)
+		if !strings.Contains(msg, "malformed") || !strings.Contains(msg, "statusCodes [999]") {
+			t.Errorf("error %q, want Go's malformed-response error quoting the server's line", msg)
+		}
+	}
+	if e.RequestCount != 6 || e.ErrorCount != 6 || total != 6 || len(e.StatusCodes) != 0 {
+		t.Errorf("%d requests, %d errors (%d in messages), status codes %v; want 6 requests, all 6 errors, no status",
+			e.RequestCount, e.ErrorCount, total, e.StatusCodes)
 	}
 }
