@@ -6,6 +6,7 @@ package experiment
 import (
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -129,6 +130,27 @@ func (e *Experiment) validate(p *problems) {
 	}
 	if e.Assess != nil && e.Assess.SLOs != nil {
 		e.Assess.SLOs.validate(p)
+	}
+	if e.Assess != nil && e.Assess.Regression != nil {
+		e.Assess.Regression.validate(p)
+	}
+}
+
+func (r *Regression) validate(p *problems) {
+	if len(r.MaxRatio) == 0 {
+		p.add("assess.regression.maxRatio", "missing; name the latency metrics to judge against the baseline, e.g. maxRatio: {http-get/latency-p99: 1.10}")
+	}
+	for _, m := range slices.Sorted(maps.Keys(r.MaxRatio)) {
+		key := "assess.regression.maxRatio." + m
+		if _, err := ParseRegressionMetric(m); err != nil {
+			p.add(key, err.Error())
+		}
+		if v := r.MaxRatio[m]; math.IsNaN(v) || math.IsInf(v, 0) || v < 1 || v > 1000 {
+			p.add(key, fmt.Sprintf("%v is not a ratio of at least 1 and at most 1000; write e.g. 1.10 (at most 10%% slower than the baseline)", v))
+		}
+	}
+	if a := r.Alpha; a != 0 && (math.IsNaN(a) || a <= 0 || a >= 0.5) {
+		p.add("assess.regression.alpha", fmt.Sprintf("%v is not a p-value above 0 and below 0.5; write e.g. 0.01 (or leave it out for %g)", a, DefaultAlpha))
 	}
 }
 

@@ -12,7 +12,9 @@ package experiment
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -97,6 +99,64 @@ func (r ErrorRange) Contains(code int) bool {
 // Assess is the assess task.
 type Assess struct {
 	SLOs *SLOs `yaml:"SLOs,omitempty" json:"SLOs,omitempty"`
+	// Regression judges latency metrics against the baseline: the last
+	// version of the same group and spec whose run passed.
+	Regression *Regression `yaml:"regression,omitempty" json:"regression,omitempty"`
+}
+
+// Regression limits latency metrics relative to the baseline's:
+// maxRatio {http-get/latency-p99: 1.10} fails a run whose p99 is more
+// than 1.10 times the baseline's, when a Mann-Whitney U test of the two
+// latency distributions says the shift is not noise (p below Alpha).
+type Regression struct {
+	MaxRatio map[string]float64 `yaml:"maxRatio,omitempty" json:"maxRatio,omitempty"`
+	// Alpha is the p-value below which a slower distribution is not
+	// noise; 0 means DefaultAlpha.
+	Alpha float64 `yaml:"alpha,omitempty" json:"alpha,omitempty"`
+}
+
+// DefaultAlpha is a regression's alpha when the spec gives none.
+const DefaultAlpha = 0.01
+
+// AlphaOrDefault is Alpha, or DefaultAlpha when unset.
+func (r *Regression) AlphaOrDefault() float64 {
+	if r.Alpha == 0 {
+		return DefaultAlpha
+	}
+	return r.Alpha
+}
+
+// RegressionMetric is a metric a regression limit may name, split:
+// Prefix is the endpoint's (http-get), Mean or Percentile the statistic.
+type RegressionMetric struct {
+	Prefix     string
+	Mean       bool
+	Percentile float64
+}
+
+// ParseRegressionMetric splits a latency metric's name: http-get/latency-p99,
+// http/latency-mean, grpc-x/latency/p99.9, grpc/latency/mean.
+func ParseRegressionMetric(name string) (RegressionMetric, error) {
+	prefix, stat, ok := strings.Cut(name, "/")
+	if !ok || prefix == "" {
+		return RegressionMetric{}, fmt.Errorf("%q is not a metric name; write <task>[-<endpoint>]/latency-p99 (grpc: /latency/p99) or latency-mean", name)
+	}
+	sep := "-"
+	if prefix == "grpc" || strings.HasPrefix(prefix, "grpc-") {
+		sep = "/"
+	}
+	rest, ok := strings.CutPrefix(stat, "latency"+sep)
+	if !ok {
+		return RegressionMetric{}, fmt.Errorf("%q is not a latency metric: a regression is judged on latency distributions (latency%smean, latency%sp99); give other metrics an SLO", name, sep, sep)
+	}
+	if rest == "mean" {
+		return RegressionMetric{Prefix: prefix, Mean: true}, nil
+	}
+	q, err := strconv.ParseFloat(strings.TrimPrefix(rest, "p"), 64)
+	if !strings.HasPrefix(rest, "p") || err != nil || q <= 0 || q > 100 || math.IsNaN(q) {
+		return RegressionMetric{}, fmt.Errorf("%q is not a latency metric: write latency%smean or latency%sp<percentile> with a percentile above 0 and at most 100, e.g. latency%sp99", name, sep, sep, sep)
+	}
+	return RegressionMetric{Prefix: prefix, Percentile: q}, nil
 }
 
 // SLOs maps metric names to limits: upper means value <= limit, lower

@@ -90,7 +90,7 @@ func MannWhitney(baseline, candidate *hdrhistogram.Histogram) (Test, error) {
 }
 
 // Limit is one regression limit: the candidate's percentile Percentile
-// at most Ratio times the baseline's.
+// (or its mean) at most Ratio times the baseline's.
 type Limit struct {
 	// Percentile is 0..100: 99 is latency-p99.
 	Percentile float64
@@ -98,15 +98,17 @@ type Limit struct {
 	Ratio float64
 	// Alpha is the p-value below which a shift is not noise: 0.01.
 	Alpha float64
+	// Mean judges the means instead of a percentile.
+	Mean bool
 }
 
 // Verdict is a Limit judged.
 type Verdict struct {
 	Limit
-	// Baseline and Candidate are the percentile's values, in the
-	// histograms' unit (microseconds for autox's); Observed is
+	// Baseline and Candidate are the percentile's (or mean's) values, in
+	// the histograms' unit (microseconds for autox's); Observed is
 	// Candidate / Baseline.
-	Baseline, Candidate int64
+	Baseline, Candidate float64
 	Observed            float64
 	// Test is the Mann-Whitney test of the two distributions.
 	Test Test
@@ -118,7 +120,7 @@ type Verdict struct {
 // Judge checks a limit on two histograms.
 func Judge(baseline, candidate *hdrhistogram.Histogram, l Limit) (Verdict, error) {
 	switch {
-	case l.Percentile <= 0 || l.Percentile > 100:
+	case !l.Mean && (l.Percentile <= 0 || l.Percentile > 100 || math.IsNaN(l.Percentile)):
 		return Verdict{}, fmt.Errorf("regress: percentile %g: want more than 0 and at most 100", l.Percentile)
 	case l.Ratio < 1 || math.IsInf(l.Ratio, 0) || math.IsNaN(l.Ratio):
 		return Verdict{}, fmt.Errorf("regress: ratio %g: want a finite number of at least 1 (1.10 allows 10%% slower)", l.Ratio)
@@ -129,8 +131,14 @@ func Judge(baseline, candidate *hdrhistogram.Histogram, l Limit) (Verdict, error
 	if err != nil {
 		return Verdict{}, err
 	}
-	v := Verdict{Limit: l, Test: t, Baseline: baseline.ValueAtPercentile(l.Percentile), Candidate: candidate.ValueAtPercentile(l.Percentile)}
-	v.Observed = float64(v.Candidate) / float64(max(v.Baseline, 1))
+	v := Verdict{Limit: l, Test: t}
+	if l.Mean {
+		v.Baseline, v.Candidate = baseline.Mean(), candidate.Mean()
+	} else {
+		v.Baseline, v.Candidate = float64(baseline.ValueAtPercentile(l.Percentile)), float64(candidate.ValueAtPercentile(l.Percentile))
+	}
+	// A baseline below the histograms' unit counts as one unit.
+	v.Observed = v.Candidate / max(v.Baseline, 1)
 	v.Regressed = v.Observed > l.Ratio && t.P < l.Alpha
 	return v, nil
 }

@@ -146,9 +146,17 @@ func TestNoiseAndShift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("20 ms slower: p99 %d -> %d µs, ratio %.2f, p = %.3g", v.Baseline, v.Candidate, v.Observed, v.Test.P)
+	t.Logf("20 ms slower: p99 %.0f -> %.0f µs, ratio %.2f, p = %.3g", v.Baseline, v.Candidate, v.Observed, v.Test.P)
 	if !v.Regressed || v.Test.P >= 1e-6 || v.Observed < 1.5 {
 		t.Errorf("20 ms slower: regressed %v, p = %g, ratio %.2f; want regressed, p < 1e-6, ratio above 1.5", v.Regressed, v.Test.P, v.Observed)
+	}
+	mean, err := Judge(base, slower, Limit{Ratio: 1.10, Alpha: 0.01, Mean: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("20 ms slower: mean %.0f -> %.0f µs, ratio %.2f", mean.Baseline, mean.Candidate, mean.Observed)
+	if want := slower.Mean() / base.Mean(); !mean.Regressed || mean.Observed != want || mean.Observed < 2 {
+		t.Errorf("20 ms slower, means: regressed %v, ratio %.3f; want regressed, ratio %.3f (above 2)", mean.Regressed, mean.Observed, want)
 	}
 }
 
@@ -162,13 +170,13 @@ func TestBadInput(t *testing.T) {
 		limit      Limit
 		want       string
 	}{
-		{"no baseline", nil, good, Limit{99, 1.1, 0.01}, "a histogram is missing"},
-		{"empty baseline", metrics.NewHistogram(), good, Limit{99, 1.1, 0.01}, "the baseline recorded no latency"},
-		{"empty candidate", good, metrics.NewHistogram(), Limit{99, 1.1, 0.01}, "the candidate recorded no latency"},
-		{"another geometry", good, other, Limit{99, 1.1, 0.01}, "the histograms differ in range or precision"},
-		{"percentile 0", good, good, Limit{0, 1.1, 0.01}, "percentile 0: want more than 0 and at most 100"},
-		{"ratio below 1", good, good, Limit{99, 0.9, 0.01}, "ratio 0.9: want a finite number of at least 1"},
-		{"alpha 1", good, good, Limit{99, 1.1, 1}, "alpha 1: want more than 0 and less than 1"},
+		{"no baseline", nil, good, Limit{Percentile: 99, Ratio: 1.1, Alpha: 0.01}, "a histogram is missing"},
+		{"empty baseline", metrics.NewHistogram(), good, Limit{Percentile: 99, Ratio: 1.1, Alpha: 0.01}, "the baseline recorded no latency"},
+		{"empty candidate", good, metrics.NewHistogram(), Limit{Percentile: 99, Ratio: 1.1, Alpha: 0.01}, "the candidate recorded no latency"},
+		{"another geometry", good, other, Limit{Percentile: 99, Ratio: 1.1, Alpha: 0.01}, "the histograms differ in range or precision"},
+		{"percentile 0", good, good, Limit{Percentile: 0, Ratio: 1.1, Alpha: 0.01}, "percentile 0: want more than 0 and at most 100"},
+		{"ratio below 1", good, good, Limit{Percentile: 99, Ratio: 0.9, Alpha: 0.01}, "ratio 0.9: want a finite number of at least 1"},
+		{"alpha 1", good, good, Limit{Percentile: 99, Ratio: 1.1, Alpha: 1}, "alpha 1: want more than 0 and less than 1"},
 	} {
 		if _, err := Judge(tc.base, tc.cand, tc.limit); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: Judge = %v, want an error with %q", tc.name, err, tc.want)

@@ -43,10 +43,57 @@ type Result struct {
 	Metrics    map[string]float64      `json:"metrics"`
 	MetricInfo map[string]metrics.Info `json:"metricInfo"`
 	// Unavailable maps metrics without a value to the reason.
-	Unavailable map[string]string      `json:"unavailableMetrics,omitempty"`
-	SLOs        []slo.Verdict          `json:"slos"`
-	Endpoints   []Endpoint             `json:"endpoints"`
-	Spec        *experiment.Experiment `json:"spec"`
+	Unavailable map[string]string `json:"unavailableMetrics,omitempty"`
+	SLOs        []slo.Verdict     `json:"slos"`
+	// Regression is the verdict against the baseline, when the spec asks
+	// for one (assess.regression).
+	Regression *Regression `json:"regression,omitempty"`
+	// Regressed is true when a regression limit failed.
+	Regressed bool                   `json:"regressed,omitempty"`
+	Endpoints []Endpoint             `json:"endpoints"`
+	Spec      *experiment.Experiment `json:"spec"`
+}
+
+// Regression is an experiment judged against its baseline: the last
+// version of its group and spec whose run passed.
+type Regression struct {
+	// Baseline is the run judged against; nil when there is none (the
+	// first version, or none passed yet), and nothing is judged.
+	Baseline *Baseline `json:"baseline,omitempty"`
+	// Note says why nothing was judged, when nothing was.
+	Note string `json:"note,omitempty"`
+	// Alpha is the p-value below which a slower distribution is not noise.
+	Alpha    float64             `json:"alpha"`
+	Verdicts []RegressionVerdict `json:"verdicts,omitempty"`
+}
+
+// Baseline names the run a regression is judged against.
+type Baseline struct {
+	Version string    `json:"version"`
+	Run     string    `json:"run,omitempty"`
+	EndTime time.Time `json:"endTime,omitempty"`
+}
+
+// RegressionVerdict is one metric judged against the baseline.
+type RegressionVerdict struct {
+	Metric string `json:"metric"`
+	// MaxRatio is the limit: the candidate at most MaxRatio times the
+	// baseline.
+	MaxRatio float64 `json:"maxRatio"`
+	// Baseline and Candidate are the metric's values (msec); Ratio is
+	// Candidate / Baseline.
+	Baseline  float64 `json:"baseline"`
+	Candidate float64 `json:"candidate"`
+	Ratio     float64 `json:"ratio"`
+	// P is the one-sided Mann-Whitney U test's p-value (the chance of a
+	// shift this large from noise); Slower the probability that a
+	// candidate request is slower than a baseline one (0.5: neither is).
+	P      float64 `json:"p"`
+	Slower float64 `json:"slower"`
+	// Regressed: Ratio above MaxRatio and P below the alpha.
+	Regressed bool `json:"regressed"`
+	// Unavailable says why the metric could not be judged.
+	Unavailable string `json:"unavailable,omitempty"`
 }
 
 // Task is one task of the tasks list.
