@@ -8,9 +8,13 @@ package report
 //
 // Text: a table of the runs (version, run, when it ended, verdict), the
 // SLO table (each cell the observed value and PASS or FAIL; "-" where a
-// version's experiment has no such SLO), and the metrics table (each cell
-// the value; "-" where a version has no value). Units as in the report:
-// latencies in msec.
+// version's experiment has no such SLO), when a version judged
+// regressions the regression table (each version's baseline, "none"
+// without one; then per metric the value in msec, its ratio to that
+// baseline with the limit, the p-value and PASS or FAIL; "-" where a
+// version did not judge it), and the metrics table (each cell the value;
+// "-" where a version has no value). Units as in the report: latencies in
+// msec.
 //
 // HTML: the same tables, and per endpoint one chart with every version's
 // latency histogram overlaid: 30 bars of equal width over the range of all
@@ -133,6 +137,8 @@ func verdict(r *result.Result) (string, bool) {
 	switch {
 	case r.Failure:
 		return "Experiment failed", false
+	case r.SLOsSatisfied && r.Regressed && r.Regression != nil && r.Regression.Baseline != nil:
+		return "All SLOs satisfied, slower than baseline " + r.Regression.Baseline.Version, false
 	case r.SLOsSatisfied:
 		return "All SLOs satisfied", true
 	}
@@ -180,6 +186,25 @@ func CompareText(w io.Writer, group string, cols []Column) error {
 		table(&b, rows)
 	}
 	b.WriteString("\n")
+
+	if baselines, regs := compareRegressions(cols); regs != nil || baselines != nil {
+		section(&b, CompareRegressionTitle)
+		head, rule := []string{"Metric"}, []string{"------"}
+		for _, c := range cols {
+			head, rule = append(head, c.Version), append(rule, strings.Repeat("-", len(c.Version)))
+		}
+		rows := [][]string{head, rule, append([]string{"Baseline"}, baselines...)}
+		for _, g := range regs {
+			row := []string{g.Metric + " (msec)"}
+			for _, v := range g.Cells {
+				text, _, _ := cellRegression(v)
+				row = append(row, text)
+			}
+			rows = append(rows, row)
+		}
+		table(&b, rows)
+		b.WriteString("\n")
+	}
 
 	section(&b, "Latest observed values for metrics")
 	head, rule := []string{"Metric"}, []string{"------"}
@@ -234,8 +259,12 @@ type compareView struct {
 	Runs            []cmpRun
 	VersionHeads    []string
 	SLOs            []cmpSLO
-	Metrics         [][]string
-	Charts          []overlay
+	// Baselines and Regressions are the regression block; nil when no
+	// version has one.
+	Baselines   []string
+	Regressions []cmpSLO
+	Metrics     [][]string
+	Charts      []overlay
 }
 
 // CompareHTML writes the comparison of cols (oldest first) as a
@@ -259,6 +288,16 @@ func CompareHTML(w io.Writer, group string, cols []Column) error {
 			row.Cells = append(row.Cells, cmpCell{Text: text, OK: ok, Empty: !present})
 		}
 		v.SLOs = append(v.SLOs, row)
+	}
+	baselines, regs := compareRegressions(cols)
+	v.Baselines = baselines
+	for _, g := range regs {
+		row := cmpSLO{Condition: g.Metric + " (msec)"}
+		for _, cell := range g.Cells {
+			text, ok, present := cellRegression(cell)
+			row.Cells = append(row.Cells, cmpCell{Text: text, OK: ok, Empty: !present})
+		}
+		v.Regressions = append(v.Regressions, row)
 	}
 	v.Metrics = metricRows(cols)
 	var prefixes []string

@@ -46,12 +46,20 @@ type chart struct {
 	Empty                         string
 }
 
+// htmlRegression is the regression section; nil without one.
+type htmlRegression struct {
+	// Baseline names the baseline; "" when there is none and Note says why.
+	Baseline, Note, Meaning string
+	Verdicts                []regressionCell
+}
+
 type htmlView struct {
 	Verdict, VerdictClass string
 	Generated             string
 	Summary               [][2]string
 	Failures              []string
 	SLOs                  []htmlSLO
+	Regression            *htmlRegression
 	Charts                []chart
 	Errors                []string
 	Metrics               []htmlMetric
@@ -68,14 +76,10 @@ func HTML(w io.Writer, r *result.Result) error {
 }
 
 func view(r *result.Result) htmlView {
-	v := htmlView{Generated: r.EndTime.Format(time.RFC3339)}
-	switch {
-	case r.Failure:
-		v.Verdict, v.VerdictClass = "Experiment failed", "bad"
-	case r.SLOsSatisfied:
-		v.Verdict, v.VerdictClass = "All SLOs satisfied", "good"
-	default:
-		v.Verdict, v.VerdictClass = "SLOs not satisfied", "bad"
+	v := htmlView{Generated: r.EndTime.Format(time.RFC3339), VerdictClass: "bad"}
+	var ok bool
+	if v.Verdict, ok = verdict(r); ok {
+		v.VerdictClass = "good"
 	}
 	completed := 0
 	for _, t := range r.Tasks {
@@ -96,6 +100,15 @@ func view(r *result.Result) htmlView {
 			obs = fmt.Sprintf("%.2f", *s.Value)
 		}
 		v.SLOs = append(v.SLOs, htmlSLO{Condition: s.Condition(r.Units(s.Metric)), Satisfied: Satisfied(s), Observed: obs, OK: s.Satisfied})
+	}
+	if g := r.Regression; g != nil {
+		v.Regression = &htmlRegression{Note: NoBaseline(g)}
+		if g.Baseline != nil {
+			v.Regression.Baseline, v.Regression.Note, v.Regression.Meaning = BaselineName(g.Baseline), "", RegressionMeaning(g.Alpha)
+			for _, rv := range g.Verdicts {
+				v.Regression.Verdicts = append(v.Regression.Verdicts, regressionCells(rv))
+			}
+		}
 	}
 	for _, e := range r.Endpoints {
 		v.Charts = append(v.Charts, makeChart(e))

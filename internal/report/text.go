@@ -54,6 +54,10 @@ func Text(w io.Writer, r *result.Result) error {
 	}
 	b.WriteString("\n")
 
+	if r.Regression != nil {
+		regressionSection(&b, r.Regression)
+	}
+
 	if len(r.Endpoints) > 0 {
 		section(&b, "Load sent")
 		// The targets are listed under the table, not in it: a URL made
@@ -124,9 +128,15 @@ func MetricLabel(r *result.Result, m string) string {
 	return m
 }
 
-// Breaches are one line per SLO that does not hold, for the ::error:: /
+// Breaches are one line per SLO that does not hold, then one per metric
+// slower than the baseline (RegressionBreaches), for the ::error:: /
 // ::warning:: annotations the Tekton Dashboard colours.
 func Breaches(r *result.Result) []string {
+	return append(SLOBreaches(r), RegressionBreaches(r)...)
+}
+
+// SLOBreaches are one line per SLO that does not hold.
+func SLOBreaches(r *result.Result) []string {
 	var out []string
 	for _, v := range r.SLOs {
 		if v.Satisfied {
