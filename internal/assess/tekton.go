@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/autox-tekton/autox/internal/atomicfile"
+	"github.com/autox-tekton/autox/internal/report"
 	"github.com/autox-tekton/autox/internal/result"
 )
 
@@ -21,7 +22,11 @@ import (
 const SummaryLimit = 3000
 
 // Summary is one line per SLO, "PASS" or "FAIL", its condition and the
-// observed value, then one "FAILED" line per task that did not complete.
+// observed value; with a regression section (assess.regression) one line
+// per metric judged against the baseline, "PASS", "FAIL" or "SKIP" (not
+// judged), its limit, both values (msec), the ratio and the p-value, or
+// one "SKIP" line when there is no baseline; then one "FAILED" line per
+// task that did not complete.
 // Lines that would pass SummaryLimit are left out, and a last line says
 // how many and where the whole result is kept.
 func Summary(r *result.Result) string {
@@ -40,6 +45,7 @@ func Summary(r *result.Result) string {
 	if len(r.SLOs) == 0 {
 		lines = append(lines, "no SLOs given")
 	}
+	lines = append(lines, regressionLines(r.Regression)...)
 	for _, f := range r.FailureReasons {
 		lines = append(lines, "FAILED "+f)
 	}
@@ -52,6 +58,33 @@ func Summary(r *result.Result) string {
 			return s
 		}
 	}
+}
+
+// regressionLines are the summary's regression lines, e.g.
+// "FAIL http-get/latency-p99 (msec) <= 1.10x baseline 1.0.0 (observed
+// 37.150, baseline 16.290, 2.28x, p < 1e-300)".
+func regressionLines(g *result.Regression) []string {
+	switch {
+	case g == nil:
+		return nil
+	case g.Baseline == nil:
+		return []string{"SKIP regression limits (" + report.NoBaseline(g) + ")"}
+	}
+	var lines []string
+	for _, v := range g.Verdicts {
+		limit := fmt.Sprintf("%s (msec) <= %s baseline %s", v.Metric, report.Ratio(v.MaxRatio), g.Baseline.Version)
+		if v.Unavailable != "" {
+			lines = append(lines, fmt.Sprintf("SKIP %s (not judged: %s)", limit, v.Unavailable))
+			continue
+		}
+		verdict := "PASS"
+		if v.Regressed {
+			verdict = "FAIL"
+		}
+		lines = append(lines, fmt.Sprintf("%s %s (observed %s, baseline %s, %s, %s)", verdict, limit,
+			strconv.FormatFloat(v.Candidate, 'f', 3, 64), strconv.FormatFloat(v.Baseline, 'f', 3, 64), report.Ratio(v.Ratio), report.PWith(v.P)))
+	}
+	return lines
 }
 
 func encodedLen(s string) int {

@@ -20,7 +20,8 @@ import (
 
 func value(f float64) *float64 { return &f }
 
-// TestSummary: the summary result, one line per SLO.
+// TestSummary: the summary result, one line per SLO, then one per
+// regression verdict.
 func TestSummary(t *testing.T) {
 	msec := map[string]metrics.Info{"http-get/latency-mean": {Units: "msec"}}
 	for _, tc := range []struct {
@@ -38,6 +39,19 @@ func TestSummary(t *testing.T) {
 		}}, "FAIL http-get/latency-mean (msec) <= 0.001 (observed 4.600)\nFAIL http-post/error-rate >= 0.5 (unavailable: no such metric)"},
 		{"no SLOs, a task that did not complete", result.Result{FailureReasons: []string{"http: no http metrics file: the http step did not finish"}},
 			"no SLOs given\nFAILED http: no http metrics file: the http step did not finish"},
+		{"a regression, a metric within its limit and one not judged", result.Result{MetricInfo: msec,
+			SLOs: []slo.Verdict{{Metric: "http-get/latency-mean", Bound: slo.Upper, Limit: 50, Value: value(5.1), Satisfied: true}},
+			Regression: &result.Regression{Baseline: &result.Baseline{Version: "1.0.0", Run: "autox-httpbin-iter8-0a1b2c3d4e"}, Alpha: 0.01, Verdicts: []result.RegressionVerdict{
+				{Metric: "http-get/latency-mean", MaxRatio: 1.1, Baseline: 5.002, Candidate: 5.1, Ratio: 1.0196, P: 0.4123},
+				{Metric: "http-get/latency-p99", MaxRatio: 1.1, Baseline: 16.29, Candidate: 37.15, Ratio: 2.2805, P: 0, Regressed: true},
+				{Metric: "http-put/latency-p99", MaxRatio: 1.2, Unavailable: "the baseline has no endpoint http-put"},
+			}}, Regressed: true},
+			"PASS http-get/latency-mean (msec) <= 50 (observed 5.100)\n" +
+				"PASS http-get/latency-mean (msec) <= 1.10x baseline 1.0.0 (observed 5.100, baseline 5.002, 1.02x, p = 0.412)\n" +
+				"FAIL http-get/latency-p99 (msec) <= 1.10x baseline 1.0.0 (observed 37.150, baseline 16.290, 2.28x, p < 1e-300)\n" +
+				"SKIP http-put/latency-p99 (msec) <= 1.20x baseline 1.0.0 (not judged: the baseline has no endpoint http-put)"},
+		{"no baseline yet", result.Result{Regression: &result.Regression{Note: "no baseline: no earlier version of this group passed", Alpha: 0.01}},
+			"no SLOs given\nSKIP regression limits (no baseline: no earlier version of this group passed)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, Summary(&tc.r)); diff != "" {
