@@ -15,6 +15,7 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/autox-tekton/autox/internal/assess"
+	"github.com/autox-tekton/autox/internal/report"
 	"github.com/autox-tekton/autox/internal/result"
 	"github.com/autox-tekton/autox/internal/slo"
 	"github.com/autox-tekton/autox/internal/store"
@@ -33,6 +34,17 @@ type Message struct {
 	Why string
 	// FailingSLOs are the SLOs that do not hold, in the result's order.
 	FailingSLOs []FailingSLO
+	// Baseline is the version the run's latency was judged against
+	// (assess.regression), e.g. 1.0.0; "" when none was: no
+	// assess.regression (RegressionNote "") or no baseline yet
+	// (RegressionNote says why).
+	Baseline       string
+	RegressionNote string
+	// Regressions are the metrics judged against the baseline, in the
+	// result's order; Regressed is true when one is slower beyond its
+	// limit.
+	Regressions []Regression
+	Regressed   bool
 	// Problems are further lines: a task that did not complete, a result
 	// that is missing.
 	Problems []string
@@ -73,6 +85,16 @@ type FailingSLO struct {
 	Condition string
 	// Text is the condition and what was observed,
 	// "http-get/latency-mean (msec) <= 50: observed 73.210".
+	Text string
+}
+
+// Regression is one metric judged against the baseline: the result's
+// verdict (Metric, MaxRatio, Baseline and Candidate in msec, Ratio, P,
+// Regressed, Unavailable) and Text, the verdict as the message writes it,
+// "http-get/latency-p99 is 37.15 msec, 2.28x baseline 1.0.0's 16.29 msec
+// (limit 1.10x, p < 1e-300)".
+type Regression struct {
+	result.RegressionVerdict
 	Text string
 }
 
@@ -151,7 +173,7 @@ func compose(cfg Config, s stored) Message {
 		Run: cfg.Run.Name, Namespace: cfg.Run.Namespace, UID: cfg.Run.UID,
 		TaskStatus: cfg.Status.Experiment, TaskReason: cfg.Status.Reason, TasksStatus: cfg.Status.Tasks,
 		ResultFound: s.result != nil,
-		FailingSLOs: []FailingSLO{}, Problems: []string{},
+		FailingSLOs: []FailingSLO{}, Problems: []string{}, Regressions: []Regression{},
 	}
 	if cfg.DashboardURL != "" {
 		m.DashboardURL = strings.TrimRight(cfg.DashboardURL, "/") + "/#/namespaces/" + cfg.Run.Namespace + "/pipelineruns/" + cfg.Run.Name
@@ -162,6 +184,14 @@ func compose(cfg Config, s stored) Message {
 		for _, v := range r.SLOs {
 			if !v.Satisfied {
 				m.FailingSLOs = append(m.FailingSLOs, failing(r, v))
+			}
+		}
+		if g := r.Regression; g != nil && g.Baseline == nil {
+			m.RegressionNote = report.NoBaseline(g)
+		} else if g != nil {
+			m.Baseline, m.Regressed = g.Baseline.Version, r.Regressed
+			for _, v := range g.Verdicts {
+				m.Regressions = append(m.Regressions, Regression{RegressionVerdict: v, Text: report.RegressionText(v, g.Baseline.Version)})
 			}
 		}
 		for _, f := range r.FailureReasons {
@@ -186,6 +216,11 @@ func compose(cfg Config, s stored) Message {
 		if len(m.FailingSLOs) == 1 {
 			m.Why = fmt.Sprintf("1 of %d SLOs does not hold", len(r.SLOs))
 		}
+		if m.Regressed {
+			m.Why += "; " + m.slower()
+		}
+	case r != nil && m.Regressed:
+		m.Verdict, m.Why = Fail, m.slower()
 	case cfg.Status.Experiment == StatusFailed:
 		m.Verdict, m.Why = Error, fmt.Sprintf("the experiment task failed (%s)", reason)
 	case r != nil && len(r.SLOs) == 0:
@@ -199,6 +234,22 @@ func compose(cfg Config, s stored) Message {
 	}
 	m.Text = plainText(m)
 	return m
+}
+
+// slower says how many regression limits do not hold, e.g. "1 of 2
+// regression limits does not hold (baseline 1.0.0)".
+func (m Message) slower() string {
+	n := 0
+	for _, v := range m.Regressions {
+		if v.Regressed {
+			n++
+		}
+	}
+	verb := "do"
+	if n == 1 {
+		verb = "does"
+	}
+	return fmt.Sprintf("%d of %d regression limits %s not hold (baseline %s)", n, len(m.Regressions), verb, m.Baseline)
 }
 
 func failing(r *result.Result, v slo.Verdict) FailingSLO {
@@ -245,12 +296,27 @@ func slackText(m Message) string {
 	})
 }
 
-// lines writes the message: headline, failing SLOs, problems, the run.
+// lines writes the message: headline, failing SLOs, the regression
+// verdict (one line per metric judged, or why none was), problems, the
+// run.
 func lines(m Message, s style) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %s\n", s.bold(m.Verdict), s.escape(m.subject()), s.escape(m.Why))
 	for _, f := range m.FailingSLOs {
 		b.WriteString(s.bullet + s.escape(f.Text) + "\n")
+	}
+	if m.RegressionNote != "" {
+		b.WriteString(s.bullet + s.escape("regression not judged: "+m.RegressionNote) + "\n")
+	}
+	for _, v := range m.Regressions {
+		text := "no regression: " + v.Text
+		switch {
+		case v.Unavailable != "":
+			text = "regression not judged: " + v.Metric + ": " + v.Unavailable
+		case v.Regressed:
+			text = "regression: " + v.Text
+		}
+		b.WriteString(s.bullet + s.escape(text) + "\n")
 	}
 	for _, p := range m.Problems {
 		b.WriteString(s.bullet + s.escape(p) + "\n")
@@ -278,6 +344,9 @@ func sample() Message {
 		Completed: true,
 		SLOs:      []slo.Verdict{{Metric: "http-get/latency-mean", Bound: slo.Upper, Limit: 50, Value: &observed}},
 		Metrics:   map[string]float64{"http-get/latency-mean": observed},
+		Regression: &result.Regression{Baseline: &result.Baseline{Version: "1.0.0", Run: "autox-httpbin-iter8-0a1b2c3d"}, Alpha: 0.01,
+			Verdicts: []result.RegressionVerdict{{Metric: "http-get/latency-p99", MaxRatio: 1.1, Baseline: 16.29, Candidate: 37.15, Ratio: 2.28, P: 1e-12, Slower: 0.97, Regressed: true}}},
+		Regressed: true,
 	}
 	return compose(cfg, stored{result: r})
 }

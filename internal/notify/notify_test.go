@@ -102,6 +102,24 @@ func passing() *result.Result {
 	}
 }
 
+// judged is a result whose one SLO holds, judged against baseline 1.0.0:
+// its p99 regressed when regressed is true (p underflowed to 0), its mean
+// within its limit, and an endpoint the baseline did not have.
+func judged(regressed bool) *result.Result {
+	r := passing()
+	p99 := result.RegressionVerdict{Metric: "http-get/latency-p99", MaxRatio: 1.1, Baseline: 16.29, Candidate: 16.8, Ratio: 1.0313, P: 0.2214, Slower: 0.52}
+	if regressed {
+		p99 = result.RegressionVerdict{Metric: "http-get/latency-p99", MaxRatio: 1.1, Baseline: 16.29, Candidate: 37.15, Ratio: 2.2805, P: 0, Slower: 0.97, Regressed: true}
+	}
+	r.Regression = &result.Regression{Baseline: &result.Baseline{Version: "1.0.0", Run: "autox-httpbin-iter8-0a1b"}, Alpha: 0.01, Verdicts: []result.RegressionVerdict{
+		{Metric: "http-get/latency-mean", MaxRatio: 1.1, Baseline: 4.5, Candidate: 4.612, Ratio: 1.0249, P: 0.3811, Slower: 0.51},
+		p99,
+		{Metric: "http-put/latency-p99", MaxRatio: 1.2, Unavailable: "the baseline has no endpoint http-put"},
+	}}
+	r.Regressed = regressed
+	return r
+}
+
 func incomplete() *result.Result {
 	return &result.Result{
 		Version: result.Version, Failure: true,
@@ -209,6 +227,57 @@ func TestSends(t *testing.T) {
 			"- http-dead/latency-mean (msec) <= 50: no value (no requests got a response)\n" +
 			"- http-get/latency-mean (msec) <= 50: observed 73.210\n" +
 			"PipelineRun autox-httpbin-iter8-1a2b in namespace autox, open it in the Tekton Dashboard: http://dashboard.local:9097/#/namespaces/autox/pipelineruns/autox-httpbin-iter8-1a2b\n",
+	}, {
+		name:     "slower than the baseline: every SLO holds, a regression limit does not",
+		result:   judged(true),
+		status:   status(failed),
+		wantBody: `{"text":"*FAIL* httpbin 2.0.0 (spec iter8): 1 of 3 regression limits does not hold (baseline 1.0.0)\n• no regression: http-get/latency-mean is 4.61 msec, 1.02x baseline 1.0.0's 4.50 msec (limit 1.10x, p = 0.381)\n• regression: http-get/latency-p99 is 37.15 msec, 2.28x baseline 1.0.0's 16.29 msec (limit 1.10x, p \u0026lt; 1e-300)\n• regression not judged: http-put/latency-p99: the baseline has no endpoint http-put\n` + "PipelineRun `autox-httpbin-iter8-1a2b` in namespace `autox`" + `\n"}`,
+		wantText: "FAIL httpbin 2.0.0 (spec iter8): 1 of 3 regression limits does not hold (baseline 1.0.0)\n" +
+			"- no regression: http-get/latency-mean is 4.61 msec, 1.02x baseline 1.0.0's 4.50 msec (limit 1.10x, p = 0.381)\n" +
+			"- regression: http-get/latency-p99 is 37.15 msec, 2.28x baseline 1.0.0's 16.29 msec (limit 1.10x, p < 1e-300)\n" +
+			"- regression not judged: http-put/latency-p99: the baseline has no endpoint http-put\n" +
+			"PipelineRun autox-httpbin-iter8-1a2b in namespace autox\n",
+	}, {
+		name: "an SLO breach and a regression",
+		result: func() *result.Result {
+			r := breach()
+			r.Regression, r.Regressed = judged(true).Regression, true
+			r.Regression.Verdicts = r.Regression.Verdicts[1:2]
+			return r
+		}(),
+		status:   status(failed),
+		wantBody: `{"text":"*FAIL* httpbin 2.0.0 (spec iter8): 2 of 3 SLOs do not hold; 1 of 1 regression limits does not hold (baseline 1.0.0)\n• http-dead/latency-mean (msec) \u0026lt;= 50: no value (no requests got a response)\n• http-get/latency-mean (msec) \u0026lt;= 50: observed 73.210\n• regression: http-get/latency-p99 is 37.15 msec, 2.28x baseline 1.0.0's 16.29 msec (limit 1.10x, p \u0026lt; 1e-300)\n` + "PipelineRun `autox-httpbin-iter8-1a2b` in namespace `autox`" + `\n"}`,
+		wantText: "FAIL httpbin 2.0.0 (spec iter8): 2 of 3 SLOs do not hold; 1 of 1 regression limits does not hold (baseline 1.0.0)\n" +
+			"- http-dead/latency-mean (msec) <= 50: no value (no requests got a response)\n" +
+			"- http-get/latency-mean (msec) <= 50: observed 73.210\n" +
+			"- regression: http-get/latency-p99 is 37.15 msec, 2.28x baseline 1.0.0's 16.29 msec (limit 1.10x, p < 1e-300)\n" +
+			"PipelineRun autox-httpbin-iter8-1a2b in namespace autox\n",
+	}, {
+		name:   "within the baseline, through a template",
+		result: judged(false),
+		status: status(succeeded),
+		template: `{"verdict": {{json .Verdict}}, "baseline": {{json .Baseline}}, "regressed": {{json .Regressed}},
+ "judged": [{{range $i, $v := .Regressions}}{{if $i}}, {{end}}{"metric": {{json $v.Metric}}, "ratio": {{$v.Ratio}}, "p": {{$v.P}}, "regressed": {{$v.Regressed}}}{{end}}]}`,
+		wantBody: `{"verdict": "PASS", "baseline": "1.0.0", "regressed": false,
+ "judged": [{"metric": "http-get/latency-mean", "ratio": 1.0249, "p": 0.3811, "regressed": false}, {"metric": "http-get/latency-p99", "ratio": 1.0313, "p": 0.2214, "regressed": false}, {"metric": "http-put/latency-p99", "ratio": 0, "p": 0, "regressed": false}]}`,
+		wantText: "PASS httpbin 2.0.0 (spec iter8): its one SLO holds\n" +
+			"- no regression: http-get/latency-mean is 4.61 msec, 1.02x baseline 1.0.0's 4.50 msec (limit 1.10x, p = 0.381)\n" +
+			"- no regression: http-get/latency-p99 is 16.80 msec, 1.03x baseline 1.0.0's 16.29 msec (limit 1.10x, p = 0.221)\n" +
+			"- regression not judged: http-put/latency-p99: the baseline has no endpoint http-put\n" +
+			"PipelineRun autox-httpbin-iter8-1a2b in namespace autox\n",
+	}, {
+		name: "no baseline yet",
+		result: func() *result.Result {
+			r := passing()
+			r.Regression = &result.Regression{Note: "no baseline: no earlier version of this group passed", Alpha: 0.01}
+			return r
+		}(),
+		status:   status(succeeded),
+		template: `{"text": {{json .Text}}, "baseline": {{json .Baseline}}, "note": {{json .RegressionNote}}}`,
+		wantBody: `{"text": "PASS httpbin 2.0.0 (spec iter8): its one SLO holds\n- regression not judged: no baseline: no earlier version of this group passed\nPipelineRun autox-httpbin-iter8-1a2b in namespace autox\n", "baseline": "", "note": "no baseline: no earlier version of this group passed"}`,
+		wantText: "PASS httpbin 2.0.0 (spec iter8): its one SLO holds\n" +
+			"- regression not judged: no baseline: no earlier version of this group passed\n" +
+			"PipelineRun autox-httpbin-iter8-1a2b in namespace autox\n",
 	}, {
 		name:     "a cancelled run",
 		status:   status(cancelled),
