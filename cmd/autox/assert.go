@@ -21,6 +21,7 @@ import (
 	"github.com/autox-tekton/autox/internal/outcome"
 	"github.com/autox-tekton/autox/internal/pipelineruns"
 	"github.com/autox-tekton/autox/internal/report"
+	"github.com/autox-tekton/autox/internal/result"
 )
 
 // Conditions of autox assert, as Iter8's `iter8 k assert -c` named them.
@@ -32,9 +33,12 @@ const (
 	condNoFailure = "nofailure"
 	// condSLOs: every SLO verdict in the stored result holds.
 	condSLOs = "slos"
+	// condNoRegression: no metric in the stored result is slower than
+	// its baseline beyond its limit (assess.regression).
+	condNoRegression = "noregression"
 )
 
-var conditionNames = []string{condCompleted, condNoFailure, condSLOs}
+var conditionNames = []string{condCompleted, condNoFailure, condSLOs, condNoRegression}
 
 // errConditions ends autox assert with status 1 (outcome.Violated): its
 // lines on stdout already said which condition failed and why.
@@ -76,7 +80,7 @@ func (c assertConfig) validate() error {
 		add("-g", missingGroup)
 	}
 	if len(c.Conditions) == 0 {
-		add("-c", "missing; give the conditions to check: -c completed -c nofailure -c slos")
+		add("-c", "missing; give the conditions to check: -c completed -c nofailure -c slos -c noregression")
 	}
 	for _, cond := range c.Conditions {
 		if slices.Contains(conditionNames, cond) {
@@ -99,11 +103,13 @@ func (c assertConfig) validate() error {
 
 const assertSummary = `autox assert: check the latest run of an experiment group
 
-  autox assert -c completed -c nofailure -c slos -g autox-httpbin-iter8 [-t 5m] [--version V]
+  autox assert -c completed -c nofailure -c slos -c noregression -g autox-httpbin-iter8 [-t 5m] [--version V]
 
 Conditions: completed (the run finished and was neither cancelled nor timed
-out), nofailure (every task completed), slos (every SLO holds). One line per
-condition on stdout. Exit status: 0 all hold, 1 one does not (its line says
+out), nofailure (every task completed), slos (every SLO holds),
+noregression (no latency metric is slower than the baseline's beyond its
+assess.regression limit; holds when there is no baseline yet). One line
+per condition on stdout. Exit status: 0 all hold, 1 one does not (its line says
 why), 2 bad input (also a run still going without -t), 3 the cluster could
 not be read.`
 
@@ -114,7 +120,7 @@ func assertCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	var cfg assertConfig
 	var conds conditionsFlag
 	fs.StringVar(&cfg.Group, "g", "", "the experiment group, autox-<group>-<spec>, e.g. autox-httpbin-iter8")
-	fs.Var(&conds, "c", "a condition to check: completed, nofailure or slos; repeat -c for several")
+	fs.Var(&conds, "c", "a condition to check: completed, nofailure, slos or noregression; repeat -c for several")
 	timeout := cli.Duration(fs, "t", 0, cli.DurationRange{Min: 0, Max: 24 * time.Hour, Example: "5m"}, "how long to wait for a run still going, e.g. 5m; 0 does not wait")
 	fs.StringVar(&cfg.Version, "version", "", "check the latest run of this version (the runs' label autox.dev/version) rather than the latest run")
 	ns := fs.String("n", "autox", "the namespace of the runs")
@@ -179,7 +185,7 @@ func assertRun(ctx context.Context, cfg assertConfig, f pipelineruns.Finder, std
 
 	var stored *pipelineruns.Stored
 	var missing *pipelineruns.MissingError
-	if slices.Contains(cfg.Conditions, condNoFailure) || slices.Contains(cfg.Conditions, condSLOs) {
+	if slices.Contains(cfg.Conditions, condNoFailure) || slices.Contains(cfg.Conditions, condSLOs) || slices.Contains(cfg.Conditions, condNoRegression) {
 		stored, err = f.Result(ctx, r)
 		if err != nil && !errors.As(err, &missing) {
 			return err
@@ -248,14 +254,9 @@ func check(ctx context.Context, f pipelineruns.Finder, cond string, r pipelineru
 		if stored == nil {
 			return []string{"cannot tell whether SLOs are satisfied: " + missing.Why}, false
 		}
-		breaches := report.Breaches(stored.Result)
+		breaches := report.SLOBreaches(stored.Result)
 		if len(breaches) == 0 && r.State != pipelineruns.Succeeded {
-			// Only a run that succeeded vouches for its result.
-			why := string(r.State)
-			if r.Reason != "" {
-				why += ", " + r.Reason + ": " + r.Message
-			}
-			return []string{fmt.Sprintf("cannot tell whether SLOs are satisfied: PipelineRun %s/%s has not succeeded (%s); its result counts only once the run succeeds", f.Namespace, r.Name, why)}, false
+			return []string{"cannot tell whether SLOs are satisfied: " + notSucceeded(f, r)}, false
 		}
 		if len(breaches) == 0 {
 			if len(stored.Result.SLOs) == 0 {
@@ -268,6 +269,56 @@ func check(ctx context.Context, f pipelineruns.Finder, cond string, r pipelineru
 			lines = append(lines, "  "+strings.TrimPrefix(l, "SLO not satisfied: "))
 		}
 		return lines, false
+	case condNoRegression:
+		if stored == nil {
+			return []string{"cannot tell whether the experiment regressed: " + missing.Why}, false
+		}
+		return noRegression(f, r, stored.Result)
 	}
 	return nil, false
+}
+
+// notSucceeded says why a run that has not succeeded does not vouch for
+// its result.
+func notSucceeded(f pipelineruns.Finder, r pipelineruns.Run) string {
+	why := string(r.State)
+	if r.Reason != "" {
+		why += ", " + r.Reason + ": " + r.Message
+	}
+	return fmt.Sprintf("PipelineRun %s/%s has not succeeded (%s); its result counts only once the run succeeds", f.Namespace, r.Name, why)
+}
+
+// noRegression is the noregression condition on a stored result: it holds
+// without a regression section or a baseline (nothing to be slower than),
+// and when no metric regressed; a regressed metric is named with both
+// values, the ratio against its limit and p.
+func noRegression(f pipelineruns.Finder, r pipelineruns.Run, res *result.Result) ([]string, bool) {
+	g := res.Regression
+	switch {
+	case g == nil:
+		return []string{"no regression: the experiment sets no assess.regression"}, true
+	case g.Baseline == nil:
+		return []string{"no regression: no baseline (" + report.NoBaseline(g) + ")"}, true
+	}
+	var slower, notJudged []string
+	for _, v := range g.Verdicts {
+		switch {
+		case v.Regressed:
+			slower = append(slower, "  "+report.RegressionText(v, g.Baseline.Version))
+		case v.Unavailable != "":
+			notJudged = append(notJudged, "  "+report.RegressionText(v, g.Baseline.Version))
+		}
+	}
+	if len(slower) > 0 {
+		return append([]string{"the experiment regressed against baseline " + report.BaselineName(g.Baseline) + ":"}, slower...), false
+	}
+	if r.State != pipelineruns.Succeeded {
+		// Only a run that succeeded vouches for its result.
+		return []string{"cannot tell whether the experiment regressed: " + notSucceeded(f, r)}, false
+	}
+	line := fmt.Sprintf("no regression against baseline %s", report.BaselineName(g.Baseline))
+	if len(notJudged) > 0 {
+		return append([]string{line + "; not judged:"}, notJudged...), true
+	}
+	return []string{line}, true
 }

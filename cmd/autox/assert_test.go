@@ -237,6 +237,123 @@ conditions not satisfied: slos
 	}
 }
 
+// judgedAgainst1 is passing or slow's result judged against 1.0.0 (as
+// regress.Against leaves it): the p99 of get and post's mean, and an
+// endpoint the baseline did not have.
+func judgedAgainst1(r *result.Result, regressed bool) *result.Result {
+	get := result.RegressionVerdict{Metric: "http-get/latency-p99", MaxRatio: 1.1, Baseline: 7.94, Candidate: 8.01, Ratio: 1.0088, P: 0.4571, Slower: 0.5}
+	if regressed {
+		get = result.RegressionVerdict{Metric: "http-get/latency-p99", MaxRatio: 1.1, Baseline: 7.94, Candidate: 109.31, Ratio: 13.767, P: 0, Slower: 1, Regressed: true}
+	}
+	r.Regression = &result.Regression{Baseline: &result.Baseline{Version: "1.0.0", Run: "autox-httpbin-iter8-0a1b2c3d4e", EndTime: t0}, Alpha: 0.01, Verdicts: []result.RegressionVerdict{
+		get,
+		{Metric: "http-post/latency-mean", MaxRatio: 1.5, Baseline: 17.5, Candidate: 30.1, Ratio: 1.72, P: 3.2e-9, Slower: 0.8, Regressed: regressed},
+		{Metric: "http-put/latency-p99", MaxRatio: 1.2, Unavailable: "the baseline has no endpoint http-put"},
+	}}
+	r.Regressed = regressed
+	return r
+}
+
+// TestAssertNoRegression: -c noregression holds unless a metric of the
+// stored result regressed against its baseline; without a regression
+// section or a baseline there is nothing to be slower than.
+func TestAssertNoRegression(t *testing.T) {
+	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Succeeded)
+	v2Failed := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Failed)
+	for _, tc := range []struct {
+		name       string
+		run        pipelinerunstest.PR
+		result     func(t *testing.T) *result.Result
+		conds      []string
+		wantCode   int
+		wantStdout string
+	}{
+		{
+			// The run succeeded: assess was told not to fail on violations.
+			name: "slower than the baseline: each regressed metric, its values, ratio and p; SLOs still hold", run: v2,
+			result: func(t *testing.T) *result.Result { return judgedAgainst1(passing(t), true) },
+			conds:  []string{"slos", "noregression"}, wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+SLOs are satisfied
+the experiment regressed against baseline 1.0.0 (run autox-httpbin-iter8-0a1b2c3d4e):
+  http-get/latency-p99 is 109.31 msec, 13.77x baseline 1.0.0's 7.94 msec (limit 1.10x, p < 1e-300)
+  http-post/latency-mean is 30.10 msec, 1.72x baseline 1.0.0's 17.50 msec (limit 1.50x, p = 3.2e-09)
+conditions not satisfied: noregression
+`,
+		},
+		{
+			name: "within the limits; a metric not judged is named", run: v2,
+			result: func(t *testing.T) *result.Result {
+				r := judgedAgainst1(passing(t), false)
+				r.Regression.Verdicts[1].Ratio, r.Regression.Verdicts[1].Candidate = 1.03, 18.02
+				return r
+			},
+			conds: []string{"noregression"}, wantCode: 0,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+no regression against baseline 1.0.0 (run autox-httpbin-iter8-0a1b2c3d4e); not judged:
+  http-put/latency-p99 not judged: the baseline has no endpoint http-put
+all conditions were satisfied
+`,
+		},
+		{
+			name: "no baseline yet: holds, and says why", run: v2,
+			result: func(t *testing.T) *result.Result {
+				r := passing(t)
+				r.Regression = &result.Regression{Note: "no baseline: no earlier version of this group passed", Alpha: 0.01}
+				return r
+			},
+			conds: []string{"noregression"}, wantCode: 0,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+no regression: no baseline (no baseline: no earlier version of this group passed)
+all conditions were satisfied
+`,
+		},
+		{
+			name: "no assess.regression: holds", run: v2, result: passing,
+			conds: []string{"noregression"}, wantCode: 0,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+no regression: the experiment sets no assess.regression
+all conditions were satisfied
+`,
+		},
+		{
+			name: "nothing regressed, but the run failed: its result does not count", run: v2Failed,
+			result: func(t *testing.T) *result.Result { return judgedAgainst1(passing(t), false) },
+			conds:  []string{"noregression"}, wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+cannot tell whether the experiment regressed: PipelineRun autox/autox-httpbin-iter8-5f6a7b8c9d has not succeeded (failed, Failed: Tasks Completed: 1 (Failed: 1, Cancelled 0), Skipped: 0); its result counts only once the run succeeds
+conditions not satisfied: noregression
+`,
+		},
+		{
+			name: "no stored result", run: v2Failed,
+			conds: []string{"noregression"}, wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+cannot tell whether the experiment regressed: it failed before its assess step stored one (Failed: Tasks Completed: 1 (Failed: 1, Cancelled 0), Skipped: 0)
+conditions not satisfied: noregression
+`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cluster{objs: []runtime.Object{tc.run.PipelineRun(t)}}
+			if tc.result != nil {
+				c.results = map[pipelinerunstest.PR]*result.Result{tc.run: tc.result(t)}
+			}
+			var stdout, stderr bytes.Buffer
+			err := assertRun(context.Background(), assertConfig{Group: "autox-httpbin-iter8", Conditions: tc.conds}, c.finder(t), &stdout, logging.New(&stderr, slog.LevelInfo))
+			if code := cli.Exit("autox", err, &stderr); code != tc.wantCode {
+				t.Errorf("exit %d, want %d (error %v)", code, tc.wantCode, err)
+			}
+			if diff := cmp.Diff(tc.wantStdout, stdout.String()); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
+			}
+			if stderr.Len() > 0 {
+				t.Errorf("stderr %q, want nothing", stderr.String())
+			}
+		})
+	}
+}
+
 // fakeClock moves on with each sleep; at sleep number finishAt it lets
 // the run finish (as Tekton would update it).
 type fakeClock struct {
@@ -332,11 +449,11 @@ func TestAssertBadInput(t *testing.T) {
 		{"no -g", []string{"-c", "completed"},
 			"autox: -g: missing; name the experiment group as autox-<group>-<spec>, e.g. -g autox-httpbin-iter8\n"},
 		{"no -c", []string{"-g", "autox-httpbin-iter8"},
-			"autox: -c: missing; give the conditions to check: -c completed -c nofailure -c slos\n"},
+			"autox: -c: missing; give the conditions to check: -c completed -c nofailure -c slos -c noregression\n"},
 		{"unknown conditions", []string{"-g", "autox-httpbin-iter8", "-c", "complete", "-c", "SLOs,nofailure,latency"},
-			"autox: -c: \"complete\" is not a condition; the conditions are completed, nofailure, slos; did you mean completed?\n" +
-				"autox: -c: \"SLOs\" is not a condition; the conditions are completed, nofailure, slos; did you mean slos?\n" +
-				"autox: -c: \"latency\" is not a condition; the conditions are completed, nofailure, slos\n"},
+			"autox: -c: \"complete\" is not a condition; the conditions are completed, nofailure, slos, noregression; did you mean completed?\n" +
+				"autox: -c: \"SLOs\" is not a condition; the conditions are completed, nofailure, slos, noregression; did you mean slos?\n" +
+				"autox: -c: \"latency\" is not a condition; the conditions are completed, nofailure, slos, noregression\n"},
 		{"negative -t", []string{"-g", "autox-httpbin-iter8", "-c", "completed", "-t", "-1m"},
 			"autox: -t: \"-1m\" is not a duration within 0s..24h; write one such as 5m\n"},
 		{"-t beyond a day", []string{"-g", "autox-httpbin-iter8", "-c", "completed", "-t", "999999999h"},
