@@ -20,6 +20,7 @@ import (
 
 	"github.com/autox-tekton/autox/internal/assess"
 	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/history"
 	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/outcome"
@@ -35,8 +36,13 @@ the result is deleted with the run; the step's ServiceAccount needs get,
 create and update on configmaps. -slos-satisfied-file and -summary-file
 receive the Tekton results (Tekton passes $(step.results.<name>.path)).
 
+With assess.regression in the experiment it judges latency metrics
+against the baseline: the last version of the group and spec that passed,
+from the history autox keeps in -history-namespace (or a -baseline
+result.json). No baseline (a first version) judges nothing and says so.
+
 Exit status: 0 every SLO holds (or -fail-on-violation=false), 1 an SLO does
-not hold, 2 bad input, 3 a task did not complete, the result could not be
+not hold or a metric regressed, 2 bad input, 3 a task did not complete, the result could not be
 stored, or assess was stopped: on SIGTERM (Tekton's cancel and timeout) it
 ends at once; result.json, report.txt and report.html are each whole or
 absent.`
@@ -57,6 +63,25 @@ func connect(k kube.Kubeconfig) (corev1client.ConfigMapsGetter, error) {
 	return c.Kube.CoreV1(), nil
 }
 
+// findBaseline reads the baseline from a file, or from the history in
+// historyNS.
+func findBaseline(ctx context.Context, file, historyNS, group, spec, run string, cms corev1client.ConfigMapsGetter,
+	kc kube.Kubeconfig, connect func(kube.Kubeconfig) (corev1client.ConfigMapsGetter, error)) (assess.Baseline, error) {
+	switch {
+	case file != "":
+		return assess.FromFile(file, "")
+	case historyNS == "":
+		return assess.Baseline{Note: "no baseline: no history to read (-history-namespace) nor -baseline file"}, nil
+	}
+	if cms == nil {
+		var err error
+		if cms, err = connect(kc); err != nil {
+			return assess.Baseline{}, err
+		}
+	}
+	return assess.FromHistory(ctx, history.Store{ConfigMaps: cms, Namespace: historyNS}, group, spec, run)
+}
+
 func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, connect func(kube.Kubeconfig) (corev1client.ConfigMapsGetter, error)) error {
 	env := map[string]string{
 		"dir": "AUTOX_DIR", "o": "AUTOX_OUTPUT", "fail-on-violation": "AUTOX_FAIL_ON_VIOLATION",
@@ -64,6 +89,7 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		"namespace": "AUTOX_NAMESPACE", "pipelinerun": "AUTOX_PIPELINERUN", "pipelinerun-uid": "AUTOX_PIPELINERUN_UID",
 		"taskrun": "AUTOX_TASKRUN", "taskrun-uid": "AUTOX_TASKRUN_UID",
 		"group": "AUTOX_GROUP", "spec": "AUTOX_SPEC", "version": "AUTOX_VERSION", "name": "AUTOX_NAME", "kubeconfig": "AUTOX_KUBECONFIG",
+		"history-namespace": "AUTOX_HISTORY_NAMESPACE", "baseline": "AUTOX_BASELINE",
 	}
 	fs := flag.NewFlagSet("assess", flag.ContinueOnError)
 	exp := cli.AddExperimentFlags(fs, env)
@@ -82,6 +108,8 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	spec := fs.String("spec", "", "label autox.dev/spec of the result ConfigMap")
 	version := fs.String("version", "", "label autox.dev/version of the result ConfigMap (the version under test)")
 	name := fs.String("name", "", "label autox.dev/name of the result ConfigMap (the tested object's name)")
+	historyNS := fs.String("history-namespace", "", "namespace of the history autox keeps per group and spec (autox-system); assess.regression judges against its last version that passed")
+	baselineFile := fs.String("baseline", "", "a result.json to judge assess.regression against, instead of the history")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
@@ -99,14 +127,15 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		target = &store.Target{Owner: store.Owner{Kind: store.KindTaskRun, Name: *tr, UID: *trUID}}
 	}
 	var results store.Store
+	var cms corev1client.ConfigMapsGetter
+	kc := kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")}
 	if target != nil {
 		target.Namespace, target.Group, target.Spec, target.Version, target.Name = *ns, *group, *spec, *version, *name
 		// Checked before the assessment, so that bad input stores nothing.
 		if err := target.Validate(); err != nil {
 			return err
 		}
-		cms, err := connect(kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")})
-		if err != nil {
+		if cms, err = connect(kc); err != nil {
 			return err
 		}
 		results.ConfigMaps = cms
@@ -114,6 +143,15 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	cfg := assess.Config{Experiment: e, Dir: *dir, Output: *out, FailOnViolation: *fail}
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	if e.Assess != nil && e.Assess.Regression != nil {
+		b, err := findBaseline(ctx, *baselineFile, *historyNS, *group, *spec, *pr, cms, kc, connect)
+		if err != nil {
+			// No verdict rather than no run: the report says why.
+			fmt.Fprintf(stderr, "::warning::the regression verdict has no baseline: %v\n", err)
+			b = assess.Baseline{Note: "no baseline: " + err.Error()}
+		}
+		cfg.Baseline = &b
 	}
 	// assess.Run takes no context: it reads files and writes three. A stop
 	// ends the program at once, which is safe because each file is

@@ -69,20 +69,21 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {
-	runEnv := map[string]string{"f": "AUTOX_EXPERIMENT_FILE", "o": "AUTOX_OUTPUT", "out": "AUTOX_OUT_DIR", "fail-on-violation": "AUTOX_FAIL_ON_VIOLATION"}
+	runEnv := map[string]string{"f": "AUTOX_EXPERIMENT_FILE", "o": "AUTOX_OUTPUT", "out": "AUTOX_OUT_DIR", "fail-on-violation": "AUTOX_FAIL_ON_VIOLATION", "baseline": "AUTOX_BASELINE"}
 	fs := flag.NewFlagSet("autox run", flag.ContinueOnError)
 	file := fs.String("f", "experiment.yaml", "experiment file")
 	out := fs.String("o", assess.Text, "report printed to stdout: text, json or html")
 	dir := fs.String("out", "", "folder that keeps the metrics, result.json, report.txt and report.html (default: none kept)")
 	fail := fs.Bool("fail-on-violation", true, "exit 1 when an SLO does not hold; false reports it as a warning and exits 0")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file for the ready task, read alone (default: $KUBECONFIG, then ~/.kube/config)")
+	baseline := fs.String("baseline", "", "result.json of an earlier run (--out keeps it) that assess.regression judges this run against")
 	fs.Usage = func() { cli.Usage(stderr, fs, "autox run: run an experiment here and print its report", runEnv) }
 	if err := cli.Parse(fs, args, runEnv, getenv); err != nil {
 		return err
 	}
 	steps := localrun.Steps{Log: log, Client: &http.Client{}}
 	_, err := steps.Run(ctx, localrun.Config{
-		ExperimentFile: *file, OutDir: *dir, Output: *out, FailOnViolation: *fail,
+		ExperimentFile: *file, OutDir: *dir, Output: *out, FailOnViolation: *fail, Baseline: *baseline,
 		Kubeconfig: kube.Kubeconfig{File: *kubeconfig, Files: getenv("KUBECONFIG"), Home: getenv("HOME")},
 	}, stdout, stderr)
 	return err

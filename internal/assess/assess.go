@@ -20,6 +20,7 @@ import (
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/outcome"
+	"github.com/autox-tekton/autox/internal/regress"
 	"github.com/autox-tekton/autox/internal/report"
 	"github.com/autox-tekton/autox/internal/result"
 )
@@ -47,6 +48,9 @@ type Config struct {
 	// FailOnViolation makes a violated SLO an error (exit 1); without it
 	// violations are reported as warnings and the run passes.
 	FailOnViolation bool
+	// Baseline is what assess.regression is judged against; nil when no
+	// source of baselines was given.
+	Baseline *Baseline
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -68,7 +72,8 @@ func (c *Config) Validate() error {
 // format; SLO breaches go there too in text mode (to stderr otherwise) as
 // ::error:: lines, or ::warning:: lines when violations are allowed.
 // The error is outcome.ErrExperimentFailed or outcome.ErrSLOsViolated when
-// the experiment did not pass.
+// the experiment did not pass (a regression against the baseline counts as
+// a violated SLO: exit 1).
 func Run(cfg Config, stdout, stderr io.Writer) (*result.Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -82,6 +87,13 @@ func Run(cfg Config, stdout, stderr io.Writer) (*result.Result, error) {
 		return nil, fmt.Errorf("%w: %v", outcome.ErrExperimentFailed, err)
 	}
 	r := result.Build(cfg.Experiment, files, now())
+	if a := cfg.Experiment.Assess; a != nil && a.Regression != nil {
+		b := cfg.Baseline
+		if b == nil {
+			b = &Baseline{Note: "no baseline: none was given (in a run, autox keeps one per group and spec; autox run takes --baseline result.json)"}
+		}
+		regress.Against(a.Regression, r, b.Result, b.Of, b.Note)
+	}
 
 	var text, page bytes.Buffer
 	if err := report.Text(&text, r); err != nil {
@@ -142,6 +154,8 @@ func Verdict(r *result.Result, failOnViolation bool, w io.Writer) error {
 		return outcome.ErrExperimentFailed
 	case !r.SLOsSatisfied && failOnViolation:
 		return outcome.ErrSLOsViolated
+	case r.Regressed && failOnViolation:
+		return fmt.Errorf("%w: slower than the baseline", outcome.ErrSLOsViolated)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ package generate
 import (
 	"flag"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -392,6 +393,7 @@ func (b *builder) experiment(path string, v any) (map[string]any, bool) {
 		b.add(path, fmt.Sprintf("%s is not a map; write the experiment as keys, e.g. %s.tasks={http,assess}", describeValue(v), path))
 		return nil, false
 	}
+	decimalLimits(m)
 	text, err := yaml.Marshal(m)
 	if err != nil {
 		b.add(path, fmt.Sprintf("cannot be written as YAML: %v", err))
@@ -436,4 +438,42 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// decimalLimits types the decimal strings among the experiment's limits
+// as numbers: --set keeps 1.10 a string, as Helm does (it types whole
+// numbers only), where a chart's template would turn it into the number
+// its key needs. The limits are assess.SLOs.upper/lower,
+// assess.regression.maxRatio and assess.regression.alpha; anything else
+// stays as --set typed it.
+func decimalLimits(exp map[string]any) {
+	assess, _ := exp["assess"].(map[string]any)
+	slos, _ := assess["SLOs"].(map[string]any)
+	regression, _ := assess["regression"].(map[string]any)
+	for _, limits := range []any{slos["upper"], slos["lower"], regression["maxRatio"]} {
+		if m, ok := limits.(map[string]any); ok {
+			for k, v := range m {
+				m[k] = decimal(v)
+			}
+		}
+	}
+	if regression != nil {
+		if v, ok := regression["alpha"]; ok {
+			regression["alpha"] = decimal(v)
+		}
+	}
+}
+
+// decimal is s as a float64 when it is a finite decimal number (1.10,
+// 0.01, 99.9), else v unchanged.
+func decimal(v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || strings.ContainsAny(s, "xXpP_") {
+		return v
+	}
+	return f
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/autox-tekton/autox/internal/assess"
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/grpcload"
 	"github.com/autox-tekton/autox/internal/httpload"
@@ -55,6 +56,9 @@ type Config struct {
 	FailOnViolation bool
 	// Kubeconfig finds the cluster for the ready task.
 	Kubeconfig kube.Kubeconfig
+	// Baseline is a result.json that assess.regression judges against;
+	// "" judges nothing.
+	Baseline string
 }
 
 // Run validates the whole experiment (payloads included), then runs its
@@ -68,6 +72,17 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 	check := assess.Config{Experiment: e, Dir: "-", Output: cfg.Output}
 	if err := check.Validate(); err != nil {
 		return nil, err
+	}
+	var baseline *assess.Baseline
+	if cfg.Baseline != "" {
+		b, err := assess.FromFile(cfg.Baseline, "")
+		if err != nil {
+			return nil, badinput.Field("--baseline", err.Error()+"; name a result.json an earlier run kept (autox run --out DIR)")
+		}
+		if e.Assess == nil || e.Assess.Regression == nil {
+			s.Log.Warn("--baseline is not used: the experiment has no assess.regression")
+		}
+		baseline = &b
 	}
 	httpStep := httpload.Step{Log: s.Log, Client: s.Client, ProgressEvery: s.ProgressEvery}
 	grpcStep := grpcload.Step{Log: s.Log, Client: s.Client, ProgressEvery: s.ProgressEvery}
@@ -126,6 +141,6 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 		}
 	}
 	return assess.Run(assess.Config{
-		Experiment: e, Dir: dir, Output: cfg.Output, FailOnViolation: cfg.FailOnViolation,
+		Experiment: e, Dir: dir, Output: cfg.Output, FailOnViolation: cfg.FailOnViolation, Baseline: baseline,
 	}, stdout, stderr)
 }

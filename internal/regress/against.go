@@ -59,7 +59,7 @@ func judge(v *result.RegressionVerdict, name string, alpha float64, candidate, b
 		return
 	}
 	v.Baseline, v.Candidate = j.Baseline/1000, j.Candidate/1000
-	v.Ratio, v.P, v.Slower, v.Regressed = j.Observed, j.Test.P, j.Test.Slower, j.Regressed
+	v.Ratio, v.P, v.Slower, v.Regressed = j.Observed, j.P, j.Test.Slower, j.Regressed
 }
 
 // latency is the latency histogram of the endpoint with prefix in r, or

@@ -3,9 +3,12 @@
 
 // Package regress judges whether a version is slower than its baseline,
 // from the two versions' latency histograms (HDR, as the load steps
-// record them): a limit on a percentile's ratio, and a Mann-Whitney U
-// test on the two distributions, so that noise between two runs of one
-// build does not fail a run and a real shift does.
+// record them): a limit on a percentile's (or the mean's) ratio, judged
+// with a test of the limit itself (limit.go: Fisher's exact test on the
+// tail past the limit, Welch's on the mean), so that noise between two
+// runs of one build does not fail a run and a real shift does; and a
+// Mann-Whitney U test on the two distributions, whether the candidate is
+// slower as a whole.
 //
 // The test works on the histograms' buckets, not on samples: a bucket's
 // requests are tied (the histograms keep 3 significant digits), they
@@ -110,10 +113,18 @@ type Verdict struct {
 	// Candidate / Baseline.
 	Baseline, Candidate float64
 	Observed            float64
-	// Test is the Mann-Whitney test of the two distributions.
+	// P is the p-value of the limit's own test (limit.go): the chance
+	// that a candidate within the limit shows a tail (or mean) this far
+	// past it.
+	P float64
+	// Over and OverBaseline count, for a percentile, the candidate's
+	// requests above Ratio x the baseline's percentile and the baseline's
+	// above its percentile.
+	Over, OverBaseline int64
+	// Test is the Mann-Whitney test of the two distributions: whether the
+	// candidate is slower as a whole (shown, not the verdict).
 	Test Test
-	// Regressed: the ratio is above the limit and the shift is not noise
-	// (P below Alpha).
+	// Regressed: the ratio is above the limit and P is below Alpha.
 	Regressed bool
 }
 
@@ -139,6 +150,11 @@ func Judge(baseline, candidate *hdrhistogram.Histogram, l Limit) (Verdict, error
 	}
 	// A baseline below the histograms' unit counts as one unit.
 	v.Observed = v.Candidate / max(v.Baseline, 1)
-	v.Regressed = v.Observed > l.Ratio && t.P < l.Alpha
+	if l.Mean {
+		v.P = meanTest(baseline, candidate, l.Ratio)
+	} else {
+		v.P, v.Over, v.OverBaseline = tailTest(baseline, candidate, l.Percentile, l.Ratio)
+	}
+	v.Regressed = v.Observed > l.Ratio && v.P < l.Alpha
 	return v, nil
 }

@@ -195,3 +195,43 @@ func BenchmarkMannWhitney(b *testing.B) {
 		}
 	}
 }
+
+// TestTailOnly: a version whose slowest 3% of requests take 60 ms more,
+// the rest unchanged, regresses on p99 (the limit's tail test finds it)
+// though the U test sees no shift of the whole; a limit on p50 does not
+// regress. Fisher's test matches a hand-computed case.
+func TestTailOnly(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 3000
+	baseVals := lognormal(r, n, 5000, 0.3, 0)
+	candVals := lognormal(r, n, 5000, 0.3, 0)
+	for i := range candVals {
+		if i%33 == 0 {
+			candVals[i] += 60000
+		}
+	}
+	base, cand := histogram(t, baseVals...), histogram(t, candVals...)
+	p99, err := Judge(base, cand, Limit{Percentile: 99, Ratio: 1.10, Alpha: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p50, err := Judge(base, cand, Limit{Percentile: 50, Ratio: 1.10, Alpha: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("tail only: p99 ratio %.2f, tail test p %.3g (%d vs %d over), U test p %.3g; p50 ratio %.3f, p %.3g",
+		p99.Observed, p99.P, p99.Over, p99.OverBaseline, p99.Test.P, p50.Observed, p50.P)
+	if !p99.Regressed || p99.P >= 1e-6 {
+		t.Errorf("p99: regressed %t, p %g; want regressed with p < 1e-6", p99.Regressed, p99.P)
+	}
+	if p99.Test.P < 0.01 {
+		t.Errorf("the U test found the tail-only shift (p %g): the case no longer shows why limits have their own test", p99.Test.P)
+	}
+	if p50.Regressed {
+		t.Errorf("p50 regressed (ratio %.3f, p %g); want not", p50.Observed, p50.P)
+	}
+	// 3 of 10 against 0 of 10: P = C(10,3)/C(20,3) = 120/1140.
+	if got, want := fisherGreater(3, 10, 0, 10), 120.0/1140; math.Abs(got-want) > 1e-12 {
+		t.Errorf("fisherGreater(3,10,0,10) = %g, want %g", got, want)
+	}
+}

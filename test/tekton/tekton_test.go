@@ -95,6 +95,7 @@ func TestInventory(t *testing.T) {
 		"triggers/runs-rbac.yaml": {
 			"rbac.authorization.k8s.io/v1/ClusterRole autox-ready", "rbac.authorization.k8s.io/v1/ClusterRole autox-ready-builtin",
 			"v1/ServiceAccount autox", "rbac.authorization.k8s.io/v1/Role autox-experiment", "rbac.authorization.k8s.io/v1/RoleBinding autox-experiment",
+			"rbac.authorization.k8s.io/v1/Role autox-history-read", "rbac.authorization.k8s.io/v1/RoleBinding autox-history-read",
 		},
 		"triggers/namespace.yaml": {"v1/Namespace autox-system", "v1/Namespace autox"},
 		"triggers/eventlistener.yaml": {
@@ -186,6 +187,8 @@ func TestInstallNamespace(t *testing.T) {
 			w = ""
 		case strings.HasPrefix(o.where, "triggers/examples/") && o.kind == "rbac.authorization.k8s.io/v1/RoleBinding":
 			w = "default" // where the example's Deployment is
+		case strings.HasPrefix(o.where, "triggers/runs-rbac.yaml") && strings.Contains(id, "autox-history-read"):
+			w = "autox-system" // the histories are there
 		case strings.HasPrefix(o.where, "triggers/runs-rbac.yaml"):
 			// the runs' ServiceAccount and rights, where the runs are
 		case into[id] && seen[id] == 2:

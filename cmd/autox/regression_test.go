@@ -1,0 +1,133 @@
+// Copyright 2026 The autox Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autox-tekton/autox/internal/result"
+	"github.com/autox-tekton/autox/test/apps/httpbin/app"
+)
+
+// service answers after latency, as a service whose own work takes it.
+func service(latency time.Duration) *httptest.Server {
+	a := app.New()
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(latency)
+		a.ServeHTTP(w, r)
+	}))
+}
+
+func regressionExperiment(url string) string {
+	return `
+tasks: [http, assess]
+http:
+  numRequests: 300
+  qps: 300
+  connections: 8
+  endpoints:
+    get: {url: ` + url + `/get}
+assess:
+  SLOs:
+    upper:
+      http-get/error-count: 0
+  regression:
+    maxRatio:
+      http-get/latency-p99: 1.10
+      http-get/latency-mean: 1.10
+`
+}
+
+// TestRunRegression: autox run --baseline judges a run against an earlier
+// one's result. The same service run ten times, each against the one
+// before, never regresses (the false-positive rate is logged); a version
+// 20 ms slower regresses with p < 0.01, exit 1, the ratio and p in the
+// result; the first run, without a baseline, judges nothing and passes.
+func TestRunRegression(t *testing.T) {
+	dir := t.TempDir()
+	same := service(5 * time.Millisecond)
+	defer same.Close()
+	exp := writeExperiment(t, dir, regressionExperiment(same.URL))
+
+	base := filepath.Join(dir, "run0")
+	code, stdout, stderr := autox(t, "run", "-f", exp, "--out", base)
+	if code != 0 {
+		t.Fatalf("first run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	first := readResult(t, base)
+	if first.Regression == nil || first.Regression.Baseline != nil || !strings.Contains(first.Regression.Note, "no baseline") || first.Regressed {
+		t.Errorf("first run's regression %+v, regressed %t: want no baseline, a note, not regressed", first.Regression, first.Regressed)
+	}
+
+	const runs = 10
+	regressed, significant := 0, 0
+	for i := 1; i <= runs; i++ {
+		out := filepath.Join(dir, fmt.Sprintf("run%d", i))
+		code, stdout, stderr := autox(t, "run", "-f", exp, "--out", out, "--baseline", filepath.Join(base, "result.json"))
+		r := readResult(t, out)
+		if r.Regression == nil || r.Regression.Baseline == nil || len(r.Regression.Verdicts) != 2 {
+			t.Fatalf("run %d: regression %+v, want a baseline and two verdicts", i, r.Regression)
+		}
+		for _, v := range r.Regression.Verdicts {
+			t.Logf("same build, run %d: %s %.3f -> %.3f ms, ratio %.3f, p %.3g, regressed %t", i, v.Metric, v.Baseline, v.Candidate, v.Ratio, v.P, v.Regressed)
+			if v.P < 0.01 {
+				significant++
+			}
+		}
+		if r.Regressed {
+			regressed++
+			if code != 1 {
+				t.Errorf("run %d regressed with exit %d, want 1", i, code)
+			}
+		} else {
+			if code != 0 {
+				t.Errorf("run %d: exit %d, want 0\n%s%s", i, code, stdout, stderr)
+			}
+			base = out
+		}
+	}
+	t.Logf("same build judged against itself %d times: regressed %d (false-positive rate %.0f%%), p < 0.01 in %d of %d metrics",
+		runs, regressed, 100*float64(regressed)/runs, significant, 2*runs)
+	if regressed != 0 {
+		t.Errorf("the same build regressed %d times in %d, want never", regressed, runs)
+	}
+
+	slow := service(25 * time.Millisecond)
+	defer slow.Close()
+	out := filepath.Join(dir, "slow")
+	code, stdout, stderr = autox(t, "run", "-f", writeExperiment(t, t.TempDir(), regressionExperiment(slow.URL)), "--out", out, "--baseline", filepath.Join(base, "result.json"))
+	r := readResult(t, out)
+	if code != 1 || !r.Regressed || !r.SLOsSatisfied {
+		t.Errorf("20 ms slower: exit %d, regressed %t, SLOs satisfied %t; want exit 1, regressed, SLOs satisfied\n%s%s", code, r.Regressed, r.SLOsSatisfied, stdout, stderr)
+	}
+	for _, v := range r.Regression.Verdicts {
+		t.Logf("20 ms slower: %s %.3f -> %.3f ms, ratio %.2f, p %.3g", v.Metric, v.Baseline, v.Candidate, v.Ratio, v.P)
+		if !v.Regressed || v.P >= 0.01 || v.Ratio < 3 || v.Unavailable != "" {
+			t.Errorf("20 ms slower, %s: %+v; want regressed with p < 0.01 and a ratio above 3", v.Metric, v)
+		}
+	}
+	if !strings.Contains(stdout, "::error::") {
+		t.Errorf("a regression printed no ::error:: line:\n%s", stdout)
+	}
+
+	code, _, stderr = autox(t, "run", "-f", exp, "--baseline", filepath.Join(dir, "nothing.json"))
+	if code != 2 || !strings.Contains(stderr, "--baseline") {
+		t.Errorf("a missing --baseline file: exit %d, want 2 naming --baseline:\n%s", code, stderr)
+	}
+}
+
+func readResult(t *testing.T, dir string) *result.Result {
+	t.Helper()
+	r, err := result.Read(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
