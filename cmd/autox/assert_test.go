@@ -6,16 +6,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/history"
 	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/pipelineruns"
 	"github.com/autox-tekton/autox/internal/pipelineruns/pipelinerunstest"
@@ -42,11 +47,21 @@ var (
 	}
 )
 
-// cluster is a fake API server: the objects, and the results stored as
-// internal/store stores them.
+// cluster is a fake API server: the objects, the results stored as
+// internal/store stores them, and the group's history in autox-system as
+// internal/history keeps it (oldest first), unless it is forbidden.
 type cluster struct {
-	objs    []runtime.Object
-	results map[pipelinerunstest.PR]*result.Result
+	objs      []runtime.Object
+	results   map[pipelinerunstest.PR]*result.Result
+	history   []kept
+	forbidden bool
+}
+
+// kept is a run's result in the history.
+type kept struct {
+	run    pipelinerunstest.PR
+	passed bool
+	result *result.Result
 }
 
 func (c cluster) finder(t *testing.T) pipelineruns.Finder {
@@ -54,6 +69,22 @@ func (c cluster) finder(t *testing.T) pipelineruns.Finder {
 	client := fake.NewClientset()
 	for p, r := range c.results {
 		pipelinerunstest.Store(t, client, p, r)
+	}
+	hs := history.Store{ConfigMaps: client.CoreV1(), Namespace: "autox-system"}
+	for _, k := range c.history {
+		e := history.Entry{Version: k.run.Version, Run: k.run.Name(), RunUID: "uid-" + k.run.Name(), Passed: k.passed, EndTime: k.result.EndTime}
+		if err := hs.Keep(context.Background(), k.run.Group, k.run.Spec, nil, e, k.result); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.forbidden {
+		client.PrependReactor("get", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
+			if a.GetNamespace() != "autox-system" {
+				return false, nil, nil
+			}
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "configmaps"}, a.(k8stesting.GetAction).GetName(),
+				errors.New(`User "dev" cannot get resource "configmaps" in API group "" in the namespace "autox-system"`))
+		})
 	}
 	return pipelineruns.Finder{Dynamic: pipelinerunstest.Dynamic(c.objs...), ConfigMaps: client.CoreV1(), Namespace: pipelinerunstest.Namespace}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/autox-tekton/autox/internal/cli"
+	"github.com/autox-tekton/autox/internal/history"
 	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/pipelineruns/pipelinerunstest"
 	"github.com/autox-tekton/autox/internal/report"
@@ -86,14 +88,14 @@ func TestReport(t *testing.T) {
 			"the stored result run=autox-httpbin-iter8-0a1b2c3d4e version=1.0.0 state=succeeded\n"},
 		{"json of --version 2.0.0", reportConfig{Group: "autox-httpbin-iter8", Output: "json", Version: "2.0.0"}, asJSON(slowRes),
 			"the stored result run=autox-httpbin-iter8-5f6a7b8c9d version=2.0.0 state=failed\n"},
-		{"--compare 2: 3.0.0's latest run still goes, its earlier one has a result", reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true},
-			compareText(col2, col3), ""},
-		{"--compare 3 -o html", reportConfig{Group: "autox-httpbin-iter8", Output: "html", Compare: 3, compareSet: true},
-			compareHTML(col1, col2, col3), ""},
-		{"--compare 5: the three there are", reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 5, compareSet: true},
-			compareText(col1, col2, col3), "fewer versions with a stored result than asked; comparing those asked=5 versions=3\n"},
-		{"--compare 2 -o json", reportConfig{Group: "autox-httpbin-iter8", Output: "json", Compare: 2, compareSet: true},
-			asJSON([]compared{{Version: "2.0.0", Run: v2.Name(), Result: slowRes}, {Version: "3.0.0", Run: v3.Name(), Result: fast3}}), ""},
+		{"--compare 2: 3.0.0's latest run still goes, its earlier one has a result", reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true, HistoryNamespace: "autox-system"},
+			compareText(col2, col3), noHistory},
+		{"--compare 3 -o html", reportConfig{Group: "autox-httpbin-iter8", Output: "html", Compare: 3, compareSet: true, HistoryNamespace: "autox-system"},
+			compareHTML(col1, col2, col3), noHistory},
+		{"--compare 5: the three there are", reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 5, compareSet: true, HistoryNamespace: "autox-system"},
+			compareText(col1, col2, col3), noHistory + "fewer versions with a stored result than asked; comparing those asked=5 versions=3\n"},
+		{"--compare 2 -o json", reportConfig{Group: "autox-httpbin-iter8", Output: "json", Compare: 2, compareSet: true, HistoryNamespace: "autox-system"},
+			asJSON([]compared{{Version: "2.0.0", Run: v2.Name(), Result: slowRes}, {Version: "3.0.0", Run: v3.Name(), Result: fast3}}), noHistory},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -111,6 +113,9 @@ func TestReport(t *testing.T) {
 	}
 }
 
+// noHistory is the note of --compare on a group without a history.
+const noHistory = "the group has no history; comparing the versions whose runs remain history=autox-system/autox-history-httpbin.iter8\n"
+
 // TestReportCompareColumns pins the head of a comparison: which runs were
 // picked, oldest first (the tables' own layout is pinned in
 // internal/report).
@@ -121,7 +126,7 @@ func TestReportCompareColumns(t *testing.T) {
 	c := cluster{objs: []runtime.Object{v1.PipelineRun(t), v2.PipelineRun(t), v2Cancelled.PipelineRun(t)},
 		results: map[pipelinerunstest.PR]*result.Result{v1: passing(t), v2: slow(t)}}
 	var stdout, stderr bytes.Buffer
-	err := reportRun(context.Background(), reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true}, c.finder(t), &stdout, logging.New(&stderr, slog.LevelInfo))
+	err := reportRun(context.Background(), reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true, HistoryNamespace: "autox-system"}, c.finder(t), &stdout, logging.New(&stderr, slog.LevelInfo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +164,26 @@ func TestReportErrors(t *testing.T) {
 			"autox: --version: no stored result of autox-httpbin-iter8-0a1b2c3d4e (version 1.0.0): ConfigMap autox/autox-httpbin-iter8-0a1b2c3d4e is gone (it is deleted with its PipelineRun; was it deleted by hand?)\n"},
 		{"--compare with one version stored", func(t *testing.T) cluster {
 			return cluster{objs: []runtime.Object{v1.PipelineRun(t), v2Cancelled.PipelineRun(t)}, results: map[pipelinerunstest.PR]*result.Result{v1: passing(t)}}
-		}, reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true},
+		}, reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true, HistoryNamespace: "autox-system"},
 			"autox: --compare: autox-httpbin-iter8 has 2 versions with a run (2.0.0, 1.0.0); only 1.0.0 has a stored result (autox report --version V says why one has none); compare once two versions have finished\n"},
+		{"--compare, every run pruned, no history", func(t *testing.T) cluster {
+			return cluster{}
+		}, reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true, HistoryNamespace: "autox-system"},
+			"autox: -g: no group autox-httpbin-iter8: namespace autox has no autox runs or Triggers; is autox installed there? -n names another namespace\n"},
+		{"--compare, every run pruned, the history forbidden", func(t *testing.T) cluster {
+			return cluster{history: []kept{{v1, true, passing(t)}}, forbidden: true}
+		}, reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true, HistoryNamespace: "autox-system"},
+			"autox: -g: no group autox-httpbin-iter8: namespace autox has no autox runs or Triggers; is autox installed there? -n names another namespace\n"},
+		{"--compare, every run pruned, one version in the history", func(t *testing.T) cluster {
+			return cluster{history: []kept{{v1, true, passing(t)}}}
+		}, reportConfig{Group: "autox-httpbin-iter8", Output: "text", Compare: 2, compareSet: true, HistoryNamespace: "autox-system"},
+			"autox: --compare: autox-httpbin-iter8 has 1 versions with a run or in its history (1.0.0); only 1.0.0 has a stored result; compare once two versions have finished\n"},
+		{"--compare, every run pruned, two histories by that name", func(t *testing.T) cluster {
+			ab := pipelinerunstest.PR{Group: "a-b", Spec: "c", Version: "1.0.0", Hash: "0a1b2c3d4e", DecidedAt: t0, Status: pipelinerunstest.Succeeded}
+			bc := pipelinerunstest.PR{Group: "a", Spec: "b-c", Version: "1.0.0", Hash: "5f6a7b8c9d", DecidedAt: t0, Status: pipelinerunstest.Succeeded}
+			return cluster{history: []kept{{ab, true, passing(t)}, {bc, true, passing(t)}}}
+		}, reportConfig{Group: "autox-a-b-c", Output: "text", Compare: 2, compareSet: true, HistoryNamespace: "autox-system"},
+			"autox: -g: autox-a-b-c names the histories of group \"a\" spec \"b-c\" and group \"a-b\" spec \"c\" and no run; rename one group or spec (kubectl get configmaps -n autox-system -l autox.dev/history=true -L autox.dev/group,autox.dev/spec lists each)\n"},
 		{"no such group", func(t *testing.T) cluster {
 			return cluster{objs: []runtime.Object{v1.PipelineRun(t)}}
 		}, reportConfig{Group: "autox-httpbin-iter", Output: "text"},
@@ -211,6 +234,161 @@ func TestReportBadInput(t *testing.T) {
 				t.Errorf("stdout %q, want nothing", stdout)
 			}
 			if diff := cmp.Diff(tc.want, stderr); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// ran sets r's times as its run p would have them: the load starts a
+// second after the decision and the run ends two minutes later.
+func ran(r *result.Result, p pipelinerunstest.PR) *result.Result {
+	r.StartTime, r.EndTime = p.DecidedAt.Add(time.Second), p.DecidedAt.Add(2*time.Minute)
+	return r
+}
+
+// TestReportCompareHistory: --compare reads the group's history in
+// autox-system, so versions whose runs were pruned are still compared,
+// each shown as a version whose run remains is; a run that remains gives
+// its result ConfigMap, else the history's copy. A history that cannot
+// be read leaves today's comparison, with a note.
+func TestReportCompareHistory(t *testing.T) {
+	v1 := pr("1.0.0", "0a1b2c3d4e", 1*time.Hour, pipelinerunstest.Succeeded)
+	v2 := pr("2.0.0", "5f6a7b8c9d", 2*time.Hour, pipelinerunstest.Failed)
+	v3 := pr("3.0.0", "4444444444", 3*time.Hour, pipelinerunstest.Succeeded)
+	v4 := pr("4.0.0", "7777777777", 4*time.Hour, pipelinerunstest.Succeeded)
+	r1, r2, r3, r4 := ran(passing(t), v1), ran(slow(t), v2), ran(passing(t), v3), ran(passing(t), v4)
+	// 3.0.0 judged against 1.0.0, the last version that passed.
+	r3.Regression = &result.Regression{Baseline: &result.Baseline{Version: "1.0.0", Run: v1.Name(), EndTime: r1.EndTime}, Alpha: 0.01, Verdicts: []result.RegressionVerdict{
+		{Metric: "http-get/latency-p99", MaxRatio: 1.1, Baseline: 7.94, Candidate: 7.96, Ratio: 1.0025, P: 0.4812, Slower: 0.5},
+	}}
+	keptAll := []kept{{v1, true, r1}, {v2, false, r2}, {v3, true, r3}}
+	historyCopy := func(t *testing.T, r *result.Result) *result.Result {
+		t.Helper()
+		gz, _, err := history.Encode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := history.Decode(gz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return back
+	}
+	col := func(p pipelinerunstest.PR, r *result.Result) report.Column {
+		return report.Column{Version: p.Version, Run: p.Name(), Result: r}
+	}
+	text := func(cols ...report.Column) string {
+		var b bytes.Buffer
+		if err := report.CompareText(&b, "autox-httpbin-iter8", cols); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	asJSON := func(v any) string {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b) + "\n"
+	}
+	cfg := func(output string, n int) reportConfig {
+		return reportConfig{Group: "autox-httpbin-iter8", Output: output, Compare: n, compareSet: true, HistoryNamespace: "autox-system"}
+	}
+	for _, tc := range []struct {
+		name       string
+		cluster    cluster
+		cfg        reportConfig
+		wantStdout func(t *testing.T) string
+		wantStderr string
+	}{
+		{
+			name:    "every run and result ConfigMap pruned: the history's three versions",
+			cluster: cluster{history: keptAll},
+			cfg:     cfg("text", 3),
+			wantStdout: func(t *testing.T) string {
+				return text(col(v1, historyCopy(t, r1)), col(v2, historyCopy(t, r2)), col(v3, historyCopy(t, r3)))
+			},
+		},
+		{
+			name:    "every run pruned, -o json",
+			cluster: cluster{history: keptAll},
+			cfg:     cfg("json", 3),
+			wantStdout: func(t *testing.T) string {
+				return asJSON([]compared{{"1.0.0", v1.Name(), historyCopy(t, r1)}, {"2.0.0", v2.Name(), historyCopy(t, r2)}, {"3.0.0", v3.Name(), historyCopy(t, r3)}})
+			},
+		},
+		{
+			// Without runs, each cut of autox-my-app-smoke-test into a
+			// group and a spec is tried by name.
+			name: "every run pruned, a group and spec with dashes",
+			cluster: cluster{history: []kept{
+				{pipelinerunstest.PR{Group: "my-app", Spec: "smoke-test", Version: "1.0.0", Hash: "0a1b2c3d4e", DecidedAt: v1.DecidedAt}, true, r1},
+				{pipelinerunstest.PR{Group: "my-app", Spec: "smoke-test", Version: "2.0.0", Hash: "5f6a7b8c9d", DecidedAt: v2.DecidedAt}, false, r2},
+			}},
+			cfg: reportConfig{Group: "autox-my-app-smoke-test", Output: "text", Compare: 2, compareSet: true, HistoryNamespace: "autox-system"},
+			wantStdout: func(t *testing.T) string {
+				var b bytes.Buffer
+				if err := report.CompareText(&b, "autox-my-app-smoke-test", []report.Column{
+					{Version: "1.0.0", Run: "autox-my-app-smoke-test-0a1b2c3d4e", Result: historyCopy(t, r1)},
+					{Version: "2.0.0", Run: "autox-my-app-smoke-test-5f6a7b8c9d", Result: historyCopy(t, r2)},
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return b.String()
+			},
+		},
+		{
+			name:    "every run pruned, the last two of three",
+			cluster: cluster{history: keptAll},
+			cfg:     cfg("text", 2),
+			wantStdout: func(t *testing.T) string {
+				return text(col(v2, historyCopy(t, r2)), col(v3, historyCopy(t, r3)))
+			},
+		},
+		{
+			// 1.0.0 only in the history; 2.0.0's run remains, its ConfigMap
+			// is gone; 3.0.0's run and ConfigMap remain; 4.0.0 is not kept yet.
+			name: "history and runs that remain",
+			cluster: cluster{objs: []runtime.Object{v2.PipelineRun(t), v3.PipelineRun(t), v4.PipelineRun(t)},
+				results: map[pipelinerunstest.PR]*result.Result{v3: r3, v4: r4}, history: keptAll},
+			cfg: cfg("text", 4),
+			wantStdout: func(t *testing.T) string {
+				return text(col(v1, historyCopy(t, r1)), col(v2, historyCopy(t, r2)), col(v3, r3), col(v4, r4))
+			},
+		},
+		{
+			name: "a history that cannot be read: the runs that remain, and a note",
+			cluster: cluster{objs: []runtime.Object{v3.PipelineRun(t), v4.PipelineRun(t)},
+				results: map[pipelinerunstest.PR]*result.Result{v3: r3, v4: r4}, history: keptAll, forbidden: true},
+			cfg: cfg("text", 3),
+			wantStdout: func(t *testing.T) string {
+				return text(col(v3, r3), col(v4, r4))
+			},
+			wantStderr: `::warning::the group's history could not be read; comparing the versions whose runs remain history=autox-system/autox-history-httpbin.iter8 why=reading the history of httpbin/iter8: configmaps "autox-history-httpbin.iter8" is forbidden: User "dev" cannot get resource "configmaps" in API group "" in the namespace "autox-system"
+fewer versions with a stored result than asked; comparing those asked=3 versions=2
+`,
+		},
+		{
+			name: "no history: the runs that remain, and a note",
+			cluster: cluster{objs: []runtime.Object{v3.PipelineRun(t), v4.PipelineRun(t)},
+				results: map[pipelinerunstest.PR]*result.Result{v3: r3, v4: r4}},
+			cfg: cfg("text", 2),
+			wantStdout: func(t *testing.T) string {
+				return text(col(v3, r3), col(v4, r4))
+			},
+			wantStderr: noHistory,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if err := reportRun(context.Background(), tc.cfg, tc.cluster.finder(t), &stdout, logging.New(&stderr, slog.LevelInfo)); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(strings.Split(tc.wantStdout(t), "\n"), strings.Split(stdout.String(), "\n")); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantStderr, stderr.String()); diff != "" {
 				t.Errorf("stderr (-want +got):\n%s", diff)
 			}
 		})
