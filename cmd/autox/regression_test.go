@@ -30,7 +30,7 @@ func regressionExperiment(url string) string {
 tasks: [http, assess]
 http:
   numRequests: 300
-  qps: 300
+  qps: 200
   connections: 8
   endpoints:
     get: {url: ` + url + `/get}

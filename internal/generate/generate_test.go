@@ -286,7 +286,7 @@ func TestSeedMakesTheRun(t *testing.T) {
 			for _, p := range pr.Spec.Params {
 				got[p.Name] = p.Value.StringVal
 			}
-			want := map[string]string{"experiment": exp, "namespace": "default", "group": group, "spec": spec, "version": "2.0.0", "name": group}
+			want := map[string]string{"experiment": exp, "namespace": "default", "group": group, "spec": spec, "version": "2.0.0", "name": group, "history-namespace": "autox-system"}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("params (-want +got):\n%s", diff)
 			}
