@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -70,6 +71,14 @@ func (c cluster) finder(t *testing.T) pipelineruns.Finder {
 	for p, r := range c.results {
 		pipelinerunstest.Store(t, client, p, r)
 	}
+	// The fake API server sets no resourceVersion; a history's is what
+	// tells history.Store an update from a create.
+	client.PrependReactor("create", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if cm, ok := a.(k8stesting.CreateAction).GetObject().(*corev1.ConfigMap); ok && cm.Labels[history.Label] == "true" {
+			cm.ResourceVersion = "1"
+		}
+		return false, nil, nil
+	})
 	hs := history.Store{ConfigMaps: client.CoreV1(), Namespace: "autox-system"}
 	for _, k := range c.history {
 		e := history.Entry{Version: k.run.Version, Run: k.run.Name(), RunUID: "uid-" + k.run.Name(), Passed: k.passed, EndTime: k.result.EndTime}
