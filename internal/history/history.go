@@ -260,8 +260,11 @@ func (s Store) Keep(ctx context.Context, group, spec string, owner []metav1.Owne
 	cms := s.ConfigMaps.ConfigMaps(s.Namespace)
 	return retry.OnError(retry.DefaultRetry, func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }, func() error {
 		h, err := s.Load(ctx, group, spec)
+		// Made when there was none (not when the one read names no
+		// resourceVersion: only an API server sets it).
+		none := errors.Is(err, ErrNone)
 		switch {
-		case errors.Is(err, ErrNone):
+		case none:
 			h = &History{Index: Index{Group: group, Spec: spec}}
 		case err != nil:
 			return err
@@ -274,7 +277,7 @@ func (s Store) Keep(ctx context.Context, group, spec string, owner []metav1.Owne
 		if err != nil {
 			return err
 		}
-		if h.ResourceVersion == "" {
+		if none {
 			_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
 		} else {
 			_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
