@@ -94,6 +94,23 @@ type Entry struct {
 	Untested bool `json:"untested,omitempty"`
 	// Reason says why the run ended, was withdrawn or superseded.
 	Reason string `json:"reason,omitempty"`
+	// Kept says whether the result of a run that succeeded or failed was
+	// copied to the group's history (internal/history): KeptInHistory
+	// once it was, otherwise why not ("no result: ...", "not kept:
+	// ..."). Empty while it is still to be looked at; set once, so each
+	// result is read once.
+	Kept string `json:"kept,omitempty"`
+}
+
+// KeptInHistory is Entry.Kept of a run whose result is in the history.
+const KeptInHistory = "history"
+
+// ToKeep says whether the run ended with a result to copy to the history
+// that was not looked at yet: it succeeded or failed (a run cancelled,
+// timed out, lost or deleted is no version's measure) and its UID, which
+// the result's owner must be, is known.
+func (e Entry) ToKeep() bool {
+	return (e.State == Succeeded || e.State == Failed) && e.RunUID != "" && e.Kept == ""
 }
 
 // Active says whether the run may still be going.
@@ -183,11 +200,18 @@ func (r Record) ConfigMap(namespace, resourceVersion string) (*corev1.ConfigMap,
 		},
 		Data: map[string]string{RecordKey: string(b)},
 	}
-	if r.TriggerUID != "" {
-		cm.OwnerReferences = []metav1.OwnerReference{{
-			APIVersion: TriggersResource.GroupVersion().String(), Kind: "Trigger",
-			Name: r.Trigger, UID: types.UID(r.TriggerUID),
-		}}
-	}
+	cm.OwnerReferences = r.Owner()
 	return cm, nil
+}
+
+// Owner is the ownerReference to the record's Trigger that the record, and
+// the group's history, carry: none when the Trigger's UID is not known.
+func (r Record) Owner() []metav1.OwnerReference {
+	if r.TriggerUID == "" {
+		return nil
+	}
+	return []metav1.OwnerReference{{
+		APIVersion: TriggersResource.GroupVersion().String(), Kind: "Trigger",
+		Name: r.Trigger, UID: types.UID(r.TriggerUID),
+	}}
 }

@@ -130,11 +130,13 @@ func TestManifest(t *testing.T) {
 		OwnRoleBinding:            []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox-system"}},
 		RunsNamespace:             "autox autox",
 		RunsRoleBinding:           []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: "autox-system"}},
-		// In the runs' namespace: read and cancel runs, reap their pods;
-		// no create, no ConfigMaps, no Secrets.
+		// In the runs' namespace: read and cancel runs, reap their pods,
+		// get the results of runs that ended (to keep them in the
+		// history); no create, no ConfigMap listed or written, no Secrets.
 		RunsRules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"get", "list", "watch", "patch"}},
 			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list", "delete"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}},
 		},
 		Args:              []string{"-addr", ":8443", "-metrics-addr", ":9090", "-runs-namespace", "autox"},
 		PodServiceAccount: sa.Name,

@@ -37,6 +37,10 @@ type Metrics struct {
 	Reaped prometheus.Counter
 	// Reconciles counts record reconciles by result (ok, changed, retry).
 	Reconciles *prometheus.CounterVec
+	// Keeps counts the ended runs whose result was looked at for the
+	// history, by result: kept, no_result (the run stored none), refused
+	// (not the run's own result, or not a result).
+	Keeps *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics in reg.
@@ -64,7 +68,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autox_record_reconciles_total", Help: "Record reconciles by result (ok, changed, retry).",
 		}, []string{"result"}),
+		Keeps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autox_history_keeps_total", Help: "Ended runs whose result was looked at for the history, by result (kept, no_result, refused).",
+		}, []string{"result"}),
 	}
-	reg.MustRegister(m.Decisions, m.Latency, m.LiveReads, m.Conflicts, m.Cancels, m.Reaped, m.Reconciles)
+	reg.MustRegister(m.Decisions, m.Latency, m.LiveReads, m.Conflicts, m.Cancels, m.Reaped, m.Reconciles, m.Keeps)
 	return m
 }

@@ -13,10 +13,12 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/decide"
+	"github.com/autox-tekton/autox/internal/history"
 	"github.com/autox-tekton/autox/internal/reap"
 )
 
@@ -34,8 +36,9 @@ type PodReaper interface {
 // run never came as lost and a run deleted before it ended as deleted,
 // and cancels the runs the record no longer wants (superseded or
 // withdrawn), so a run made a moment after the decision that superseded
-// it still stops. Runs not in a record are not autox's and are left
-// alone. Writes use optimistic concurrency, so two replicas reconciling
+// it still stops; the result of a run that succeeded or failed it copies
+// to the group's history, once (keep.go). Runs not in a record are not
+// autox's and are left alone. Writes use optimistic concurrency, so two replicas reconciling
 // at once only cost a retry.
 type Reconciler struct {
 	// RunsNamespace is where the runs are (autox).
@@ -45,7 +48,13 @@ type Reconciler struct {
 	Canceller     Canceller
 	// Reaper, when set, deletes the pods of cancelled runs that Tekton
 	// left Pending.
-	Reaper  PodReaper
+	Reaper PodReaper
+	// Results reads the runs' result ConfigMaps in RunsNamespace, and
+	// History is the records' namespace's histories: the result of each
+	// run that succeeded or failed is kept there (keep.go). Without
+	// either, no result is kept.
+	Results corev1client.ConfigMapsGetter
+	History *history.Store
 	Metrics *Metrics
 	Log     *slog.Logger
 	// Now is the clock (time.Now when nil).
@@ -226,12 +235,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, key string) (again time.Dura
 	}
 	// The record first: what was seen is kept even while a cancel fails.
 	if changed {
-		if _, err := r.Records.Update(ctx, next); err != nil {
+		written, err := r.Records.Update(ctx, next)
+		if err != nil {
 			if apierrors.IsConflict(err) {
 				r.Metrics.Conflicts.Inc()
 			}
 			return 0, err
 		}
+		next = written
 		r.Metrics.Reconciles.WithLabelValues("changed").Inc()
 	} else {
 		r.Metrics.Reconciles.WithLabelValues("ok").Inc()
@@ -258,6 +269,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, key string) (again time.Dura
 		}
 		r.Metrics.Cancels.WithLabelValues("ok").Inc()
 		r.Log.Info(fmt.Sprintf("cancelled %s (version %s): %s", e.Run, e.Version, e.Reason), "record", key, "run", e.Run)
+	}
+	// The results last: a history that cannot be written for now stops
+	// no cancel.
+	if err := r.keep(ctx, key, next); err != nil {
+		failed = append(failed, err)
 	}
 	return again, errors.Join(failed...)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/contract"
+	"github.com/autox-tekton/autox/internal/history"
 	"github.com/autox-tekton/autox/internal/kube"
 	"github.com/autox-tekton/autox/internal/leader"
 	"github.com/autox-tekton/autox/internal/objects"
@@ -151,6 +152,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Records:       records,
 		Canceller:     canceller,
 		Reaper:        &reap.Reaper{Kube: clients.Kube, PipelineRuns: pipelines.TektonV1(), Namespace: cfg.RunsNamespace, Log: log},
+		Results:       clients.Kube.CoreV1(),
+		History:       &history.Store{ConfigMaps: clients.Kube.CoreV1(), Namespace: cfg.Namespace},
 		Metrics:       metrics,
 		Log:           log,
 	})
