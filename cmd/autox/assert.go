@@ -109,9 +109,9 @@ Conditions: completed (the run finished and was neither cancelled nor timed
 out), nofailure (every task completed), slos (every SLO holds),
 noregression (no latency metric is slower than the baseline's beyond its
 assess.regression limit; holds when there is no baseline yet). One line
-per condition on stdout. Exit status: 0 all hold, 1 one does not (its line says
-why), 2 bad input (also a run still going without -t), 3 the cluster could
-not be read.`
+per condition on stdout. Exit status: 0 all hold, 1 one does not (its
+line says why), 2 bad input (also a run still going without -t), 3 the
+cluster could not be read.`
 
 func assertCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger, getenv func(string) string) error {
 	env := map[string]string{"g": "AUTOX_EXPERIMENT_GROUP", "c": "AUTOX_CONDITIONS", "t": "AUTOX_TIMEOUT", "version": "AUTOX_VERSION",

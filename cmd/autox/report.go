@@ -71,7 +71,7 @@ const MaxCompare = 100
 const reportSummary = `autox report: print the stored report of an experiment group's run
 
   autox report -g autox-httpbin-iter8 [-o text|html|json] [--version V]
-  autox report -g autox-httpbin-iter8 --compare 2 [-o text|html|json]
+  autox report -g autox-httpbin-iter8 --compare 2 [-o text|html|json] [--history-namespace autox-system]
 
 The report is read from the result ConfigMap the run's assess step stored
 in the cluster, so it works after the run's pod is gone. --compare N puts
