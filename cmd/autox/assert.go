@@ -255,7 +255,9 @@ func check(ctx context.Context, f pipelineruns.Finder, cond string, r pipelineru
 			return []string{"cannot tell whether SLOs are satisfied: " + missing.Why}, false
 		}
 		breaches := report.SLOBreaches(stored.Result)
-		if len(breaches) == 0 && r.State != pipelineruns.Succeeded {
+		// A run whose assess step failed it for a regression alone
+		// vouches for its SLOs: the failure is that verdict.
+		if len(breaches) == 0 && r.State != pipelineruns.Succeeded && !(r.State == pipelineruns.Failed && stored.Result.Regressed) {
 			return []string{"cannot tell whether SLOs are satisfied: " + notSucceeded(f, r)}, false
 		}
 		if len(breaches) == 0 {
@@ -298,7 +300,7 @@ func noRegression(f pipelineruns.Finder, r pipelineruns.Run, res *result.Result)
 	case g == nil:
 		return []string{"no regression: the experiment sets no assess.regression"}, true
 	case g.Baseline == nil:
-		return []string{"no regression: no baseline (" + report.NoBaseline(g) + ")"}, true
+		return []string{"no regression: " + report.NoBaseline(g)}, true
 	}
 	var slower, notJudged []string
 	for _, v := range g.Verdicts {

@@ -322,6 +322,19 @@ conditions not satisfied: noregression
 `,
 		},
 		{
+			// assess failed the run for the regression alone: its SLOs hold.
+			name: "the run failed for a regression alone: SLOs hold, the regression is named", run: v2Failed,
+			result: func(t *testing.T) *result.Result { return judgedAgainst1(passing(t), true) },
+			conds:  []string{"slos", "noregression"}, wantCode: 1,
+			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+SLOs are satisfied
+the experiment regressed against baseline 1.0.0 (run autox-httpbin-iter8-0a1b2c3d4e):
+  http-get/latency-p99 is 109.31 msec, 13.77x baseline 1.0.0's 7.94 msec (limit 1.10x, p < 1e-300)
+  http-post/latency-mean is 30.10 msec, 1.72x baseline 1.0.0's 17.50 msec (limit 1.50x, p = 3.2e-09)
+conditions not satisfied: noregression
+`,
+		},
+		{
 			name: "within the limits; a metric not judged is named", run: v2,
 			result: func(t *testing.T) *result.Result {
 				r := judgedAgainst1(passing(t), false)
@@ -344,7 +357,7 @@ all conditions were satisfied
 			},
 			conds: []string{"noregression"}, wantCode: 0,
 			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
-no regression: no baseline (no baseline: no earlier version of this group passed)
+no regression: no baseline: no earlier version of this group passed
 all conditions were satisfied
 `,
 		},

@@ -25,15 +25,17 @@ const usage = `autox: automatic performance tests with SLO checks
 
 Commands:
   run   run an experiment's tasks here and print the report
-        autox run -f experiment.yaml [-o text|json|html] [--out DIR]
+        autox run -f experiment.yaml [-o text|json|html] [--out DIR] [--baseline result.json]
   assert  check the latest run of an experiment group in the cluster
-        autox assert -c completed -c nofailure -c slos -g autox-httpbin-iter8 [-t 5m]
+        autox assert -c completed -c nofailure -c slos [-c noregression] -g autox-httpbin-iter8 [-t 5m]
   report  print the stored report of a group's run, or compare its versions
+        (from the runs, and the history autox keeps in autox-system)
         autox report -g autox-httpbin-iter8 [-o text|html|json] [--version V] [--compare N]
   generate  print the Triggers for Iter8 AutoX's Helm values, to kubectl apply
         autox generate [--set K=V]... [-f values.yaml]... | kubectl apply -f -
 
-Exit status: 0 SLOs hold, 1 an SLO does not hold, 2 bad input,
+Exit status: 0 SLOs hold, 1 an SLO does not hold or a latency regressed
+against the baseline (assess.regression), 2 bad input,
 3 the experiment failed (a task did not complete: after a failed ready no
 load is sent, and the report says why), or autox was stopped: on SIGTERM
 or Ctrl-C it ends within 5s, keeps the metrics measured so far in the work
