@@ -109,8 +109,8 @@ func TestRunRegression(t *testing.T) {
 	}
 	for _, v := range r.Regression.Verdicts {
 		t.Logf("20 ms slower: %s %.3f -> %.3f ms, ratio %.2f, p %.3g", v.Metric, v.Baseline, v.Candidate, v.Ratio, v.P)
-		if !v.Regressed || v.P >= 0.01 || v.Ratio < 3 || v.Unavailable != "" {
-			t.Errorf("20 ms slower, %s: %+v; want regressed with p < 0.01 and a ratio above 3", v.Metric, v)
+		if !v.Regressed || v.P >= 0.01 || v.Ratio < 1.5 || v.Unavailable != "" {
+			t.Errorf("20 ms slower, %s: %+v; want regressed with p < 0.01 and a ratio above 1.5", v.Metric, v)
 		}
 	}
 	if !strings.Contains(stdout, "::error::") {
