@@ -297,6 +297,17 @@ func judgedAgainst1(r *result.Result, regressed bool) *result.Result {
 // TestAssertNoRegression: -c noregression holds unless a metric of the
 // stored result regressed against its baseline; without a regression
 // section or a baseline there is nothing to be slower than.
+// regressedStdout is autox assert -c slos -c noregression on a run of
+// 2.0.0 that regressed against 1.0.0 with every SLO held, whether the run
+// succeeded (fail-on-violation off) or assess failed it for that.
+const regressedStdout = `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
+SLOs are satisfied
+the experiment regressed against baseline 1.0.0 (run autox-httpbin-iter8-0a1b2c3d4e):
+  http-get/latency-p99 is 109.31 msec, 13.77x baseline 1.0.0's 7.94 msec (limit 1.10x, p < 1e-300)
+  http-post/latency-mean is 30.10 msec, 1.72x baseline 1.0.0's 17.50 msec (limit 1.50x, p = 3.2e-09)
+conditions not satisfied: noregression
+`
+
 func TestAssertNoRegression(t *testing.T) {
 	v2 := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Succeeded)
 	v2Failed := pr("2.0.0", "5f6a7b8c9d", 300*time.Millisecond, pipelinerunstest.Failed)
@@ -313,26 +324,14 @@ func TestAssertNoRegression(t *testing.T) {
 			name: "slower than the baseline: each regressed metric, its values, ratio and p; SLOs still hold", run: v2,
 			result: func(t *testing.T) *result.Result { return judgedAgainst1(passing(t), true) },
 			conds:  []string{"slos", "noregression"}, wantCode: 1,
-			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
-SLOs are satisfied
-the experiment regressed against baseline 1.0.0 (run autox-httpbin-iter8-0a1b2c3d4e):
-  http-get/latency-p99 is 109.31 msec, 13.77x baseline 1.0.0's 7.94 msec (limit 1.10x, p < 1e-300)
-  http-post/latency-mean is 30.10 msec, 1.72x baseline 1.0.0's 17.50 msec (limit 1.50x, p = 3.2e-09)
-conditions not satisfied: noregression
-`,
+			wantStdout: regressedStdout,
 		},
 		{
 			// assess failed the run for the regression alone: its SLOs hold.
 			name: "the run failed for a regression alone: SLOs hold, the regression is named", run: v2Failed,
 			result: func(t *testing.T) *result.Result { return judgedAgainst1(passing(t), true) },
 			conds:  []string{"slos", "noregression"}, wantCode: 1,
-			wantStdout: `run autox-httpbin-iter8-5f6a7b8c9d of autox-httpbin-iter8, version 2.0.0
-SLOs are satisfied
-the experiment regressed against baseline 1.0.0 (run autox-httpbin-iter8-0a1b2c3d4e):
-  http-get/latency-p99 is 109.31 msec, 13.77x baseline 1.0.0's 7.94 msec (limit 1.10x, p < 1e-300)
-  http-post/latency-mean is 30.10 msec, 1.72x baseline 1.0.0's 17.50 msec (limit 1.50x, p = 3.2e-09)
-conditions not satisfied: noregression
-`,
+			wantStdout: regressedStdout,
 		},
 		{
 			name: "within the limits; a metric not judged is named", run: v2,
