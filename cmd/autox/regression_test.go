@@ -52,7 +52,7 @@ assess:
 // result; the first run, without a baseline, judges nothing and passes.
 func TestRunRegression(t *testing.T) {
 	dir := t.TempDir()
-	same := service(5 * time.Millisecond)
+	same := service(10 * time.Millisecond)
 	defer same.Close()
 	exp := writeExperiment(t, dir, regressionExperiment(same.URL))
 
@@ -99,7 +99,7 @@ func TestRunRegression(t *testing.T) {
 		t.Errorf("the same build regressed %d times in %d, want never", regressed, runs)
 	}
 
-	slow := service(25 * time.Millisecond)
+	slow := service(30 * time.Millisecond)
 	defer slow.Close()
 	out := filepath.Join(dir, "slow")
 	code, stdout, stderr = autox(t, "run", "-f", writeExperiment(t, t.TempDir(), regressionExperiment(slow.URL)), "--out", out, "--baseline", filepath.Join(base, "result.json"))
