@@ -103,15 +103,7 @@ func TestRunSeedExperiment(t *testing.T) {
 	if strings.Contains(stdout, "::error::") {
 		t.Errorf("passing run printed an ::error:: line:\n%s", stdout)
 	}
-	entries, err := os.ReadDir(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
+	names := dirNames(t, out)
 	if diff := cmp.Diff([]string{"http.metrics.json", "report.html", "report.txt", "result.json"}, names); diff != "" {
 		t.Errorf("--out files (-want +got):\n%s", diff)
 	}
@@ -424,4 +416,19 @@ assess: {SLOs: {upper: {http/error-count: 0, grpc/error-count: 0}}}
 			}
 		})
 	}
+}
+
+// dirNames are the names of the files in dir, sorted.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names
 }

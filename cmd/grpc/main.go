@@ -34,6 +34,11 @@ from those folders, a relative path from the first; set but empty, no file
 is read. dataURL and protoURL are never fetched from a link-local address
 (cloud metadata).
 
+With the experiment's grpc.workers N above 1, the load is spread over
+N workers, each sending its share and writing grpc-w<i>.metrics.json:
+with -worker i/N only worker i (a pod of the run), without it all N at
+once in this process. -start-at makes a worker wait for a shared start.
+
 Exit status: 0 the load ran (failed calls are metrics, judged by assess)
 or was held after a failed ready, 2 bad input (a flag, the experiment, a
 payload, a proto, a method), 3 the step failed or was stopped: on SIGTERM
@@ -55,8 +60,13 @@ func runGRPC(ctx context.Context, args []string, stderr io.Writer, lookupEnv fun
 	exp := cli.AddExperimentFlags(fs, env)
 	dir := fs.String("dir", ".", "folder to write grpc.metrics.json into")
 	every := cli.Duration(fs, "progress", 5*time.Second, cli.ProgressRange(), "interval of progress lines")
+	workers := cli.AddWorkerFlags(fs, env)
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
+		return err
+	}
+	worker, startAt, err := workers.Parse(time.Now())
+	if err != nil {
 		return err
 	}
 	files, err := experiment.FilesFromEnv(lookupEnv)
@@ -71,6 +81,6 @@ func runGRPC(ctx context.Context, args []string, stderr io.Writer, lookupEnv fun
 	if cli.Skip(e, experiment.TaskGRPC, log) {
 		return nil
 	}
-	step := grpcload.Step{Log: log, Client: &http.Client{}, Files: files, ProgressEvery: *every}
+	step := grpcload.Step{Log: log, Client: &http.Client{}, Files: files, ProgressEvery: *every, Worker: worker, StartAt: startAt}
 	return step.Run(ctx, e, *dir)
 }

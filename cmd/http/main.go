@@ -33,6 +33,11 @@ sets it), payloadFile is read only from those folders, a relative path from
 the first; set but empty, no file is read. payloadURL is never fetched from
 a link-local address (cloud metadata).
 
+With the experiment's http.workers N above 1, the load is spread over
+N workers, each sending its share and writing http-w<i>.metrics.json:
+with -worker i/N only worker i (a pod of the run), without it all N at
+once in this process. -start-at makes a worker wait for a shared start.
+
 Exit status: 0 the load ran (errors among the requests are metrics, judged
 by assess) or was held after a failed ready, 2 bad input (a flag, the
 experiment, a payload), 3 the step failed or was stopped: on SIGTERM
@@ -54,8 +59,13 @@ func runHTTP(ctx context.Context, args []string, stderr io.Writer, lookupEnv fun
 	exp := cli.AddExperimentFlags(fs, env)
 	dir := fs.String("dir", ".", "folder to write http.metrics.json into")
 	every := cli.Duration(fs, "progress", 5*time.Second, cli.ProgressRange(), "interval of progress lines")
+	workers := cli.AddWorkerFlags(fs, env)
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
+		return err
+	}
+	worker, startAt, err := workers.Parse(time.Now())
+	if err != nil {
 		return err
 	}
 	files, err := experiment.FilesFromEnv(lookupEnv)
@@ -70,6 +80,6 @@ func runHTTP(ctx context.Context, args []string, stderr io.Writer, lookupEnv fun
 	if cli.Skip(e, experiment.TaskHTTP, log) {
 		return nil
 	}
-	step := httpload.Step{Log: log, Client: &http.Client{}, Files: files, ProgressEvery: *every}
+	step := httpload.Step{Log: log, Client: &http.Client{}, Files: files, ProgressEvery: *every, Worker: worker, StartAt: startAt}
 	return step.Run(ctx, e, *dir)
 }

@@ -26,6 +26,9 @@ const (
 // endpoint; an endpoint's own settings win.
 type GRPC struct {
 	GRPCSettings `yaml:",inline"`
+	// Workers spreads every endpoint's load over this many workers of
+	// the run (default 1; see workers.go): a task-level setting only.
+	Workers *int `yaml:"workers,omitempty" json:"workers,omitempty"`
 	// Endpoints by name; the name becomes the metric prefix grpc-<name>.
 	Endpoints map[string]GRPCSettings `yaml:"endpoints,omitempty" json:"endpoints,omitempty"`
 }

@@ -38,6 +38,11 @@ type Traffic struct {
 	// Rate is the total requests (calls) per second over all workers;
 	// 0 is unlimited.
 	Rate float64
+	// RatedCount, set by Share on a worker's part of a load at a Rate
+	// for a Duration, is the requests that worker sends: its SplitCount
+	// of the whole load's, so that the workers' add up to it. 0 means
+	// RatedTotal.
+	RatedCount int64
 	// Workers send at once: connections (http) or concurrency (grpc).
 	Workers int
 	// Timeout of one request (call).

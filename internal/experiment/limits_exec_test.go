@@ -72,6 +72,22 @@ func TestExtremeSettingsAreBadInputOfTheCommand(t *testing.T) {
 		name: "grpc connections above concurrency",
 		yaml: "tasks: [grpc]\ngrpc: {host: " + dead + ", call: routeguide.RouteGuide.GetFeature, duration: 2s, concurrency: 10, connections: 1000}\n",
 		want: []string{`autox: FILE: grpc.connections: "1000" is more than concurrency 10, and each connection needs a worker; lower connections or raise concurrency`},
+	}, {
+		name: "http workers 0",
+		yaml: "tasks: [http]\nhttp: {url: http://" + dead + "/, workers: 0}\n",
+		want: []string{`autox: FILE: http.workers: "0" is outside 1..64; write the number of workers that share the load, e.g. 4 (1 sends it from one step)`},
+	}, {
+		name: "grpc workers 65",
+		yaml: "tasks: [grpc]\ngrpc: {host: " + dead + ", call: routeguide.RouteGuide.GetFeature, workers: 65}\n",
+		want: []string{`autox: FILE: grpc.workers: "65" is outside 1..64; write the number of workers that share the load, e.g. 4 (1 sends it from one step)`},
+	}, {
+		name: "http workers a billion at a million per second",
+		yaml: "tasks: [http]\nhttp: {url: http://" + dead + "/, workers: 1000000000, qps: 1000000, duration: 24h}\n",
+		want: []string{`autox: FILE: http.workers: "1000000000" is outside 1..64; write the number of workers that share the load, e.g. 4 (1 sends it from one step)`},
+	}, {
+		name: "fewer requests than workers",
+		yaml: "tasks: [http]\nhttp: {url: http://" + dead + "/, numRequests: 3, workers: 4}\n",
+		want: []string{`autox: FILE: http.workers: "4" is more than the 3 requests to send, and every worker sends at least one; lower workers or send more requests`},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "experiment.yaml")

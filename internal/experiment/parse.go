@@ -120,11 +120,13 @@ func (e *Experiment) validate(p *problems) {
 	// not name it: a load step run on the file would send it.
 	if e.HTTP != nil {
 		e.http = e.HTTP.resolve(e.BaseDir, p)
+		checkWorkers(TaskHTTP, e.HTTP.Workers, httpTraffic(e.http), p)
 	} else if contains(e.Tasks, TaskHTTP) {
 		p.add("http", "missing; the tasks list names http, so add an http section with url or endpoints")
 	}
 	if e.GRPC != nil {
 		e.grpc = e.GRPC.resolve(e.BaseDir, p)
+		checkWorkers(TaskGRPC, e.GRPC.Workers, grpcTraffic(e.grpc), p)
 	} else if contains(e.Tasks, TaskGRPC) {
 		p.add("grpc", "missing; the tasks list names grpc, so add a grpc section with host and call or endpoints")
 	}

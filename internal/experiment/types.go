@@ -46,6 +46,9 @@ type Experiment struct {
 // endpoint; an endpoint's own settings win.
 type HTTP struct {
 	HTTPSettings `yaml:",inline"`
+	// Workers spreads every endpoint's load over this many workers of
+	// the run (default 1; see workers.go): a task-level setting only.
+	Workers *int `yaml:"workers,omitempty" json:"workers,omitempty"`
 	// Endpoints by name; the name becomes the metric prefix http-<name>.
 	Endpoints map[string]HTTPSettings `yaml:"endpoints,omitempty" json:"endpoints,omitempty"`
 }

@@ -43,6 +43,8 @@ type Work struct {
 	Log *slog.Logger
 	// ProgressEvery is the interval of progress lines; 0 means 5s.
 	ProgressEvery time.Duration
+	// StartAt, when set, is when the load begins (load.Loop.StartAt).
+	StartAt time.Time
 
 	// batch overrides DefaultBatch (tests).
 	batch int
@@ -76,7 +78,7 @@ func (w *Work) Run(ctx context.Context) (*metrics.File, error) {
 			Engine:    &engine{ep: ep, batch: batch},
 		})
 	}
-	return load.Loop{Task: experiment.TaskGRPC, Unit: "calls", FailureNoun: "errors", Log: w.Log, ProgressEvery: w.ProgressEvery}.Run(ctx, eps)
+	return load.Loop{Task: experiment.TaskGRPC, Unit: "calls", FailureNoun: "errors", Log: w.Log, ProgressEvery: w.ProgressEvery, StartAt: w.StartAt}.Run(ctx, eps)
 }
 
 // engine is ghz behind the load loop, for one endpoint.

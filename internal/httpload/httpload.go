@@ -90,6 +90,8 @@ type Work struct {
 	Log *slog.Logger
 	// ProgressEvery is the interval of progress lines; 0 means 5s.
 	ProgressEvery time.Duration
+	// StartAt, when set, is when the load begins (load.Loop.StartAt).
+	StartAt time.Time
 
 	// batch overrides DefaultBatch (tests).
 	batch int
@@ -114,7 +116,7 @@ func (w *Work) Run(ctx context.Context) (*metrics.File, error) {
 			Engine: e,
 		})
 	}
-	return load.Loop{Task: experiment.TaskHTTP, Unit: "requests", FailureNoun: "connection errors", Log: w.Log, ProgressEvery: w.ProgressEvery}.Run(ctx, eps)
+	return load.Loop{Task: experiment.TaskHTTP, Unit: "requests", FailureNoun: "connection errors", Log: w.Log, ProgressEvery: w.ProgressEvery, StartAt: w.StartAt}.Run(ctx, eps)
 }
 
 // engine is hey behind the load loop, for one endpoint.

@@ -14,6 +14,7 @@ import (
 	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/load"
+	"github.com/autox-tekton/autox/internal/metrics"
 )
 
 // Step is the http step (cmd/http, and the http task of `autox run`): it
@@ -30,6 +31,12 @@ type Step struct {
 	Files *experiment.Files
 	// ProgressEvery is the interval of progress lines (0: 5s).
 	ProgressEvery time.Duration
+	// Worker is the one worker of the task (http.workers) this step is
+	// (-worker i/N, a pod of the run); zero runs all of the task's
+	// workers in this process, at once.
+	Worker metrics.Worker
+	// StartAt, when set, is when the load begins (-start-at).
+	StartAt time.Time
 }
 
 // Run prepares the endpoints, then sends the load and writes
@@ -65,11 +72,29 @@ func (s Step) Prepare(ctx context.Context, e *experiment.Experiment) ([]experime
 // stopped: then with what was measured until the stop. When the ready
 // task before it did not complete, it sends nothing and records that
 // (load.HoldForReady).
+//
+// With http.workers N above 1, each worker sends its share and writes
+// dir/http-w<i>.metrics.json: only s.Worker, or, when it is zero, all N
+// at once in this process (load.Spread).
 func (s Step) Load(ctx context.Context, e *experiment.Experiment, eps []experiment.HTTPEndpoint, dir string) error {
-	if held, err := load.HoldForReady(e, experiment.TaskHTTP, dir, s.Log); held || err != nil {
+	spread := load.Spread{Task: experiment.TaskHTTP, Workers: e.Workers(experiment.TaskHTTP), Worker: s.Worker, StartAt: s.StartAt, Log: s.Log}
+	return spread.Run(ctx, func(ctx context.Context, w metrics.Worker, startAt time.Time, log *slog.Logger) error {
+		return s.loadWorker(ctx, e, eps, dir, w, startAt, log)
+	})
+}
+
+// loadWorker sends worker w's share of the load (all of it for the zero
+// Worker) and writes its metrics file.
+func (s Step) loadWorker(ctx context.Context, e *experiment.Experiment, eps []experiment.HTTPEndpoint, dir string, w metrics.Worker, startAt time.Time, log *slog.Logger) error {
+	if held, err := load.HoldWorkerForReady(e, experiment.TaskHTTP, dir, w, log); held || err != nil {
 		return err
 	}
-	w := &Work{Endpoints: eps, Log: s.Log, ProgressEvery: s.ProgressEvery}
-	f, err := w.Run(ctx)
-	return load.Save(ctx, experiment.TaskHTTP, dir, f, err)
+	share := make([]experiment.HTTPEndpoint, len(eps))
+	for i, ep := range eps {
+		ep.Traffic = ep.Traffic.Share(w.Index, w.Of)
+		share[i] = ep
+	}
+	work := &Work{Endpoints: share, Log: log, ProgressEvery: s.ProgressEvery, StartAt: startAt}
+	f, err := work.Run(ctx)
+	return load.SaveWorker(ctx, experiment.TaskHTTP, dir, w, f, err)
 }

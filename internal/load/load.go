@@ -142,6 +142,11 @@ type Loop struct {
 	Log *slog.Logger
 	// ProgressEvery is the interval of progress lines; 0 means 5s.
 	ProgressEvery time.Duration
+	// StartAt, when set, is when the first endpoint's load (its warmup,
+	// if any) begins: the loop sets itself up, then waits for it, so
+	// that workers told the same instant start their loads together. A
+	// time past starts at once.
+	StartAt time.Time
 }
 
 // Run loads every endpoint and returns what was measured. When ctx is
@@ -155,6 +160,9 @@ func (l Loop) Run(ctx context.Context, eps []Endpoint) (*metrics.File, error) {
 	}
 	ballast := make([]byte, Ballast())
 	defer runtime.KeepAlive(ballast)
+	// A cancel while waiting is told by the first endpoint: stopped
+	// before it started.
+	_ = WaitUntil(ctx, l.StartAt, log)
 	f := &metrics.File{Task: l.Task, StartTime: time.Now().UTC()}
 	for i, ep := range eps {
 		prefix := ep.Metrics.Prefix()
@@ -166,7 +174,7 @@ func (l Loop) Run(ctx context.Context, eps []Endpoint) (*metrics.File, error) {
 		}
 		if ep.WarmupCount > 0 || ep.WarmupDuration > 0 {
 			log.Info(fmt.Sprintf("%s: warmup %s", prefix, l.amount(ep.WarmupCount, ep.WarmupDuration)))
-			p, err := l.phase(ctx, log, ep, prefix+" warmup", ep.WarmupCount, ep.WarmupDuration, 0)
+			p, err := l.phase(ctx, log, ep, prefix+" warmup", ep.WarmupCount, ep.WarmupDuration, 0, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -176,7 +184,7 @@ func (l Loop) Run(ctx context.Context, eps []Endpoint) (*metrics.File, error) {
 			}
 		}
 		log.Info(prefix + ": " + ep.Describe)
-		p, err := l.phase(ctx, log, ep, prefix, ep.Count, ep.Duration, ep.SkipFirst)
+		p, err := l.phase(ctx, log, ep, prefix, ep.Count, ep.Duration, ep.SkipFirst, ep.RatedCount)
 		if err != nil {
 			return nil, err
 		}
@@ -253,12 +261,16 @@ type phase struct {
 
 // phase sends count requests, or sends for d, at ep's rate on ep's
 // engine. A rated run for a duration sends rate x d requests.
-func (l Loop) phase(ctx context.Context, log *slog.Logger, ep Endpoint, label string, count int64, d time.Duration, skip int64) (*phase, error) {
+func (l Loop) phase(ctx context.Context, log *slog.Logger, ep Endpoint, label string, count int64, d time.Duration, skip, rated int64) (*phase, error) {
 	tickets, deadline := count, time.Duration(0)
 	switch {
 	case count > 0:
 	case ep.Rate > 0:
 		tickets = max(1, int64(math.Round(ep.Rate*d.Seconds())))
+		if rated > 0 {
+			// A worker's share of the whole load's rate x duration.
+			tickets = rated
+		}
 		deadline = d + lateAllowance
 	default:
 		deadline = d
@@ -358,7 +370,7 @@ func Rate(rate float64, unit string) string {
 func Workers(t experiment.Traffic, want int) int {
 	n := t.Count
 	if n == 0 && t.Rate > 0 {
-		n = max(1, int64(math.Round(t.Rate*t.Duration.Seconds())))
+		n = t.RatedTotal()
 	}
 	if n > 0 {
 		return int(min(int64(want), n))

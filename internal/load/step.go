@@ -24,13 +24,19 @@ import (
 // step then ends without error, so that assess runs and reports the ready
 // task's failure. Otherwise it reports false and writes nothing.
 func HoldForReady(e *experiment.Experiment, task, dir string, log *slog.Logger) (bool, error) {
+	return HoldWorkerForReady(e, task, dir, metrics.Worker{}, log)
+}
+
+// HoldWorkerForReady is HoldForReady for worker w of the task: the file
+// it writes is the worker's (metrics.Worker.Path) and says which it is.
+func HoldWorkerForReady(e *experiment.Experiment, task, dir string, w metrics.Worker, log *slog.Logger) (bool, error) {
 	why := readyMissing(e, task, dir)
 	if why == "" {
 		return false, nil
 	}
 	now := time.Now().UTC()
-	f := &metrics.File{Task: task, StartTime: now, EndTime: now, Failed: "no load sent: " + why}
-	if err := metrics.Write(metrics.PathFor(dir, task), f); err != nil {
+	f := &metrics.File{Task: task, StartTime: now, EndTime: now, Failed: "no load sent: " + why, Worker: w.OrNil()}
+	if err := metrics.Write(w.Path(dir, task), f); err != nil {
 		return true, fmt.Errorf("%s; recording that no load was sent: %w", f.Failed, err)
 	}
 	log.Warn(fmt.Sprintf("%s: %s; assess reports it", task, f.Failed))
@@ -63,9 +69,16 @@ func readyMissing(e *experiment.Experiment, task, dir string) string {
 // returns how the load ended: runErr, or a sentence saying the load was
 // stopped and where what it measured went.
 func Save(ctx context.Context, task, dir string, f *metrics.File, runErr error) error {
-	path := metrics.PathFor(dir, task)
+	return SaveWorker(ctx, task, dir, metrics.Worker{}, f, runErr)
+}
+
+// SaveWorker is Save for worker w of the task: f goes to the worker's
+// file (metrics.Worker.Path) and says which worker wrote it.
+func SaveWorker(ctx context.Context, task, dir string, w metrics.Worker, f *metrics.File, runErr error) error {
+	path := w.Path(dir, task)
 	var writeErr error
 	if f != nil {
+		f.Worker = w.OrNil()
 		writeErr = metrics.Write(path, f)
 	}
 	switch {

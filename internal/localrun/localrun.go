@@ -114,8 +114,14 @@ func (s Steps) Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (*
 	}
 	// Metrics of an earlier run must not pass for this run's.
 	for _, t := range e.Tasks {
-		if err := os.Remove(metrics.PathFor(dir, t)); err != nil && !os.IsNotExist(err) {
-			return nil, fmt.Errorf("removing the earlier run's metrics: %w", err)
+		stale, err := metrics.WorkerPaths(dir, t)
+		if err != nil {
+			return nil, fmt.Errorf("finding the earlier run's metrics: %w", err)
+		}
+		for _, p := range append(stale, metrics.PathFor(dir, t)) {
+			if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+				return nil, fmt.Errorf("removing the earlier run's metrics: %w", err)
+			}
 		}
 	}
 

@@ -40,6 +40,42 @@ type File struct {
 	// load because the ready task before it did not complete. A failed
 	// task's file holds no endpoints; empty when the task did its work.
 	Failed string `json:"failed,omitempty"`
+	// Worker says which of the task's workers wrote the file, when the
+	// load is spread over several (http.workers); nil for one.
+	Worker *Worker `json:"worker,omitempty"`
+}
+
+// Worker is one of the workers that share a task's load: Index 1..Of.
+type Worker struct {
+	Index int `json:"index"`
+	Of    int `json:"of"`
+}
+
+// OrNil is w for a file's Worker field: nil when it is the only worker.
+func (w Worker) OrNil() *Worker {
+	if w.Of <= 1 {
+		return nil
+	}
+	return &w
+}
+
+// String is "3/4".
+func (w Worker) String() string { return fmt.Sprintf("%d/%d", w.Index, w.Of) }
+
+// Path is where this worker's metrics file of task lives in dir:
+// <task>-w<i>.metrics.json, or <task>.metrics.json when it is the only
+// worker (the zero Worker too).
+func (w Worker) Path(dir, task string) string {
+	if w.Of <= 1 {
+		return PathFor(dir, task)
+	}
+	return filepath.Join(dir, fmt.Sprintf("%s-w%d%s", task, w.Index, FileSuffix))
+}
+
+// WorkerPaths are the per-worker metrics files of task in dir (any
+// worker count), for removing an earlier run's.
+func WorkerPaths(dir, task string) ([]string, error) {
+	return filepath.Glob(filepath.Join(dir, task+"-w*"+FileSuffix))
 }
 
 // PathFor is where task's metrics file lives in dir.
@@ -91,7 +127,9 @@ func parseFile(b []byte, path string) (*File, error) {
 	return &f, nil
 }
 
-// ReadDir loads every metrics file in dir, by task name.
+// ReadDir loads every metrics file in dir, by task name. The files of
+// a task's workers are merged into one (Merge), which says in Failed or
+// Stopped which worker failed, stopped or wrote no file.
 func ReadDir(dir string) (map[string]*File, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*"+FileSuffix))
 	if err != nil {
@@ -99,12 +137,28 @@ func ReadDir(dir string) (map[string]*File, error) {
 	}
 	sort.Strings(paths)
 	out := map[string]*File{}
+	workers := map[string][]*File{}
 	for _, p := range paths {
 		f, err := Read(p)
 		if err != nil {
 			return nil, err
 		}
+		if f.Worker != nil {
+			workers[f.Task] = append(workers[f.Task], f)
+			continue
+		}
 		out[f.Task] = f
+	}
+	for task, files := range workers {
+		if _, ok := out[task]; ok {
+			return nil, fmt.Errorf("%s holds %s and the files of %d workers of the same task; remove the earlier run's files and run again",
+				dir, filepath.Base(PathFor(dir, task)), len(files))
+		}
+		m, err := Merge(files)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		out[task] = m
 	}
 	return out, nil
 }

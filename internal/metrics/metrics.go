@@ -90,6 +90,9 @@ type Endpoint struct {
 	ServiceTimeEncoded string `json:"serviceTime,omitempty"`
 	// Note explains something a reader should know (e.g. streams).
 	Note string `json:"note,omitempty"`
+	// Workers has one row per worker when the load was spread over
+	// several (Merge); the fields above are their totals.
+	Workers []WorkerRow `json:"workers,omitempty"`
 }
 
 // Prefix is the metric prefix: http-get, grpc, ...

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/autox-tekton/autox/internal/result"
@@ -44,6 +45,9 @@ type chart struct {
 	XTicks, YTicks                []tick
 	AxisX0, AxisX1, AxisY0, AxisY string
 	Empty                         string
+	// Workers has one row of cells per worker (WorkerCells), under the
+	// endpoint's totals in Summary.
+	Workers [][]string
 }
 
 // htmlRegression is the regression section; nil without one.
@@ -131,6 +135,11 @@ func makeChart(e result.Endpoint) chart {
 	}
 	if fr := FixedRate(e); fr != "" {
 		c.Summary += " · " + fr + " · " + FixedRateMeaning
+	}
+	for _, w := range e.Workers {
+		cells := WorkerCells(w, len(e.Workers))
+		cells[0] = strings.TrimSpace(cells[0])
+		c.Workers = append(c.Workers, cells)
 	}
 	plotW, plotH := float64(chartW-padL-padR), float64(chartH-padT-padB)
 	c.AxisX0, c.AxisX1 = f(padL), f(chartW-padR)

@@ -63,12 +63,26 @@ func Text(w io.Writer, r *result.Result) error {
 		// The targets are listed under the table, not in it: a URL made
 		// the table wider than the Tekton Dashboard's log pane.
 		rows := [][]string{{"Endpoint", "Requests", "Errors", "Duration (sec)", "Rate (per sec)"}, {"--------", "--------", "------", "--------------", "--------------"}}
+		// With workers, each endpoint's totals get one row per worker
+		// under them, and every row its p50 and p99.
+		spread := slices.ContainsFunc(r.Endpoints, func(e result.Endpoint) bool { return len(e.Workers) > 0 })
+		if spread {
+			rows[0] = append(rows[0], "p50 (msec)", "p99 (msec)")
+			rows[1] = append(rows[1], "----------", "----------")
+		}
 		for _, e := range r.Endpoints {
 			rate := "-"
 			if e.DurationSeconds > 0 {
 				rate = fmt.Sprintf("%.2f", float64(e.RequestCount)/e.DurationSeconds)
 			}
-			rows = append(rows, []string{e.Prefix, strconv.FormatInt(e.RequestCount, 10), strconv.FormatInt(e.ErrorCount, 10), fmt.Sprintf("%.2f", e.DurationSeconds), rate})
+			row := []string{e.Prefix, strconv.FormatInt(e.RequestCount, 10), strconv.FormatInt(e.ErrorCount, 10), fmt.Sprintf("%.2f", e.DurationSeconds), rate}
+			if spread {
+				row = append(row, latencyCell(r, e, 50), latencyCell(r, e, 99))
+			}
+			rows = append(rows, row)
+			for _, w := range e.Workers {
+				rows = append(rows, WorkerCells(w, len(e.Workers)))
+			}
 		}
 		table(&b, rows)
 		b.WriteString("\n")
@@ -200,6 +214,35 @@ func table(b *strings.Builder, rows [][]string) {
 		}
 		b.WriteString("  " + strings.Join(cells, " | ") + "\n")
 	}
+}
+
+// WorkerCells is one worker's row under its endpoint's totals: worker,
+// requests, errors, duration (sec), achieved rate (per sec), p50 and
+// p99 (msec).
+func WorkerCells(w metrics.WorkerRow, of int) []string {
+	rate, p50, p99 := "-", "-", "-"
+	if w.DurationSeconds > 0 {
+		rate = fmt.Sprintf("%.2f", w.AchievedRate)
+	}
+	if w.LatencyP99Ms > 0 {
+		p50, p99 = fmt.Sprintf("%.2f", w.LatencyP50Ms), fmt.Sprintf("%.2f", w.LatencyP99Ms)
+	}
+	return []string{fmt.Sprintf("  worker %d of %d", w.Worker, of), strconv.FormatInt(w.RequestCount, 10), strconv.FormatInt(w.ErrorCount, 10),
+		fmt.Sprintf("%.2f", w.DurationSeconds), rate, p50, p99}
+}
+
+// latencyCell is an endpoint's latency percentile q from the merged
+// metrics (msec), or "-".
+func latencyCell(r *result.Result, e result.Endpoint, q float64) string {
+	sep := "-"
+	if e.Task == "grpc" {
+		sep = "/"
+	}
+	v, ok := r.Metrics[e.Prefix+"/latency"+sep+"p"+metrics.FormatPercentile(q)]
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
 }
 
 // FixedRate says, for an endpoint loaded at a fixed rate, the rate asked

@@ -125,6 +125,9 @@ type Endpoint struct {
 	Rate        float64 `json:"rate,omitempty"`
 	LateCount   int64   `json:"lateCount,omitempty"`
 	ServiceTime string  `json:"serviceTime,omitempty"`
+	// Workers has one row per worker when the load was spread over
+	// several (http.workers); the fields above are their totals.
+	Workers []metrics.WorkerRow `json:"workers,omitempty"`
 }
 
 // HistogramBars is how many bars each endpoint's chart has.
@@ -211,6 +214,7 @@ func (r *Result) add(f *metrics.File) {
 			Rate:            e.Rate,
 			LateCount:       e.LateCount,
 			ServiceTime:     e.ServiceTimeEncoded,
+			Workers:         e.Workers,
 		})
 	}
 	sort.SliceStable(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].Prefix < r.Endpoints[j].Prefix })
