@@ -15,15 +15,19 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/autox-tekton/autox/internal/assess"
+	"github.com/autox-tekton/autox/internal/badinput"
 	"github.com/autox-tekton/autox/internal/cli"
 	"github.com/autox-tekton/autox/internal/history"
 	"github.com/autox-tekton/autox/internal/kube"
+	"github.com/autox-tekton/autox/internal/load"
 	"github.com/autox-tekton/autox/internal/logging"
 	"github.com/autox-tekton/autox/internal/outcome"
+	"github.com/autox-tekton/autox/internal/parts"
 	"github.com/autox-tekton/autox/internal/result"
 	"github.com/autox-tekton/autox/internal/store"
 )
@@ -40,6 +44,14 @@ With assess.regression in the experiment it judges latency metrics
 against the baseline: the last version of the group and spec that passed,
 from the history autox keeps in -history-namespace (or a -baseline
 result.json). No baseline (a first version) judges nothing and says so.
+
+A run with workers (http.workers or grpc.workers above 1, the Pipeline
+autox-workers) is several pods, which pass their metrics files in
+ConfigMaps <pipelinerun>-<part> owned by the PipelineRun: -gather reads
+parts into -dir first (ready, workers = every load pod's, or w<i>), and
+-keep-part keeps -dir's own files as a part. With -parts-only it does
+that (and writes -workers-file and -start-at-file, the load pods' matrix
+and shared start) and no assessment.
 
 Exit status: 0 every SLO holds (or -fail-on-violation=false), 1 an SLO does
 not hold or a metric regressed, 2 bad input, 3 a task did not complete, the result could not be
@@ -90,6 +102,8 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		"taskrun": "AUTOX_TASKRUN", "taskrun-uid": "AUTOX_TASKRUN_UID",
 		"group": "AUTOX_GROUP", "spec": "AUTOX_SPEC", "version": "AUTOX_VERSION", "name": "AUTOX_NAME", "kubeconfig": "AUTOX_KUBECONFIG",
 		"history-namespace": "AUTOX_HISTORY_NAMESPACE", "baseline": "AUTOX_BASELINE",
+		"gather": "AUTOX_GATHER", "keep-part": "AUTOX_KEEP_PART", "parts-only": "AUTOX_PARTS_ONLY",
+		"workers-file": "AUTOX_WORKERS_FILE", "start-at-file": "AUTOX_START_AT_FILE", "start-lead": "AUTOX_START_LEAD",
 	}
 	fs := flag.NewFlagSet("assess", flag.ContinueOnError)
 	exp := cli.AddExperimentFlags(fs, env)
@@ -111,6 +125,12 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	historyNS := fs.String("history-namespace", "", "namespace of the history autox keeps per group and spec (autox-system); assess.regression judges against its last version that passed")
 	baselineFile := fs.String("baseline", "", "a result.json to judge assess.regression against, instead of the history")
 	kubeconfig := fs.String("kubeconfig", "", "one kubeconfig file, read alone (default: $KUBECONFIG, then ~/.kube/config; in a pod, the pod's service account)")
+	gather := fs.String("gather", "", "parts of the run to read into -dir first, comma-separated: ready, workers (every load pod's), w<i>")
+	keepPart := fs.String("keep-part", "", "keep -dir's own metrics files as this part of the run (ready, w<i>) for the pods after it")
+	partsOnly := fs.Bool("parts-only", false, "gather, keep and plan the parts, then exit: no assessment")
+	workersFile := fs.String("workers-file", "", "file that receives the load pods' indexes as a JSON array (Tekton result workers)")
+	startAtFile := fs.String("start-at-file", "", "file that receives now + -start-lead, when the load pods begin (Tekton result start-at)")
+	startLead := fs.Duration("start-lead", 15*time.Second, "how long after -start-at-file is written the load pods begin: time for every pod to start")
 	fs.Usage = func() { cli.Usage(stderr, fs, usage, env) }
 	if err := cli.Parse(fs, args, env, getenv); err != nil {
 		return err
@@ -139,6 +159,25 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			return err
 		}
 		results.ConfigMaps = cms
+	}
+	if *gather != "" || *keepPart != "" || *partsOnly {
+		switch {
+		case target == nil:
+			return badinput.Field("-pipelinerun", "missing; the parts of a run are named after and owned by its PipelineRun (or a TaskRun run alone): pass -pipelinerun, -pipelinerun-uid and -namespace")
+		case *startLead < 0 || *startLead > load.MaxStartAhead:
+			return badinput.Field("-start-lead", fmt.Sprintf("%s is not between 0 and %s", *startLead, load.MaxStartAhead))
+		}
+		list, err := parts.Expand(*gather, e)
+		if err != nil {
+			return err
+		}
+		pod := parts.Pod{
+			Store: parts.Store{ConfigMaps: cms, Namespace: *ns, Run: target.Owner}, Dir: *dir, Gather: list, Keep: *keepPart,
+			WorkersFile: *workersFile, StartAtFile: *startAtFile, StartLead: *startLead, Log: logging.New(stderr, slog.LevelInfo),
+		}
+		if err := pod.Run(ctx, e); err != nil || *partsOnly {
+			return err
+		}
 	}
 	cfg := assess.Config{Experiment: e, Dir: *dir, Output: *out, FailOnViolation: *fail}
 	if err := cfg.Validate(); err != nil {

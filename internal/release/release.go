@@ -44,7 +44,7 @@ const (
 )
 
 // BundlesConfigMap is the ConfigMap that lists the release's bundles; its
-// data key pipeline holds the Pipeline's bundle, key tasks the Tasks',
+// data key pipeline holds the Pipelines' bundles, key tasks the Tasks',
 // one per line, sorted.
 const BundlesConfigMap = "autox-bundles"
 

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -198,7 +199,8 @@ func TestRunReleasesOurCatalog(t *testing.T) {
 	names, refs := parseList(t, list)
 	wantNames := []string{
 		"stepaction/autox-assess", "stepaction/autox-grpc", "stepaction/autox-http", "stepaction/autox-ready",
-		"task/autox-experiment", "task/autox-notify", "pipeline/autox",
+		"task/autox-experiment", "task/autox-notify", "task/autox-workers-assess", "task/autox-workers-load", "task/autox-workers-ready",
+		"pipeline/autox", "pipeline/autox-workers",
 	}
 	if diff := cmp.Diff(wantNames, names); diff != "" {
 		t.Fatalf("bundles.txt (-want +got):\n%s", diff)
@@ -228,8 +230,8 @@ func TestRunReleasesOurCatalog(t *testing.T) {
 			},
 		},
 		"data": map[string]any{
-			"pipeline": refs["pipeline/autox"],
-			"tasks":    refs["task/autox-experiment"] + "\n" + refs["task/autox-notify"],
+			"pipeline": strings.Join(sortedRefs(refs, "pipeline/"), "\n"),
+			"tasks":    strings.Join(sortedRefs(refs, "task/"), "\n"),
 		},
 	})
 	if diff := cmp.Diff(want, objects(t, out)); diff != "" {
@@ -265,7 +267,7 @@ func TestRunReleasesOurCatalog(t *testing.T) {
 // configMapText is the ConfigMap autox-bundles as the release file has it.
 func configMapText(refs map[string]string) string {
 	return fmt.Sprintf(`# The bundles this release pushed, pinned by digest (go run ./images/release):
-# the Pipeline's, and the Tasks' one per line, sorted. The admission
+# the Pipelines' and the Tasks', one per line, sorted. The admission
 # policies take it as their param: only these bundles may be used.
 apiVersion: v1
 kind: ConfigMap
@@ -277,11 +279,23 @@ metadata:
     app.kubernetes.io/part-of: autox
     app.kubernetes.io/version: "0.1"
 data:
-  pipeline: %s
+  pipeline: |-
+    %s
   tasks: |-
     %s
-    %s
-`, refs["pipeline/autox"], refs["task/autox-experiment"], refs["task/autox-notify"])
+`, strings.Join(sortedRefs(refs, "pipeline/"), "\n    "), strings.Join(sortedRefs(refs, "task/"), "\n    "))
+}
+
+// sortedRefs are the refs of the bundles whose kind/name has prefix, sorted.
+func sortedRefs(refs map[string]string, prefix string) []string {
+	var out []string
+	for name, ref := range refs {
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, ref)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // koResolved is resolved(t) as ko resolve writes it: each document
@@ -352,8 +366,8 @@ func TestRunChangesOnlyWhatItMust(t *testing.T) {
 			rewritten++
 		}
 	}
-	if namespaced != 7 || rewritten != 1 {
-		t.Fatalf("found %d catalog objects and %d TriggerTemplates autox in the input, want 7 and 1", namespaced, rewritten)
+	if namespaced != 11 || rewritten != 1 {
+		t.Fatalf("found %d catalog objects and %d TriggerTemplates autox in the input, want 11 and 1", namespaced, rewritten)
 	}
 	want := strings.Join(docs, "---\n") + "---\n" + configMapText(refs)
 	if diff := cmp.Diff(want, out); diff != "" {
@@ -620,9 +634,7 @@ func TestRunRefuses(t *testing.T) {
 				in + ": line 48: an object without kind; each document is one Kubernetes object\n" +
 				in + ": line 51: an object without apiVersion, kind, metadata.name; each document is one Kubernetes object"},
 		{"no Pipeline", nil, strings.Split(small, "---\n")[0] + "---\n" + strings.Split(small, "---\n")[1],
-			in + ": no Pipeline; the release bundles one, which the ConfigMap autox-bundles names: give ko resolve pipelines/ too"},
-		{"two Pipelines", nil, small + "---\n" + strings.Replace(strings.Split(small, "---\n")[2], "name: greet", "name: greet2", 1),
-			in + ": 2 Pipelines (greet, greet2); the ConfigMap autox-bundles names one: release one Pipeline"},
+			in + ": no Pipeline; the release bundles its Pipelines, which the ConfigMap autox-bundles names: give ko resolve pipelines/ too"},
 		{"versions that differ", nil, set(`  name: greet
   labels: {app.kubernetes.io/version: "0.1"}`, `  name: greet
   labels: {app.kubernetes.io/version: "0.2"}`),
@@ -637,7 +649,7 @@ func TestRunRefuses(t *testing.T) {
 		{"-pipeline-from bundle without the TriggerTemplate", func(c *Config) { c.PipelineFrom = PipelineFromBundle }, strings.Join(strings.Split(small, "---\n")[:3], "---\n"),
 			in + ": -pipeline-from bundle: no TriggerTemplate autox (triggers.tekton.dev) to point at the Pipeline's bundle; give ko resolve triggers/, or leave -pipeline-from cluster"},
 		{"-pipeline-from bundle, a PipelineRun of another Pipeline", func(c *Config) { c.PipelineFrom = PipelineFromBundle }, set("pipelineRef: {name: greet}", "pipelineRef: {name: other}"),
-			in + `: TriggerTemplate autox (line 30): spec.resourcetemplates[0].spec.pipelineRef.name: "other" is not the release's Pipeline "greet"; with -pipeline-from bundle the PipelineRun takes that Pipeline's bundle: name it`},
+			in + `: TriggerTemplate autox (line 30): spec.resourcetemplates[0].spec.pipelineRef.name: "other" is not a Pipeline of the release (greet); with -pipeline-from bundle the PipelineRun takes that Pipeline's bundle: name one`},
 		{"-pipeline-from bundle, no pipelineRef by name", func(c *Config) { c.PipelineFrom = PipelineFromBundle }, set("pipelineRef: {name: greet}", "pipelineSpec: {tasks: []}"),
 			in + ": -pipeline-from bundle: no PipelineRun of the TriggerTemplate autox has pipelineRef: {name: greet} to point at the Pipeline's bundle; give ko resolve triggers/, or leave -pipeline-from cluster"},
 		{"bad flags", func(c *Config) {

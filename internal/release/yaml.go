@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -111,11 +112,13 @@ type planned struct {
 	catalog []*document
 	// objects are their bundles' content: the objects as resolved, with
 	// no namespace.
-	objects  []bundle.Object
-	pipeline *document
+	objects []bundle.Object
+	// pipelines are the release's Pipelines' names (autox, and
+	// autox-workers for runs with workers).
+	pipelines []string
 	// pipelineRefs are the TriggerTemplate's pipelineRef nodes to rewrite
-	// (with PipelineFromBundle).
-	pipelineRefs []*yaml.Node
+	// (with PipelineFromBundle), each with the Pipeline it names.
+	pipelineRefs []pipelineRef
 	version      string
 }
 
@@ -128,7 +131,6 @@ func plan(cfg Config, docs []*document) (*planned, error) {
 	add := func(path, format string, args ...any) {
 		problems = append(problems, badinput.FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
-	var pipelines []string
 	for _, d := range docs {
 		if !d.catalog() {
 			continue
@@ -155,15 +157,11 @@ func plan(cfg Config, docs []*document) (*planned, error) {
 		p.catalog = append(p.catalog, d)
 		p.objects = append(p.objects, o)
 		if d.kind == bundle.KindPipeline {
-			p.pipeline = d
-			pipelines = append(pipelines, d.name)
+			p.pipelines = append(p.pipelines, d.name)
 		}
 	}
-	switch {
-	case len(pipelines) == 0:
-		add("", "no Pipeline; the release bundles one, which the ConfigMap %s names: give ko resolve pipelines/ too", BundlesConfigMap)
-	case len(pipelines) > 1:
-		add("", "%d Pipelines (%s); the ConfigMap %s names one: release one Pipeline", len(pipelines), strings.Join(pipelines, ", "), BundlesConfigMap)
+	if len(p.pipelines) == 0 {
+		add("", "no Pipeline; the release bundles its Pipelines, which the ConfigMap %s names: give ko resolve pipelines/ too", BundlesConfigMap)
 	}
 	if err := bundle.Check(p.objects); err != nil {
 		var ie *badinput.Error
@@ -172,8 +170,8 @@ func plan(cfg Config, docs []*document) (*planned, error) {
 		}
 		problems = append(problems, ie.Problems...)
 	}
-	if cfg.PipelineFrom == PipelineFromBundle && p.pipeline != nil && len(pipelines) == 1 {
-		refs, probs := pipelineRefs(docs, p.pipeline.name)
+	if cfg.PipelineFrom == PipelineFromBundle && len(p.pipelines) > 0 {
+		refs, probs := pipelineRefs(docs, p.pipelines)
 		p.pipelineRefs = refs
 		problems = append(problems, probs...)
 	}
@@ -184,10 +182,18 @@ func plan(cfg Config, docs []*document) (*planned, error) {
 	return p, nil
 }
 
+// pipelineRef is a TriggerTemplate's pipelineRef node and the release's
+// Pipeline it names.
+type pipelineRef struct {
+	node     *yaml.Node
+	pipeline string
+}
+
 // pipelineRefs finds, in the TriggerTemplate autox, each PipelineRun
-// resource template's `pipelineRef: {name: <pipeline>}`.
-func pipelineRefs(docs []*document, pipeline string) ([]*yaml.Node, []badinput.FieldError) {
-	var refs []*yaml.Node
+// resource template's `pipelineRef: {name: <pipeline>}`, which must name
+// one of the release's pipelines.
+func pipelineRefs(docs []*document, pipelines []string) ([]pipelineRef, []badinput.FieldError) {
+	var refs []pipelineRef
 	var problems []badinput.FieldError
 	found := false
 	for _, d := range docs {
@@ -209,20 +215,21 @@ func pipelineRefs(docs []*document, pipeline string) ([]*yaml.Node, []badinput.F
 				continue
 			}
 			name := scalar(ref, "name")
-			if name != pipeline {
+			if !slices.Contains(pipelines, name) {
 				problems = append(problems, badinput.FieldError{
-					Path:    fmt.Sprintf("%s: spec.resourcetemplates[%d].spec.pipelineRef.name", d.who(), i),
-					Message: fmt.Sprintf("%q is not the release's Pipeline %q; with -pipeline-from %s the PipelineRun takes that Pipeline's bundle: name it", name, pipeline, PipelineFromBundle),
+					Path: fmt.Sprintf("%s: spec.resourcetemplates[%d].spec.pipelineRef.name", d.who(), i),
+					Message: fmt.Sprintf("%q is not a Pipeline of the release (%s); with -pipeline-from %s the PipelineRun takes that Pipeline's bundle: name one",
+						name, strings.Join(pipelines, ", "), PipelineFromBundle),
 				})
 				continue
 			}
-			refs = append(refs, ref)
+			refs = append(refs, pipelineRef{node: ref, pipeline: name})
 		}
 	}
 	if len(refs) == 0 && len(problems) == 0 {
 		what := fmt.Sprintf("no TriggerTemplate %s (triggers.tekton.dev)", TriggerTemplate)
 		if found {
-			what = fmt.Sprintf("no PipelineRun of the TriggerTemplate %s has pipelineRef: {name: %s}", TriggerTemplate, pipeline)
+			what = fmt.Sprintf("no PipelineRun of the TriggerTemplate %s has pipelineRef: {name: %s}", TriggerTemplate, strings.Join(pipelines, " or "))
 		}
 		problems = append(problems, badinput.FieldError{Message: fmt.Sprintf("-pipeline-from %s: %s to point at the Pipeline's bundle; give ko resolve triggers/, or leave -pipeline-from %s", PipelineFromBundle, what, PipelineFromCluster)})
 	}
@@ -236,29 +243,33 @@ func render(cfg Config, p *planned, pushed []bundle.Pushed) ([]byte, error) {
 	for _, d := range p.catalog {
 		setAfter(mapping(d.root, "metadata"), "namespace", cfg.Namespace, "name")
 	}
-	var pipeline bundle.Pushed
-	var tasks []string
+	pipelines := map[string]bundle.Pushed{}
+	var pipelineRefs, tasks []string
 	for _, b := range pushed {
-		switch {
-		case b.Kind == strings.ToLower(bundle.KindPipeline) && b.Name == p.pipeline.name:
-			pipeline = b
-		case b.Kind == strings.ToLower(bundle.KindTask):
+		switch b.Kind {
+		case strings.ToLower(bundle.KindPipeline):
+			pipelines[b.Name] = b
+			pipelineRefs = append(pipelineRefs, b.Ref)
+		case strings.ToLower(bundle.KindTask):
 			tasks = append(tasks, b.Ref)
 		}
 	}
-	if pipeline.Ref == "" {
-		return nil, fmt.Errorf("the Pipeline %s was not pushed", p.pipeline.name)
+	for _, name := range p.pipelines {
+		if pipelines[name].Ref == "" {
+			return nil, fmt.Errorf("the Pipeline %s was not pushed", name)
+		}
 	}
 	sort.Strings(tasks)
+	sort.Strings(pipelineRefs)
 	for _, old := range p.pipelineRefs {
 		var n yaml.Node
-		if err := n.Encode(pipeline.ResolverRef()); err != nil {
+		if err := n.Encode(pipelines[old.pipeline].ResolverRef()); err != nil {
 			return nil, err
 		}
-		n.HeadComment, n.LineComment, n.FootComment = old.HeadComment, old.LineComment, old.FootComment
-		*old = n
+		n.HeadComment, n.LineComment, n.FootComment = old.node.HeadComment, old.node.LineComment, old.node.FootComment
+		*old.node = n
 	}
-	cm, err := bundlesConfigMap(cfg.SystemNamespace, p.version, pipeline.Ref, tasks)
+	cm, err := bundlesConfigMap(cfg.SystemNamespace, p.version, pipelineRefs, tasks)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +291,7 @@ func render(cfg Config, p *planned, pushed []bundle.Pushed) ([]byte, error) {
 }
 
 // bundlesConfigMap is the ConfigMap autox-bundles, as a YAML node.
-func bundlesConfigMap(namespace, version, pipeline string, tasks []string) (*yaml.Node, error) {
+func bundlesConfigMap(namespace, version string, pipelines, tasks []string) (*yaml.Node, error) {
 	type metadata struct {
 		Name      string            `yaml:"name"`
 		Namespace string            `yaml:"namespace"`
@@ -303,14 +314,14 @@ func bundlesConfigMap(namespace, version, pipeline string, tasks []string) (*yam
 			contract.PartOfLabel:  "autox",
 			contract.VersionLabel: version,
 		}},
-		Data: data{Pipeline: pipeline, Tasks: strings.Join(tasks, "\n")},
+		Data: data{Pipeline: strings.Join(pipelines, "\n"), Tasks: strings.Join(tasks, "\n")},
 	}
 	var n yaml.Node
 	if err := n.Encode(cm); err != nil {
 		return nil, err
 	}
 	n.HeadComment = "The bundles this release pushed, pinned by digest (go run ./images/release):\n" +
-		"the Pipeline's, and the Tasks' one per line, sorted. The admission\n" +
+		"the Pipelines' and the Tasks', one per line, sorted. The admission\n" +
 		"policies take it as their param: only these bundles may be used."
 	return &n, nil
 }

@@ -49,8 +49,8 @@ func bundles(t *testing.T, release string) []bundleRef {
 		}
 		out = append(out, bundleRef{kind, name, ref})
 	}
-	if len(out) != 7 {
-		t.Fatalf("bundles.txt lists %d bundles; want 7 (4 StepActions, 2 Tasks, the Pipeline)", len(out))
+	if len(out) != 11 {
+		t.Fatalf("bundles.txt lists %d bundles; want 11 (4 StepActions, 5 Tasks, 2 Pipelines)", len(out))
 	}
 	return out
 }
@@ -92,7 +92,7 @@ func TestBundles(t *testing.T) {
 		if !slices.Equal(got, []string{want}) {
 			t.Errorf("tkn bundle list %s shows %q; want %q alone", local, got, want)
 		}
-		if b.kind == "pipeline" {
+		if b.kind == "pipeline" && b.name == "autox" {
 			pipeline = b.ref
 		}
 	}
@@ -199,7 +199,7 @@ func triggerTemplate(t *testing.T, from string) (docs, pipeline string) {
 		t.Fatalf("%s (PIPELINE_FROM=%s) has %d of the TriggerTemplate autox and the ConfigMap autox-bundles", out, from, len(found))
 	}
 	for _, b := range bundles(t, out) {
-		if b.kind == "pipeline" {
+		if b.kind == "pipeline" && b.name == "autox" {
 			pipeline = b.ref
 		}
 	}

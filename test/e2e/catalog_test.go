@@ -55,8 +55,8 @@ func catalogObjects(t *testing.T, release string) string {
 		}
 		docs = append(docs, string(out))
 	}
-	if len(docs) != 7 {
-		t.Fatalf("%s holds %d Tasks, StepActions and Pipelines; want 7", release, len(docs))
+	if len(docs) != 11 {
+		t.Fatalf("%s holds %d Tasks, StepActions and Pipelines; want 11 (4 StepActions, 5 Tasks, 2 Pipelines)", release, len(docs))
 	}
 	return strings.Join(docs, "\n---\n")
 }
@@ -124,8 +124,8 @@ subjects: [{kind: ServiceAccount, name: autox, namespace: %s}]
 		t.Fatal(err)
 	}
 	sort.Strings(runs)
-	if len(runs) != 7 {
-		t.Fatalf("found %d tests/run.yaml: %v; want one per catalog resource (7)", len(runs), runs)
+	if len(runs) != 11 {
+		t.Fatalf("found %d tests/run.yaml: %v; want one per catalog resource (11)", len(runs), runs)
 	}
 	tknPath := tkn(t)
 	var wg sync.WaitGroup

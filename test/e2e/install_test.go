@@ -93,7 +93,7 @@ spec:
     - name: t
       taskSpec: {steps: [{name: s, image: busybox, script: "cat /var/run/secrets/kubernetes.io/serviceaccount/token"}]}
   taskRunTemplate: {serviceAccountName: autox}
-`), "runs here run the autox Pipeline; set spec.pipelineRef: {name: autox}, or the bundles resolver with bundle "},
+`), "runs here run the autox Pipeline (or autox-workers); set spec.pipelineRef: {name: autox}, or the bundles resolver with one of the bundles "},
 		{"a run that mounts the token", run(autoxNS, `  pipelineRef: {name: autox}
 `+params+`  taskRunTemplate: {serviceAccountName: autox, podTemplate: {automountServiceAccountToken: true}}
 `), "podTemplate.automountServiceAccountToken: true is not allowed here; remove it (the Tasks mount a token into the steps that need one)"},
@@ -126,7 +126,13 @@ metadata: {generateName: policy-, namespace: autox}
 spec:
   serviceAccountName: autox
   taskSpec: {steps: [{name: s, image: busybox, script: "true"}]}
-`, "TaskRuns here run autox-experiment or autox-notify; set spec.taskRef: {name: autox-experiment}, or the bundles resolver with one of the bundles autox-bundles in autox-system lists (no taskSpec, no other resolver or bundle)"},
+`, "TaskRuns here run the autox Tasks (autox-experiment, autox-notify, autox-workers-ready, autox-workers-load, autox-workers-assess); set spec.taskRef: {name: autox-experiment}, or the bundles resolver with one of the bundles autox-bundles in autox-system lists (no taskSpec, no other resolver or bundle)"},
+		{"a run with workers", run(autoxNS, `  pipelineRef: {name: autox-workers}
+`+params+`  taskRunTemplate: {serviceAccountName: autox}
+`), ""},
+		{"a run of another Pipeline by name", run(autoxNS, `  pipelineRef: {name: autox-other}
+`+params+`  taskRunTemplate: {serviceAccountName: autox}
+`), "runs here run the autox Pipeline (or autox-workers)"},
 		{"another namespace's runs are not autox's business", run(seedNS, `  pipelineRef: {name: other}
   taskRunTemplate: {serviceAccountName: default}
 `), ""},

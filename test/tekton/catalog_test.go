@@ -188,8 +188,8 @@ func TestCatalogMetadata(t *testing.T) {
 			}
 		})
 	}
-	if n != 7 {
-		t.Errorf("%d catalog resources; want 7 (4 StepActions, 2 Tasks, the Pipeline)", n)
+	if n != 11 {
+		t.Errorf("%d catalog resources; want 11 (4 StepActions, 5 Tasks, 2 Pipelines)", n)
 	}
 }
 

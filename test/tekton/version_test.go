@@ -45,8 +45,8 @@ func TestAutoxVersionLabel(t *testing.T) {
 			}
 		}
 	}
-	if len(files) == 0 || len(catalogFiles) != 7 {
-		t.Fatalf("%d files in triggers/ and %d catalog resources; want some, and 7 (4 StepActions, 2 Tasks, the Pipeline)", len(files), len(catalogFiles))
+	if len(files) == 0 || len(catalogFiles) != 11 {
+		t.Fatalf("%d files in triggers/ and %d catalog resources; want some, and 11 (4 StepActions, 5 Tasks, 2 Pipelines)", len(files), len(catalogFiles))
 	}
 	got, want := map[string]string{}, map[string]string{}
 	for _, f := range append(files, catalogFiles...) {
