@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 . ./test/cluster/lib.sh
 export AUTOX_TEKTON_VERSION=$TEKTON_OLDEST AUTOX_TRIGGERS_VERSION=$TRIGGERS_OLDEST
-export AUTOX_E2E_RUN=${AUTOX_E2E_RUN:-'^(TestPipelineRunSeedExperiments|TestPipelineRunFails|TestTriggerSeedHTTP|TestCatalogTests)$'}
+export AUTOX_E2E_RUN=${AUTOX_E2E_RUN:-'^(TestPipelineRunSeedExperiments|TestPipelineRunFails|TestTriggerSeedHTTP|TestCatalogTests|TestWorkers)$'}
 start=$SECONDS
 echo "e2e-oldest: Tekton Pipelines $TEKTON_OLDEST, Triggers $TRIGGERS_OLDEST: $AUTOX_E2E_RUN"
 ./test/e2e.sh

@@ -219,30 +219,7 @@ type pipelineRun struct {
 // experiment and waits up to 5 minutes for it to end.
 func runExperiment(t *testing.T, c *kube.Clients, prefix, experimentYAML string) *pipelineRun {
 	t.Helper()
-	pr := map[string]any{
-		"apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
-		"metadata": map[string]any{"generateName": prefix + "-", "labels": map[string]any{
-			"autox.dev/group": prefix, "autox.dev/spec": "e2e", "autox.dev/version": "1.0.0",
-		}},
-		"spec": map[string]any{
-			"pipelineRef": map[string]any{"name": "autox"},
-			"params": []any{
-				map[string]any{"name": "experiment", "value": experimentYAML},
-				map[string]any{"name": "namespace", "value": seedNS},
-				map[string]any{"name": "group", "value": prefix},
-				map[string]any{"name": "spec", "value": "e2e"},
-				map[string]any{"name": "version", "value": "1.0.0"},
-			},
-			"taskRunTemplate": map[string]any{"serviceAccountName": "autox"},
-		},
-	}
-	u := &unstructured.Unstructured{Object: pr}
-	created, err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS).Create(context.Background(), u, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("creating the PipelineRun: %v", err)
-	}
-	name := created.GetName()
-	step(t, "PipelineRun %s/%s created", autoxNS, name)
+	name := createRun(t, c, "autox", prefix, experimentYAML)
 	r := &pipelineRun{name: name}
 	waitFor(t, 5*time.Minute, "PipelineRun "+name, func() (bool, string) {
 		obj, err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS).Get(context.Background(), name, metav1.GetOptions{})
@@ -274,6 +251,35 @@ func runExperiment(t *testing.T, c *kube.Clients, prefix, experimentYAML string)
 	t.Logf("e2e: PipelineRun %s: %s after %.1fs, load steps %.1fs, Tekton and the other steps %.1fs",
 		name, r.reason, r.wall.Seconds(), r.load.Seconds(), (r.wall - r.load).Seconds())
 	return r
+}
+
+// createRun creates a PipelineRun of pipeline (autox, autox-workers)
+// with the experiment, labelled as group prefix, and returns its name.
+func createRun(t *testing.T, c *kube.Clients, pipeline, prefix, experimentYAML string) string {
+	t.Helper()
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
+		"metadata": map[string]any{"generateName": prefix + "-", "labels": map[string]any{
+			"autox.dev/group": prefix, "autox.dev/spec": "e2e", "autox.dev/version": "1.0.0",
+		}},
+		"spec": map[string]any{
+			"pipelineRef": map[string]any{"name": pipeline},
+			"params": []any{
+				map[string]any{"name": "experiment", "value": experimentYAML},
+				map[string]any{"name": "namespace", "value": seedNS},
+				map[string]any{"name": "group", "value": prefix},
+				map[string]any{"name": "spec", "value": "e2e"},
+				map[string]any{"name": "version", "value": "1.0.0"},
+			},
+			"taskRunTemplate": map[string]any{"serviceAccountName": "autox"},
+		},
+	}}
+	created, err := c.Dynamic.Resource(pipelineRunsGVR).Namespace(autoxNS).Create(context.Background(), u, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating the PipelineRun: %v", err)
+	}
+	step(t, "PipelineRun %s/%s (%s) created", autoxNS, created.GetName(), pipeline)
+	return created.GetName()
 }
 
 // span is the time between two timestamps of obj (each given by a path of
