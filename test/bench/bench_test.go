@@ -494,7 +494,7 @@ func TestBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-only", "throughput,speed"}, "bench: -only: \"speed\" is not a section; write some of throughput,cpu,fixed-rate,rate,memory,allocs,interceptor,e2e, comma-separated\n"},
+		{[]string{"-only", "throughput,speed"}, "bench: -only: \"speed\" is not a section; write some of throughput,workers,cpu,fixed-rate,rate,memory,allocs,interceptor,e2e, comma-separated\n"},
 		{[]string{"-rounds", "0"}, "bench: -n 20000 -c 16 -rounds 0 -z 4s: want -n, -c and -rounds of at least 1 and -z of at least 1s\n"},
 	} {
 		var stdout, stderr bytes.Buffer

@@ -12,7 +12,11 @@
 // Rows: closed-loop throughput of cmd/http against the hey CLI (by count
 // and by duration) and wrk, and of cmd/grpc against the ghz CLI, tools
 // alternating over rounds, the geometric mean of the rounds' ratios;
-// instructions per request of cmd/http and hey (valgrind); fixed-rate accuracy, our p99
+// cmd/http's throughput with its load split over 2 and 4 workers
+// (http.workers), as goroutines of one process and as processes with
+// -worker i/N -start-at, over 1 worker's, the same requests in all
+// (informational: no goal; a run that loses requests or sees an error
+// fails the row); instructions per request of cmd/http and hey (valgrind); fixed-rate accuracy, our p99
 // at 200 requests/s on a server that stalls 1s every 5s over the p99 the
 // stall implies (hey's and ghz's beside it); rate accuracy at 10, 1000
 // and 10000 requests/s, counted at the server; peak RSS over 1M requests
@@ -49,7 +53,7 @@ import (
 
 // sections of the suite, in the order they run.
 func sections() []string {
-	return []string{"throughput", "cpu", "fixed-rate", "rate", "memory", "allocs", "interceptor", "e2e"}
+	return []string{"throughput", "workers", "cpu", "fixed-rate", "rate", "memory", "allocs", "interceptor", "e2e"}
 }
 
 func main() {
@@ -128,6 +132,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	add("throughput", func() []Row { return append(s.httpThroughput(ctx), s.grpcThroughput(ctx)...) })
+	add("workers", func() []Row { return s.httpWorkers(ctx) })
 	add("cpu", func() []Row { return []Row{s.httpInstructions(ctx)} })
 	add("fixed-rate", func() []Row { return []Row{s.httpFixedRate(ctx), s.grpcFixedRate(ctx)} })
 	add("rate", func() []Row { return s.rates(ctx) })
