@@ -105,7 +105,7 @@ dashboard: ## the Tekton Dashboard (read-only) on the test cluster (up if needed
 e2e: ## bring the cluster up if it is not, run test/e2e against it, print a summary
 	@./test/e2e.sh
 
-e2e-oldest: ## on a cluster of its own with the oldest Tekton the catalog claims (v1.9.6): the seed's PipelineRuns, the failing runs, a trigger test, the catalog's tests; leaves it down
+e2e-oldest: ## on a cluster of its own with the oldest Tekton the catalog claims (v1.9.6): the seed's PipelineRuns, the failing runs, a trigger test, the catalog's tests, the workers' runs; leaves it down
 	@./test/e2e-oldest.sh
 
 # The bench process itself is not pinned: its in-process rows count
@@ -113,7 +113,7 @@ e2e-oldest: ## on a cluster of its own with the oldest Tekton the catalog claims
 # as before; each server and load generator it starts is pinned.
 BENCH_SERVER_CORE ?= auto
 BENCH_CLIENT_CORE ?= auto
-bench: build ## the benchmark suite (about 6 min): ratios ours / peer measured in one run, servers and load on separate cores; table on stdout, rows in bin/bench.json
+bench: build ## the benchmark suite (about 7 min): ratios ours / peer measured in one run, servers and load on separate cores; table on stdout, rows in bin/bench.json
 	@./test/bench/deps.sh
 	$(GO) build -o $(BIN)/bench ./test/bench
 	$(BIN)/bench -bin $(BIN) -json $(BIN)/bench.json -go $(GO) -server-core $(BENCH_SERVER_CORE) -client-core $(BENCH_CLIENT_CORE)
