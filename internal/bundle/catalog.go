@@ -82,14 +82,17 @@ type Publisher struct {
 	Log *slog.Logger
 }
 
-// Publish pushes each of objs (StepActions, Tasks and Pipelines, as the
-// catalog holds them: no namespace, images pinned) as a bundle of its
-// own, tagged v<version> (their app.kubernetes.io/version label, which
-// they must share): first the StepActions, then the Tasks, each step's
+// Publish pushes objs (StepActions, Tasks and Pipelines, as the catalog
+// holds them: no namespace, images pinned) as bundles tagged v<version>
+// (their app.kubernetes.io/version label, which they must share): first
+// each StepAction as a bundle of its own, then each Task, its steps'
 // `ref: {name: X}` rewritten to the bundles resolver with StepAction X's
 // pinned bundle, then the Pipelines, each taskRef (tasks and finally)
-// rewritten to its Task's. It returns the bundles in that order, each
-// kind sorted by name. Nothing is pushed unless Check passes.
+// rewritten to its Task's, all of them in one bundle:
+// one pinned reference then serves every Pipeline, so that the trigger's
+// TriggerTemplate can pick the Pipeline by name for each run. It returns
+// one Pushed per object in that order, each kind sorted by name (the
+// Pipelines share their Ref). Nothing is pushed unless Check passes.
 func (p Publisher) Publish(ctx context.Context, objs []Object) ([]Pushed, error) {
 	if err := p.Registry.Check(); err != nil {
 		return nil, err
@@ -106,32 +109,61 @@ func (p Publisher) Publish(ctx context.Context, objs []Object) ([]Pushed, error)
 	}
 	pinned := map[string]Pushed{} // by kind/name, as refs name them
 	var out []Pushed
-	for _, kind := range pushOrder {
-		for _, d := range docs {
-			if d.obj.Kind != kind {
-				continue
-			}
+	// push pushes group as one bundle to bundles/<repo>.
+	push := func(repo string, group []*doc) error {
+		var bundled []Object
+		var what []string
+		for _, d := range group {
+			what = append(what, d.obj.String())
 			for _, r := range d.refs {
 				r.pin(pinned[r.kind+"/"+r.name]) // pushed before: pushOrder
 			}
 			data, err := encodeJSON(d.tree)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", d.obj, err)
+				return fmt.Errorf("%s: %w", d.obj, err)
 			}
 			o := d.obj
 			o.JSON = data
-			img, err := Image(o)
-			if err != nil {
-				return nil, err
-			}
-			ref, err := p.Registry.Push(ctx, o.Name, tag, img)
-			if err != nil {
-				return nil, fmt.Errorf("bundle %s: %w; check that the registry answers and takes pushes (make cluster-up for the test cluster's, or set the repository to one you can push to)", o, err)
-			}
+			bundled = append(bundled, o)
+		}
+		img, err := Image(bundled...)
+		if err != nil {
+			return err
+		}
+		ref, err := p.Registry.Push(ctx, repo, tag, img)
+		if err != nil {
+			return fmt.Errorf("bundle %s: %w; check that the registry answers and takes pushes (make cluster-up for the test cluster's, or set the repository to one you can push to)", strings.Join(what, ", "), err)
+		}
+		for _, o := range bundled {
 			pushed := Pushed{Kind: o.ContractKind(), Name: o.Name, Ref: ref}
 			pinned[o.Kind+"/"+o.Name] = pushed
 			out = append(out, pushed)
 			log.Info("pushed bundle", "bundle", pushed.Kind+"/"+pushed.Name, "ref", ref, "tag", tag)
+		}
+		return nil
+	}
+	for _, kind := range pushOrder {
+		var group []*doc
+		for _, d := range docs {
+			if d.obj.Kind == kind {
+				group = append(group, d)
+			}
+		}
+		if len(group) == 0 {
+			continue
+		}
+		if kind == KindPipeline {
+			// To bundles/<the first by name>: bundles/autox for autox and
+			// autox-workers.
+			if err := push(group[0].obj.Name, group); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for _, d := range group {
+			if err := push(d.obj.Name, []*doc{d}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil

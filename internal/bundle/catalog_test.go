@@ -69,7 +69,8 @@ func catalog(t *testing.T) []Object {
 var pinnedRef = regexp.MustCompile(`^(.+)/bundles/([a-z0-9-]+)@sha256:[0-9a-f]{64}$`)
 
 // TestPublishPinsEveryReference: our catalog, published, is one bundle per
-// StepAction, Task and Pipeline, pushed in that order. Read back with
+// StepAction and Task, and one bundle of both Pipelines (bundles/autox),
+// pushed in that order. Read back with
 // Tekton's own bundle reader, each bundle holds its object unchanged
 // except for its references: each Task's step refs name the StepActions'
 // bundles by digest through the bundles resolver, and those resolve to
@@ -89,9 +90,13 @@ func TestPublishPinsEveryReference(t *testing.T) {
 	for _, p := range pushed {
 		names = append(names, p.Kind+"/"+p.Name)
 		byKindName[p.Kind+"/"+p.Name] = p
+		repo := p.Name
+		if p.Kind == "pipeline" {
+			repo = "autox"
+		}
 		m := pinnedRef.FindStringSubmatch(p.Ref)
-		if m == nil || m[1] != reg.Repo || m[2] != p.Name {
-			t.Errorf("%s: ref %q is not %s/bundles/%s@sha256:<digest>", p, p.Ref, reg.Repo, p.Name)
+		if m == nil || m[1] != reg.Repo || m[2] != repo {
+			t.Errorf("%s: ref %q is not %s/bundles/%s@sha256:<digest>", p, p.Ref, reg.Repo, repo)
 		}
 	}
 	want := []string{
@@ -101,6 +106,9 @@ func TestPublishPinsEveryReference(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Fatalf("bundles (-want +got):\n%s", diff)
+	}
+	if a, w := byKindName["pipeline/autox"].Ref, byKindName["pipeline/autox-workers"].Ref; a != w {
+		t.Errorf("the Pipelines' bundles differ: %s and %s; want one bundle of both", a, w)
 	}
 
 	vctx := tektontest.WebhookContext(t)
@@ -204,7 +212,9 @@ func tree(t *testing.T, data []byte) map[string]any {
 	return m
 }
 
-// bundleTree is the JSON of the bundle's one layer.
+// bundleTree is the JSON of p's layer in its bundle: the bundle's one
+// layer, or, in the Pipelines' bundle, the layer annotated with p's kind
+// and name.
 func bundleTree(t *testing.T, p Pushed) map[string]any {
 	t.Helper()
 	img, err := remote.Image(mustRef(t, p.Ref))
@@ -212,10 +222,16 @@ func bundleTree(t *testing.T, p Pushed) map[string]any {
 		t.Fatal(err)
 	}
 	_, layers := view(t, img)
-	if len(layers) != 1 {
+	if p.Kind != "pipeline" && len(layers) != 1 {
 		t.Fatalf("%s: %d layers, want 1", p, len(layers))
 	}
-	return tree(t, []byte(layers[0].Content))
+	for _, l := range layers {
+		if l.Annotations[AnnotationKind] == p.Kind && l.Annotations[AnnotationName] == p.Name {
+			return tree(t, []byte(l.Content))
+		}
+	}
+	t.Fatalf("%s: no layer of its bundle is annotated %s/%s", p, p.Kind, p.Name)
+	return nil
 }
 
 // pin writes, by hand, what a pinned step ref is.
@@ -269,7 +285,8 @@ func TestPublishIsReproducible(t *testing.T) {
 			t.Errorf("%s vs %s: digest changed %v, want %v (only the Tasks with StepActions and the Pipelines name other bundles)", line, first[i], changed, names)
 		}
 		// Pushed to Repo, found there by the digest that names PullRepo.
-		if _, err := remote.Image(mustRef(t, host+"/autox/bundles/"+strings.SplitN(strings.SplitN(line, "/", 2)[1], "=", 2)[0]+"@"+digestOf(line))); err != nil {
+		repo := line[strings.Index(line, "/bundles/")+len("/bundles/") : strings.LastIndex(line, "@")]
+		if _, err := remote.Image(mustRef(t, host+"/autox/bundles/"+repo+"@"+digestOf(line))); err != nil {
 			t.Errorf("%s: not in the registry pushed to: %v", line, err)
 		}
 	}

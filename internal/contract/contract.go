@@ -117,7 +117,20 @@ type Extensions struct {
 	// DecidedAt is when the launch was decided (RFC 3339, nanoseconds,
 	// UTC): the run's annotation autox.dev/decided-at.
 	DecidedAt string `json:"decidedAt"`
+	// Pipeline is the Pipeline the run runs: Pipeline, or
+	// WorkersPipeline when the experiment's load is spread over pods.
+	Pipeline string `json:"pipeline"`
 }
+
+// The Pipelines a launch may run (the TriggerTemplate's
+// $(tt.params.pipeline); the admission policy admits these two).
+const (
+	// Pipeline runs the experiment in one pod.
+	Pipeline = "autox"
+	// WorkersPipeline runs each worker's load in a pod of its own
+	// (http.workers, grpc.workers above 1).
+	WorkersPipeline = "autox-workers"
+)
 
 // FormatTime is how autox writes a time in annotations and records.
 func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

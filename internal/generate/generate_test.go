@@ -26,6 +26,7 @@ import (
 
 	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/interceptor"
 	"github.com/autox-tekton/autox/internal/tektontest"
 )
 
@@ -280,6 +281,7 @@ func TestSeedMakesTheRun(t *testing.T) {
 				"group": group, "spec": spec, "version": "2.0.0", "name": group, "namespace": "default",
 				"runName": "autox-" + group + "-" + spec + "-0123456789", "experiment": exp,
 				"decidedAt": "2026-11-27T10:00:00.123456789Z", "seq": "1", "runNamespace": "autox",
+				"pipeline": pipelineFor(exp),
 			}}
 			pr := tektontest.PipelineRun(t, tr, bindings, templates, ext)
 			got := map[string]string{}
@@ -499,4 +501,10 @@ func TestReservedNamespaces(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pipelineFor is the Pipeline the interceptor names for a run of exp.
+func pipelineFor(exp string) string {
+	p, _ := interceptor.PipelineFor(exp)
+	return p
 }

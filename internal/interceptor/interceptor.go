@@ -151,9 +151,13 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1beta1.Intercepto
 		log.Info(reason, "outcome", outcomeNoRun)
 		return interceptors.Fail(codes.FailedPrecondition, reason), outcomeNoRun
 	}
-	log.Info(reason, "outcome", outcomeLaunch, "run", d.Launch.Run)
 	// FromTrigger has checked it.
 	experimentText, _ := g.Params.ExperimentText()
+	pipeline, why := PipelineFor(experimentText)
+	if why != "" {
+		log = log.With("pipeline-note", why)
+	}
+	log.Info(reason, "outcome", outcomeLaunch, "run", d.Launch.Run, "pipeline", pipeline)
 	return &triggersv1beta1.InterceptorResponse{
 		Continue: true,
 		Extensions: map[string]any{Name: contract.Extensions{
@@ -167,6 +171,7 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1beta1.Intercepto
 			RunNamespace: i.RunsNamespace,
 			Experiment:   experimentText,
 			DecidedAt:    contract.FormatTime(d.Launch.DecidedAt),
+			Pipeline:     pipeline,
 		}},
 	}, outcomeLaunch
 }

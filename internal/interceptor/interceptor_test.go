@@ -253,6 +253,7 @@ func launched(version string, seq int64) *triggersv1beta1.InterceptorResponse {
 	return &triggersv1beta1.InterceptorResponse{Continue: true, Extensions: map[string]any{"autox": contract.Extensions{
 		Group: "httpbin", Spec: "iter8", Version: version, Name: "httpbin", Namespace: "default", RunName: run(seq), RunNamespace: ns,
 		Seq: strconv.FormatInt(seq, 10), Experiment: httpbinExperiment, DecidedAt: "2026-12-04T10:00:00.123456789Z",
+		Pipeline: "autox",
 	}}}
 }
 

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -173,9 +174,16 @@ func parseList(t *testing.T, list string) ([]string, map[string]string) {
 	var names []string
 	refs := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSuffix(list, "\n"), "\n") {
+		// The Pipelines share one bundle, bundles/<the first by name>;
+		// every other object has its own.
 		m := bundleLine.FindStringSubmatch(line)
-		if m == nil || m[2] != m[4] {
+		if m == nil || (m[1] != "pipeline" && m[2] != m[4]) {
 			t.Fatalf("bundles.txt line %q is not kind/name=<repo>/bundles/<name>@sha256:<digest>", line)
+		}
+		for name, ref := range refs {
+			if m[1] == "pipeline" && strings.HasPrefix(name, "pipeline/") && ref != m[3] {
+				t.Fatalf("bundles.txt: %s is in %s, %s in %s; the Pipelines share one bundle", name, ref, m[1]+"/"+m[2], m[3])
+			}
 		}
 		names = append(names, m[1]+"/"+m[2])
 		refs[m[1]+"/"+m[2]] = m[3]
@@ -279,18 +287,18 @@ metadata:
     app.kubernetes.io/part-of: autox
     app.kubernetes.io/version: "0.1"
 data:
-  pipeline: |-
-    %s
+  pipeline: %s
   tasks: |-
     %s
 `, strings.Join(sortedRefs(refs, "pipeline/"), "\n    "), strings.Join(sortedRefs(refs, "task/"), "\n    "))
 }
 
-// sortedRefs are the refs of the bundles whose kind/name has prefix, sorted.
+// sortedRefs are the refs of the bundles whose kind/name has prefix,
+// sorted, each once.
 func sortedRefs(refs map[string]string, prefix string) []string {
 	var out []string
 	for name, ref := range refs {
-		if strings.HasPrefix(name, prefix) {
+		if strings.HasPrefix(name, prefix) && !slices.Contains(out, ref) {
 			out = append(out, ref)
 		}
 	}
@@ -349,7 +357,7 @@ func TestRunChangesOnlyWhatItMust(t *testing.T) {
 			namespaced++
 		}
 		if templateHead.MatchString(d) {
-			const old = "        pipelineRef:\n          name: autox\n"
+			const old = "        pipelineRef:\n          name: $(tt.params.pipeline)\n"
 			if strings.Count(d, old) != 1 {
 				t.Fatalf("the TriggerTemplate autox has not one %q", old)
 			}
@@ -359,7 +367,7 @@ func TestRunChangesOnlyWhatItMust(t *testing.T) {
             - name: bundle
               value: `+refs["pipeline/autox"]+`
             - name: name
-              value: autox
+              value: $(tt.params.pipeline)
             - name: kind
               value: pipeline
 `, 1)
@@ -385,12 +393,14 @@ func runtimeToMap(obj any) (map[string]any, error) {
 }
 
 // TestRunPipelineFromBundle: with -pipeline-from bundle, the
-// TriggerTemplate autox's PipelineRun takes the Pipeline from its pinned
-// bundle, and nothing else of the release changes. Through Triggers' own
-// resolution (as the EventListener makes the run), the PipelineRun names
-// the bundles resolver with the Pipeline's bundle, keeps every
-// $(tt.params.x) filled in, and passes Tekton's validation; the bundle it
-// names is the Pipeline autox, as Tekton reads it.
+// TriggerTemplate autox's PipelineRun takes the Pipeline the interceptor
+// names ($(tt.params.pipeline)) from the Pipelines' one pinned bundle,
+// and nothing else of the release changes. Through Triggers' own
+// resolution (as the EventListener makes the run), for autox and for
+// autox-workers, the PipelineRun names the bundles resolver with that
+// bundle and the Pipeline, keeps every $(tt.params.x) filled in, and
+// passes Tekton's validation; the bundle holds that Pipeline, as Tekton
+// reads it.
 func TestRunPipelineFromBundle(t *testing.T) {
 	host := newRegistry(t)
 	input := resolved(t)
@@ -411,18 +421,18 @@ func TestRunPipelineFromBundle(t *testing.T) {
 		t.Fatal("no TriggerTemplate autox in the release")
 	}
 	pr := field(tt, "spec", "resourcetemplates").([]any)[0].(map[string]any)
-	if diff := cmp.Diff(map[string]any{"name": "autox"}, field(pr, "spec", "pipelineRef")); diff != "" {
+	if diff := cmp.Diff(map[string]any{"name": "$(tt.params.pipeline)"}, field(pr, "spec", "pipelineRef")); diff != "" {
 		t.Fatalf("the input's pipelineRef (-want +got):\n%s", diff)
 	}
 	pr["spec"].(map[string]any)["pipelineRef"] = map[string]any{"resolver": "bundles", "params": []any{
 		map[string]any{"name": "bundle", "value": refs["pipeline/autox"]},
-		map[string]any{"name": "name", "value": "autox"},
+		map[string]any{"name": "name", "value": "$(tt.params.pipeline)"},
 		map[string]any{"name": "kind", "value": "pipeline"},
 	}}
 	if diff := cmp.Diff(want, objects(t, out)); diff != "" {
 		t.Errorf("release file with -pipeline-from bundle, against the one with cluster (-want +got):\n%s", diff)
 	}
-	for _, p := range []string{"run-name", "run-namespace", "group", "spec", "version", "name", "decided-at", "seq", "experiment", "namespace"} {
+	for _, p := range []string{"run-name", "run-namespace", "group", "spec", "version", "name", "decided-at", "seq", "experiment", "namespace", "pipeline"} {
 		if !strings.Contains(out, "$(tt.params."+p+")") {
 			t.Errorf("$(tt.params.%s) is no longer in the release file", p)
 		}
@@ -454,34 +464,36 @@ func TestRunPipelineFromBundle(t *testing.T) {
 	if dispatch == nil {
 		t.Fatal("no Trigger autox in the release")
 	}
-	ext := map[string]any{"autox": map[string]any{
-		"group": "httpbin", "spec": "iter8", "version": "2.0.0", "name": "httpbin", "namespace": "default",
-		"runName": "autox-httpbin-iter8-0123456789", "experiment": "tasks: [http]\nhttp:\n  url: http://httpbin.default/get\n",
-		"decidedAt": "2026-11-27T10:00:00.123456789Z", "seq": "3", "runNamespace": "autox",
-	}}
-	run := tektontest.PipelineRun(t, dispatch, bindings, templates, ext)
-	wantRef := &tektonv1.PipelineRef{ResolverRef: tektonv1.ResolverRef{Resolver: "bundles", Params: tektonv1.Params{
-		{Name: "bundle", Value: *tektonv1.NewStructuredValues(refs["pipeline/autox"])},
-		{Name: "name", Value: *tektonv1.NewStructuredValues("autox")},
-		{Name: "kind", Value: *tektonv1.NewStructuredValues("pipeline")},
-	}}}
-	if diff := cmp.Diff(wantRef, run.Spec.PipelineRef); diff != "" {
-		t.Errorf("the PipelineRun's pipelineRef (-want +got):\n%s", diff)
-	}
-	if run.Name != "autox-httpbin-iter8-0123456789" || run.Namespace != "autox" {
-		t.Errorf("PipelineRun %s/%s, want autox/autox-httpbin-iter8-0123456789", run.Namespace, run.Name)
-	}
-	ctx := tektontest.WebhookContext(t)
-	run.SetDefaults(ctx)
-	if err := run.Validate(ctx); err != nil {
-		t.Errorf("Tekton refuses the PipelineRun: %v", err)
-	}
-	obj, _, err := oci.NewResolver(refs["pipeline/autox"], authn.NewMultiKeychain()).Get(context.Background(), "pipeline", "autox")
-	if err != nil {
-		t.Fatalf("Tekton reading the Pipeline's bundle: %v", err)
-	}
-	if p, ok := obj.(*tektonv1.Pipeline); !ok || p.Name != "autox" {
-		t.Errorf("the bundle holds %T, not the Pipeline autox", obj)
+	for _, pipeline := range []string{"autox", "autox-workers"} {
+		ext := map[string]any{"autox": map[string]any{
+			"group": "httpbin", "spec": "iter8", "version": "2.0.0", "name": "httpbin", "namespace": "default",
+			"runName": "autox-httpbin-iter8-0123456789", "experiment": "tasks: [http]\nhttp:\n  url: http://httpbin.default/get\n",
+			"decidedAt": "2026-11-27T10:00:00.123456789Z", "seq": "3", "runNamespace": "autox", "pipeline": pipeline,
+		}}
+		run := tektontest.PipelineRun(t, dispatch, bindings, templates, ext)
+		wantRef := &tektonv1.PipelineRef{ResolverRef: tektonv1.ResolverRef{Resolver: "bundles", Params: tektonv1.Params{
+			{Name: "bundle", Value: *tektonv1.NewStructuredValues(refs["pipeline/"+pipeline])},
+			{Name: "name", Value: *tektonv1.NewStructuredValues(pipeline)},
+			{Name: "kind", Value: *tektonv1.NewStructuredValues("pipeline")},
+		}}}
+		if diff := cmp.Diff(wantRef, run.Spec.PipelineRef); diff != "" {
+			t.Errorf("%s: the PipelineRun's pipelineRef (-want +got):\n%s", pipeline, diff)
+		}
+		if run.Name != "autox-httpbin-iter8-0123456789" || run.Namespace != "autox" {
+			t.Errorf("PipelineRun %s/%s, want autox/autox-httpbin-iter8-0123456789", run.Namespace, run.Name)
+		}
+		ctx := tektontest.WebhookContext(t)
+		run.SetDefaults(ctx)
+		if err := run.Validate(ctx); err != nil {
+			t.Errorf("%s: Tekton refuses the PipelineRun: %v", pipeline, err)
+		}
+		obj, _, err := oci.NewResolver(refs["pipeline/"+pipeline], authn.NewMultiKeychain()).Get(context.Background(), "pipeline", pipeline)
+		if err != nil {
+			t.Fatalf("Tekton reading %s from the Pipelines' bundle: %v", pipeline, err)
+		}
+		if p, ok := obj.(*tektonv1.Pipeline); !ok || p.Name != pipeline {
+			t.Errorf("the bundle holds %T, not the Pipeline %s", obj, pipeline)
+		}
 	}
 }
 
@@ -649,7 +661,7 @@ func TestRunRefuses(t *testing.T) {
 		{"-pipeline-from bundle without the TriggerTemplate", func(c *Config) { c.PipelineFrom = PipelineFromBundle }, strings.Join(strings.Split(small, "---\n")[:3], "---\n"),
 			in + ": -pipeline-from bundle: no TriggerTemplate autox (triggers.tekton.dev) to point at the Pipeline's bundle; give ko resolve triggers/, or leave -pipeline-from cluster"},
 		{"-pipeline-from bundle, a PipelineRun of another Pipeline", func(c *Config) { c.PipelineFrom = PipelineFromBundle }, set("pipelineRef: {name: greet}", "pipelineRef: {name: other}"),
-			in + `: TriggerTemplate autox (line 30): spec.resourcetemplates[0].spec.pipelineRef.name: "other" is not a Pipeline of the release (greet); with -pipeline-from bundle the PipelineRun takes that Pipeline's bundle: name one`},
+			in + `: TriggerTemplate autox (line 30): spec.resourcetemplates[0].spec.pipelineRef.name: "other" is not a Pipeline of the release (greet) nor a param ($(tt.params.pipeline)); with -pipeline-from bundle the PipelineRun takes the Pipelines' bundle: name one`},
 		{"-pipeline-from bundle, no pipelineRef by name", func(c *Config) { c.PipelineFrom = PipelineFromBundle }, set("pipelineRef: {name: greet}", "pipelineSpec: {tasks: []}"),
 			in + ": -pipeline-from bundle: no PipelineRun of the TriggerTemplate autox has pipelineRef: {name: greet} to point at the Pipeline's bundle; give ko resolve triggers/, or leave -pipeline-from cluster"},
 		{"bad flags", func(c *Config) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -183,15 +184,23 @@ func plan(cfg Config, docs []*document) (*planned, error) {
 }
 
 // pipelineRef is a TriggerTemplate's pipelineRef node and the release's
-// Pipeline it names.
+// Pipeline it names, or the TriggerTemplate param that names it
+// ($(tt.params.pipeline): the interceptor picks the Pipeline per run).
 type pipelineRef struct {
 	node     *yaml.Node
 	pipeline string
 }
 
+// byParam says whether a pipelineRef's name is a TriggerTemplate param.
+func (r pipelineRef) byParam() bool { return ttParam.MatchString(r.pipeline) }
+
+var ttParam = regexp.MustCompile(`^\$\(tt\.params\.[A-Za-z0-9_-]+\)$`)
+
 // pipelineRefs finds, in the TriggerTemplate autox, each PipelineRun
 // resource template's `pipelineRef: {name: <pipeline>}`, which must name
-// one of the release's pipelines.
+// one of the release's pipelines, or be a TriggerTemplate param
+// ($(tt.params.pipeline)): the Pipelines share one bundle, so that the
+// bundles resolver finds the one the param names in it.
 func pipelineRefs(docs []*document, pipelines []string) ([]pipelineRef, []badinput.FieldError) {
 	var refs []pipelineRef
 	var problems []badinput.FieldError
@@ -215,10 +224,10 @@ func pipelineRefs(docs []*document, pipelines []string) ([]pipelineRef, []badinp
 				continue
 			}
 			name := scalar(ref, "name")
-			if !slices.Contains(pipelines, name) {
+			if !slices.Contains(pipelines, name) && !ttParam.MatchString(name) {
 				problems = append(problems, badinput.FieldError{
 					Path: fmt.Sprintf("%s: spec.resourcetemplates[%d].spec.pipelineRef.name", d.who(), i),
-					Message: fmt.Sprintf("%q is not a Pipeline of the release (%s); with -pipeline-from %s the PipelineRun takes that Pipeline's bundle: name one",
+					Message: fmt.Sprintf("%q is not a Pipeline of the release (%s) nor a param ($(tt.params.pipeline)); with -pipeline-from %s the PipelineRun takes the Pipelines' bundle: name one",
 						name, strings.Join(pipelines, ", "), PipelineFromBundle),
 				})
 				continue
@@ -249,7 +258,9 @@ func render(cfg Config, p *planned, pushed []bundle.Pushed) ([]byte, error) {
 		switch b.Kind {
 		case strings.ToLower(bundle.KindPipeline):
 			pipelines[b.Name] = b
-			pipelineRefs = append(pipelineRefs, b.Ref)
+			if !slices.Contains(pipelineRefs, b.Ref) {
+				pipelineRefs = append(pipelineRefs, b.Ref)
+			}
 		case strings.ToLower(bundle.KindTask):
 			tasks = append(tasks, b.Ref)
 		}
@@ -262,8 +273,19 @@ func render(cfg Config, p *planned, pushed []bundle.Pushed) ([]byte, error) {
 	sort.Strings(tasks)
 	sort.Strings(pipelineRefs)
 	for _, old := range p.pipelineRefs {
+		rr := pipelines[old.pipeline].ResolverRef()
+		if old.byParam() {
+			// The Pipelines' one bundle (Publish), the name as the param
+			// gives it.
+			if len(pipelineRefs) != 1 {
+				return nil, fmt.Errorf("the Pipelines were pushed as %d bundles; a pipelineRef by param needs them in one", len(pipelineRefs))
+			}
+			b := pipelines[p.pipelines[0]]
+			b.Name = old.pipeline
+			rr = b.ResolverRef()
+		}
 		var n yaml.Node
-		if err := n.Encode(pipelines[old.pipeline].ResolverRef()); err != nil {
+		if err := n.Encode(rr); err != nil {
 			return nil, err
 		}
 		n.HeadComment, n.LineComment, n.FootComment = old.node.HeadComment, old.node.LineComment, old.node.FootComment

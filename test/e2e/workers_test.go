@@ -243,3 +243,44 @@ assess: {SLOs: {upper: {http/error-count: 0}}}
 		t.Logf("e2e: worker 2's pod deleted: run %s (%s), result says %q", reason, msg, r.FailureReasons)
 	})
 }
+
+// TestTriggerWorkers: a group whose experiment has http.workers runs
+// autox-workers when its Deployment is labelled: the interceptor picks the
+// Pipeline from the experiment, the run sends each endpoint's 200
+// requests from two load pods, 100 each, and passes.
+func TestTriggerWorkers(t *testing.T) {
+	c := triggersUp(t)
+	const indent = "\n              "
+	tr := strings.Replace(example(t, "httpbin"), indent+"numRequests: 200", indent+"numRequests: 200"+indent+"workers: 2", 1)
+	if !strings.Contains(tr, "workers: 2") {
+		t.Fatal("the example Trigger's experiment has no numRequests: 200 to add workers beside")
+	}
+	trigger(t, c, "httpbin", tr)
+	label(t, "httpbin", "5.0.0")
+	t.Cleanup(func() { unlabel(t, "httpbin") })
+	runs := waitRuns(t, c, "httpbin", 1, 60*time.Second)
+	name := runs[0].GetName()
+	if ref, _, _ := unstructured.NestedString(runs[0].Object, "spec", "pipelineRef", "name"); ref != "autox-workers" {
+		t.Fatalf("run %s runs Pipeline %q; want autox-workers, as the experiment has http.workers: 2", name, ref)
+	}
+	if ok, reason, msg := waitRun(t, c, name); !ok {
+		t.Fatalf("PipelineRun %s: %s: %s\n%s", name, reason, msg, tknLogs(t, name))
+	}
+	if trs := loadTaskRuns(t, c, name); len(trs) != 2 {
+		t.Errorf("%d load TaskRuns, want 2 (one per worker)", len(trs))
+	}
+	r := storedResult(t, c, name)
+	if len(r.Endpoints) != 3 {
+		t.Fatalf("result endpoints %+v, want the example's three", r.Endpoints)
+	}
+	for _, ep := range r.Endpoints {
+		var rows []int64
+		for _, w := range ep.Workers {
+			rows = append(rows, w.RequestCount)
+		}
+		if ep.RequestCount != 200 || !slices.Equal(rows, []int64{100, 100}) {
+			t.Errorf("endpoint %s: %d requests, by worker %v; want 200 as 100, 100", ep.Prefix, ep.RequestCount, rows)
+		}
+	}
+	t.Logf("e2e: the trigger ran %s on autox-workers: 3 endpoints of 200 requests, 100 from each of 2 pods", name)
+}

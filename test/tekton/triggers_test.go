@@ -16,6 +16,7 @@ import (
 
 	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
+	"github.com/autox-tekton/autox/internal/interceptor"
 	"github.com/autox-tekton/autox/internal/tektontest"
 )
 
@@ -73,6 +74,7 @@ func TestTriggersMakeTheRun(t *testing.T) {
 				"group": group, "spec": spec, "version": "2.0.0", "name": group, "namespace": "default",
 				"runName": "autox-" + group + "-" + spec + "-0123456789", "experiment": exp,
 				"decidedAt": "2026-11-27T10:00:00.123456789Z", "seq": "3", "runNamespace": "autox",
+				"pipeline": pipelineFor(exp),
 			}}
 			// The EventListener makes the run through its one Trigger.
 			pr := tektontest.PipelineRun(t, dispatch, bindings, templates, ext)
@@ -161,3 +163,9 @@ func TestTriggerParams(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// pipelineFor is the Pipeline the interceptor names for a run of exp.
+func pipelineFor(exp string) string {
+	p, _ := interceptor.PipelineFor(exp)
+	return p
+}
