@@ -37,8 +37,10 @@ type Result struct {
 
 // Recorder gathers one phase's results: engines hand it whole batches, so
 // its lock is taken once per batch, not per request. Every response time
-// goes into one HDR histogram, however long the run, and at a fixed rate
-// every service time into a second; nothing is kept per request. It also
+// goes into one HDR histogram, however long the run, and into blocks of
+// the run in the order recorded (metrics.BlockRecorder, at most
+// metrics.MaxBlocks), and at a fixed rate every service time into a
+// second histogram; nothing is kept per request. It also
 // keeps running counts for progress lines.
 type Recorder struct {
 	mu     sync.Mutex
@@ -53,6 +55,8 @@ type Recorder struct {
 	latency     *hdrhistogram.Histogram
 	// service is nil in a closed loop, where it would equal latency.
 	service *hdrhistogram.Histogram
+	// blocks are the response times in blocks, in the order recorded.
+	blocks metrics.BlockRecorder
 
 	ended, failed, lateNow atomic.Int64
 
@@ -104,6 +108,7 @@ func (r *Recorder) add(res Result) {
 	}
 	if !res.NoLatency {
 		metrics.RecordLatency(r.latency, res.Wait+res.Latency)
+		r.blocks.Record(res.Wait + res.Latency)
 		if r.service != nil {
 			metrics.RecordLatency(r.service, res.Latency)
 		}
@@ -148,4 +153,5 @@ func (r *Recorder) close(m *metrics.Endpoint) {
 	m.RequestCount, m.ErrorCount = r.requests, r.errors
 	m.Errors, m.StatusCodes, m.Latency = r.errorMsgs, r.statusCodes, r.latency
 	m.ServiceTime, m.LateCount = r.service, r.late
+	m.LatencyBlocks = r.blocks.Blocks()
 }

@@ -115,6 +115,7 @@ func (e *Endpoint) add(w *Endpoint, i int) error {
 			return fmt.Errorf("%d latencies outside the histogram", dropped)
 		}
 	}
+	e.LatencyBlocks = MergeBlocks(e.LatencyBlocks, w.LatencyBlocks)
 	if w.ServiceTime != nil {
 		if e.ServiceTime == nil {
 			e.ServiceTime = NewHistogram()

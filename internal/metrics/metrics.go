@@ -88,6 +88,10 @@ type Endpoint struct {
 	ServiceTime *hdrhistogram.Histogram `json:"-"`
 	// ServiceTimeEncoded is ServiceTime encoded as LatencyEncoded is.
 	ServiceTimeEncoded string `json:"serviceTime,omitempty"`
+	// LatencyBlocks are the response times in the order they were
+	// recorded, cut into blocks (blocks.go): what a regression verdict
+	// judges, where a burst of slow requests counts once.
+	LatencyBlocks []Block `json:"latencyBlocks,omitempty"`
 	// Note explains something a reader should know (e.g. streams).
 	Note string `json:"note,omitempty"`
 	// Workers has one row per worker when the load was spread over

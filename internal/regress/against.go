@@ -8,8 +8,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/autox-tekton/autox/internal/experiment"
 	"github.com/autox-tekton/autox/internal/metrics"
 	"github.com/autox-tekton/autox/internal/result"
@@ -44,42 +42,44 @@ func judge(v *result.RegressionVerdict, name string, alpha float64, candidate, b
 		return
 	}
 	c, why := latency(candidate, m.Prefix, "this run")
-	if c == nil {
+	if c.Latency == nil {
 		v.Unavailable = why
 		return
 	}
 	b, why := latency(baseline, m.Prefix, "the baseline")
-	if b == nil {
+	if b.Latency == nil {
 		v.Unavailable = why
 		return
 	}
-	j, err := Judge(b, c, Limit{Percentile: m.Percentile, Mean: m.Mean, Ratio: v.MaxRatio, Alpha: alpha})
+	j, err := JudgeRuns(b, c, Limit{Percentile: m.Percentile, Mean: m.Mean, Ratio: v.MaxRatio, Alpha: alpha})
 	if err != nil {
 		v.Unavailable = err.Error()
 		return
 	}
 	v.Baseline, v.Candidate = j.Baseline/1000, j.Candidate/1000
 	v.Ratio, v.P, v.Slower, v.Regressed = j.Observed, j.P, j.Test.Slower, j.Regressed
+	v.Blocks = j.Blocks[0] + j.Blocks[1]
 }
 
-// latency is the latency histogram of the endpoint with prefix in r, or
-// why there is none; whose names r in the reason.
-func latency(r *result.Result, prefix, whose string) (*hdrhistogram.Histogram, string) {
+// latency is the latency histogram and blocks of the endpoint with prefix
+// in r, or why there is none (a nil Latency); whose names r in the
+// reason.
+func latency(r *result.Result, prefix, whose string) (Run, string) {
 	for _, e := range r.Endpoints {
 		if e.Prefix != prefix {
 			continue
 		}
 		if e.Latency == "" {
-			return nil, whose + " kept no latency histogram of " + prefix + " (cut to fit its ConfigMap)"
+			return Run{}, whose + " kept no latency histogram of " + prefix + " (cut to fit its ConfigMap)"
 		}
 		h, err := metrics.DecodeHDR(e.Latency)
 		if err != nil {
-			return nil, fmt.Sprintf("%s's latency histogram of %s: %v", whose, prefix, err)
+			return Run{}, fmt.Sprintf("%s's latency histogram of %s: %v", whose, prefix, err)
 		}
 		if h.TotalCount() == 0 {
-			return nil, whose + " has no latency of " + prefix + ": no request got a response"
+			return Run{}, whose + " has no latency of " + prefix + ": no request got a response"
 		}
-		return h, ""
+		return Run{Latency: h, Blocks: e.LatencyBlocks}, ""
 	}
-	return nil, whose + " has no endpoint " + prefix
+	return Run{}, whose + " has no endpoint " + prefix
 }

@@ -5,8 +5,12 @@ package regress
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/autox-tekton/autox/internal/metrics"
 )
 
 // The limit's own test. A Mann-Whitney U test asks whether the candidate
@@ -91,4 +95,94 @@ func meanTest(baseline, candidate *hdrhistogram.Histogram, ratio float64) float6
 		return 1
 	}
 	return 0.5 * math.Erfc(diff/se/math.Sqrt2)
+}
+
+// Blocks. The tests above take every request as independent of the
+// others, and requests are not: a pause of the machine (a collection, a
+// descheduled load generator, a busy neighbour) delays every request in
+// flight at once, and a run of a few hundred requests may owe its whole
+// tail to one such burst. So when both runs kept their blocks
+// (metrics.Block: consecutive stretches of equal request counts), each
+// limit is judged on them instead: a percentile by each block's share of
+// requests past the threshold (the candidate's past Ratio x the
+// baseline's percentile, the baseline's past the percentile), the mean
+// by the block means (the baseline's times Ratio), with a one-sided
+// permutation test of the two sets of blocks. A burst then is one block
+// of many, and a real shift moves every block.
+
+// MinBlocks is the fewest blocks of each run that are judged as blocks;
+// with fewer (a run of under 48 requests, or a result kept before
+// blocks were) the limit is judged per request. Six and six is the
+// fewest whose permutation test can reach p < 0.01 (1/924).
+const MinBlocks = 6
+
+// permutations is how many random splits the permutation test draws; its
+// smallest p is 1/(permutations+1).
+const permutations = 9999
+
+// blockShares are each block's share of requests above v microseconds.
+func blockShares(blocks []metrics.Block, v float64) []float64 {
+	out := make([]float64, 0, len(blocks))
+	for _, b := range blocks {
+		if n := b.Count(); n > 0 {
+			out = append(out, float64(b.Above(v))/float64(n))
+		}
+	}
+	return out
+}
+
+// blockMeans are each block's mean, times scale.
+func blockMeans(blocks []metrics.Block, scale float64) []float64 {
+	out := make([]float64, 0, len(blocks))
+	for _, b := range blocks {
+		if n := b.Count(); n > 0 {
+			out = append(out, scale*float64(b.Sum)/float64(n))
+		}
+	}
+	return out
+}
+
+// permutationGreater is the one-sided p-value of mean(x) - mean(y) being
+// as large as it is if the blocks of x and y were exchangeable: the
+// share of random splits of the pooled blocks into groups of their sizes
+// whose difference is at least the one observed, counting the observed
+// split, (1 + k) / (permutations + 1). The draws are seeded: the same
+// runs give the same p.
+func permutationGreater(x, y []float64) float64 {
+	if len(x) == 0 || len(y) == 0 {
+		return 1
+	}
+	mean := func(v []float64) float64 {
+		var s float64
+		for _, a := range v {
+			s += a
+		}
+		return s / float64(len(v))
+	}
+	observed := mean(x) - mean(y)
+	pool := append(slices.Clone(x), y...)
+	var total float64
+	for _, a := range pool {
+		total += a
+	}
+	nx := len(x)
+	rng := rand.New(rand.NewPCG(1, 2))
+	k := 0
+	// A tolerance for sums that differ only by rounding: a split as
+	// extreme as the observed one counts.
+	eps := 1e-9 * max(math.Abs(total), 1)
+	for range permutations {
+		// A partial Fisher-Yates shuffle picks x's blocks.
+		var sx float64
+		for i := range nx {
+			j := i + rng.IntN(len(pool)-i)
+			pool[i], pool[j] = pool[j], pool[i]
+			sx += pool[i]
+		}
+		d := sx/float64(nx) - (total-sx)/float64(len(pool)-nx)
+		if d >= observed-eps {
+			k++
+		}
+	}
+	return float64(1+k) / float64(permutations+1)
 }

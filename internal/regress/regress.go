@@ -4,9 +4,12 @@
 // Package regress judges whether a version is slower than its baseline,
 // from the two versions' latency histograms (HDR, as the load steps
 // record them): a limit on a percentile's (or the mean's) ratio, judged
-// with a test of the limit itself (limit.go: Fisher's exact test on the
-// tail past the limit, Welch's on the mean), so that noise between two
-// runs of one build does not fail a run and a real shift does; and a
+// with a test of the limit itself (limit.go: on the runs' blocks, a
+// permutation test of the blocks' shares past the limit or of their
+// means, so that a burst of slow requests counts once; per request,
+// without blocks, Fisher's exact test on the tail past the limit and
+// Welch's on the mean), so that noise between two runs of one build does
+// not fail a run and a real shift does; and a
 // Mann-Whitney U test on the two distributions, whether the candidate is
 // slower as a whole.
 //
@@ -23,6 +26,8 @@ import (
 	"math"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/autox-tekton/autox/internal/metrics"
 )
 
 // Test is the Mann-Whitney U test of a candidate's latencies against a
@@ -121,6 +126,9 @@ type Verdict struct {
 	// requests above Ratio x the baseline's percentile and the baseline's
 	// above its percentile.
 	Over, OverBaseline int64
+	// Blocks are the blocks of the baseline and the candidate the limit
+	// was judged on (limit.go); zero when it was judged per request.
+	Blocks [2]int
 	// Test is the Mann-Whitney test of the two distributions: whether the
 	// candidate is slower as a whole (shown, not the verdict).
 	Test Test
@@ -128,8 +136,22 @@ type Verdict struct {
 	Regressed bool
 }
 
-// Judge checks a limit on two histograms.
+// Run is what a verdict reads of one run: its latency histogram and, if
+// it kept them, its blocks (metrics.Block).
+type Run struct {
+	Latency *hdrhistogram.Histogram
+	Blocks  []metrics.Block
+}
+
+// Judge checks a limit on two histograms, per request.
 func Judge(baseline, candidate *hdrhistogram.Histogram, l Limit) (Verdict, error) {
+	return JudgeRuns(Run{Latency: baseline}, Run{Latency: candidate}, l)
+}
+
+// JudgeRuns checks a limit on two runs: on their blocks when both have
+// at least MinBlocks, else per request.
+func JudgeRuns(b, c Run, l Limit) (Verdict, error) {
+	baseline, candidate := b.Latency, c.Latency
 	switch {
 	case !l.Mean && (l.Percentile <= 0 || l.Percentile > 100 || math.IsNaN(l.Percentile)):
 		return Verdict{}, fmt.Errorf("regress: percentile %g: want more than 0 and at most 100", l.Percentile)
@@ -154,6 +176,15 @@ func Judge(baseline, candidate *hdrhistogram.Histogram, l Limit) (Verdict, error
 		v.P = meanTest(baseline, candidate, l.Ratio)
 	} else {
 		v.P, v.Over, v.OverBaseline = tailTest(baseline, candidate, l.Percentile, l.Ratio)
+	}
+	if len(b.Blocks) >= MinBlocks && len(c.Blocks) >= MinBlocks {
+		v.Blocks = [2]int{len(b.Blocks), len(c.Blocks)}
+		if l.Mean {
+			v.P = permutationGreater(blockMeans(c.Blocks, 1), blockMeans(b.Blocks, l.Ratio))
+		} else {
+			at := float64(baseline.ValueAtPercentile(l.Percentile))
+			v.P = permutationGreater(blockShares(c.Blocks, at*l.Ratio), blockShares(b.Blocks, at))
+		}
 	}
 	v.Regressed = v.Observed > l.Ratio && v.P < l.Alpha
 	return v, nil

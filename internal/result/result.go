@@ -85,11 +85,17 @@ type RegressionVerdict struct {
 	Baseline  float64 `json:"baseline"`
 	Candidate float64 `json:"candidate"`
 	Ratio     float64 `json:"ratio"`
-	// P is the one-sided Mann-Whitney U test's p-value (the chance of a
-	// shift this large from noise); Slower the probability that a
-	// candidate request is slower than a baseline one (0.5: neither is).
+	// P is the p-value of the limit's own test (package regress: the
+	// chance that a candidate within the limit shows a tail or mean this
+	// far past it); Slower the probability, by the Mann-Whitney U test,
+	// that a candidate request is slower than a baseline one (0.5:
+	// neither is).
 	P      float64 `json:"p"`
 	Slower float64 `json:"slower"`
+	// Blocks counts the blocks of both runs the limit was judged on (a
+	// permutation test of blocks, where a burst of slow requests counts
+	// once); 0 when it was judged per request (a run without blocks).
+	Blocks int `json:"blocks,omitempty"`
 	// Regressed: Ratio above MaxRatio and P below the alpha.
 	Regressed bool `json:"regressed"`
 	// Unavailable says why the metric could not be judged.
@@ -125,6 +131,9 @@ type Endpoint struct {
 	Rate        float64 `json:"rate,omitempty"`
 	LateCount   int64   `json:"lateCount,omitempty"`
 	ServiceTime string  `json:"serviceTime,omitempty"`
+	// LatencyBlocks are the response times in blocks of the run, in the
+	// order recorded (metrics.Block): a regression verdict judges on them.
+	LatencyBlocks []metrics.Block `json:"latencyBlocks,omitempty"`
 	// Workers has one row per worker when the load was spread over
 	// several (http.workers); the fields above are their totals.
 	Workers []metrics.WorkerRow `json:"workers,omitempty"`
@@ -214,6 +223,7 @@ func (r *Result) add(f *metrics.File) {
 			Rate:            e.Rate,
 			LateCount:       e.LateCount,
 			ServiceTime:     e.ServiceTimeEncoded,
+			LatencyBlocks:   e.LatencyBlocks,
 			Workers:         e.Workers,
 		})
 	}

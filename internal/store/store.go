@@ -245,7 +245,7 @@ func Fit(r *result.Result, limit int) ([]byte, []string, error) {
 		name string
 		cut  func(*result.Endpoint)
 	}{
-		{DroppedLatency, func(e *result.Endpoint) { e.Latency, e.ServiceTime = "", "" }},
+		{DroppedLatency, func(e *result.Endpoint) { e.Latency, e.ServiceTime, e.LatencyBlocks = "", "", nil }},
 		{DroppedHistogram, func(e *result.Endpoint) { e.Histogram = nil }},
 		{DroppedErrors, func(e *result.Endpoint) { e.Errors = nil }},
 	}
