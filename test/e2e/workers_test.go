@@ -247,7 +247,8 @@ assess: {SLOs: {upper: {http/error-count: 0}}}
 // TestTriggerWorkers: a group whose experiment has http.workers runs
 // autox-workers when its Deployment is labelled: the interceptor picks the
 // Pipeline from the experiment, the run sends each endpoint's 200
-// requests from two load pods, 100 each, and passes.
+// requests from two load pods, 100 each, and passes; the load pods prefer
+// different nodes (one node here: both run on it).
 func TestTriggerWorkers(t *testing.T) {
 	c := triggersUp(t)
 	const indent = "\n              "
@@ -266,8 +267,26 @@ func TestTriggerWorkers(t *testing.T) {
 	if ok, reason, msg := waitRun(t, c, name); !ok {
 		t.Fatalf("PipelineRun %s: %s: %s\n%s", name, reason, msg, tknLogs(t, name))
 	}
-	if trs := loadTaskRuns(t, c, name); len(trs) != 2 {
+	trs := loadTaskRuns(t, c, name)
+	if len(trs) != 2 {
 		t.Errorf("%d load TaskRuns, want 2 (one per worker)", len(trs))
+	}
+	// Each load pod prefers a node without the run's other load pods.
+	for w, tr := range trs {
+		pod, _, _ := unstructured.NestedString(tr.Object, "status", "podName")
+		p, err := c.Kube.CoreV1().Pods(autoxNS).Get(context.Background(), pod, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var terms []string
+		if a := p.Spec.Affinity; a != nil && a.PodAntiAffinity != nil {
+			for _, term := range a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+				terms = append(terms, fmt.Sprintf("%s %v", term.PodAffinityTerm.TopologyKey, term.PodAffinityTerm.LabelSelector.MatchLabels))
+			}
+		}
+		if want := fmt.Sprintf("kubernetes.io/hostname %v", map[string]string{"tekton.dev/pipelineRun": name, "tekton.dev/pipelineTask": "load"}); !slices.Equal(terms, []string{want}) {
+			t.Errorf("worker %s's pod %s prefers to avoid %q; want %q", w, pod, terms, want)
+		}
 	}
 	r := storedResult(t, c, name)
 	if len(r.Endpoints) != 3 {

@@ -13,6 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1beta1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/autox-tekton/autox/internal/contract"
 	"github.com/autox-tekton/autox/internal/experiment"
@@ -115,6 +117,20 @@ func TestTriggersMakeTheRun(t *testing.T) {
 			}
 			if pr.Spec.PipelineRef == nil || pr.Spec.PipelineRef.Name != "autox" || pr.Spec.TaskRunTemplate.ServiceAccountName != "autox" {
 				t.Errorf("PipelineRun runs %+v as %q, want Pipeline autox as ServiceAccount autox", pr.Spec.PipelineRef, pr.Spec.TaskRunTemplate.ServiceAccountName)
+			}
+			// The load pods of one run prefer different nodes.
+			wantAffinity := &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+				PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{Weight: 100, PodAffinityTerm: corev1.PodAffinityTerm{
+					TopologyKey: "kubernetes.io/hostname",
+					LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
+						"tekton.dev/pipelineRun": "autox-" + group + "-" + spec + "-0123456789", "tekton.dev/pipelineTask": "load",
+					}},
+				}}},
+			}}
+			if pt := pr.Spec.TaskRunTemplate.PodTemplate; pt == nil {
+				t.Error("the PipelineRun has no pod template; want the load pods' anti-affinity")
+			} else if diff := cmp.Diff(wantAffinity, pt.Affinity); diff != "" {
+				t.Errorf("the pods' affinity (-want +got):\n%s", diff)
 			}
 			pr.SetDefaults(ctx)
 			if err := pr.Validate(ctx); err != nil {
