@@ -233,7 +233,13 @@ func (i *Interceptor) state(ctx context.Context, target contract.Object, ev even
 // never on the cache alone: a late event that agrees with a cache a
 // moment behind must not launch the version before and cancel the
 // current one. It returns the object it decided on.
-func (i *Interceptor) decide(ctx context.Context, g contract.Group, target contract.Object, obj decide.Object, live bool) (decide.Decision, decide.Object, error) {
+func (i *Interceptor) decide(ctx context.Context, g contract.Group, target contract.Object, obj decide.Object, _ bool) (decide.Decision, decide.Object, error) {
+	// live: obj was read from the API server after rec was read. A launch
+	// or a cancel is decided only on such an object: one read before the
+	// record may be older than what another request already launched from
+	// it (a GET that saw 1.0.0, then the record with 2.0.0 launched by a
+	// request that saw the label change: 1.0.0 would supersede 2.0.0).
+	live := false
 	rec, found, err := i.Records.Cached(g.Group, g.Spec)
 	if err != nil {
 		return decide.Decision{}, obj, err
@@ -246,6 +252,7 @@ func (i *Interceptor) decide(ctx context.Context, g contract.Group, target contr
 				if rec, found, err = i.Records.Live(ctx, g.Group, g.Spec); err != nil {
 					return decide.Decision{}, obj, err
 				}
+				live = false
 				continue
 			}
 			if err != nil {
@@ -299,6 +306,7 @@ func (i *Interceptor) decide(ctx context.Context, g contract.Group, target contr
 		if rec, found, err = i.Records.Live(ctx, g.Group, g.Spec); err != nil {
 			return decide.Decision{}, obj, err
 		}
+		live = false
 	}
 	return decide.Decision{}, obj, errors.New("the record of " + g.Key() + " changed under " + strconv.Itoa(maxWrites) + " writes in a row; the watcher asks again")
 }

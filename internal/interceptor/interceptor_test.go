@@ -105,6 +105,8 @@ type fakeObjects struct {
 	live        decide.Object
 	liveReads   int
 	liveFailure error
+	// then are what the live object becomes after each live read.
+	then []decide.Object
 }
 
 func (f *fakeObjects) Cached(contract.Object) (decide.Object, bool) {
@@ -117,6 +119,12 @@ func (f *fakeObjects) Live(context.Context, contract.Object) (decide.Object, err
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.liveReads++
+	if len(f.then) > 0 {
+		// The object changes after this read.
+		o := f.live
+		f.live, f.then = f.then[0], f.then[1:]
+		return o, f.liveFailure
+	}
 	return f.live, f.liveFailure
 }
 
@@ -273,10 +281,10 @@ func TestProcess_ShouldContinue(t *testing.T) {
 	}{
 		{name: "a new version, the cache up to date", cached: dep("1.0.0"), live: dep("1.0.0"),
 			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("1.0.0", 1), wantLive: 1},
-		{name: "the cache behind the event: one GET settles it", cached: dep(""), live: dep("2.0.0"),
-			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "2.0.0") }, want: launched("2.0.0", 1), wantLive: 1},
+		{name: "the cache behind the event: a GET, and one after the record", cached: dep(""), live: dep("2.0.0"),
+			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "2.0.0") }, want: launched("2.0.0", 1), wantLive: 2},
 		{name: "an event claiming an old version launches the one the object carries", cached: dep("3.0.0"), live: dep("3.0.0"),
-			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("3.0.0", 1), wantLive: 1},
+			body: func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("3.0.0", 1), wantLive: 2},
 		{name: "a new version supersedes the run going", cached: dep("2.0.0"), live: dep("2.0.0"),
 			before: []contract.Entry{{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Minute), RunUID: "r1", State: contract.Running}},
 			body:   func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "2.0.0") }, want: launched("2.0.0", 2), wantCancel: []string{"autox/" + run(1)}, wantLive: 1},
@@ -284,7 +292,7 @@ func TestProcess_ShouldContinue(t *testing.T) {
 			before: []contract.Entry{{Seq: 1, Run: run(1), Version: "1.0.0", ObjectUID: "dep-1", DecidedAt: t0.Add(-time.Minute), RunUID: "r1", State: contract.Cancelled, Untested: true}},
 			body:   func(t testing.TB) string { return body(t, "update", "autox-httpbin-iter8", "1.0.0") }, want: launched("1.0.0", 2), wantLive: 1},
 		{name: "an ApiServerSource event names no Trigger: the one naming its object", cached: dep("2.0.0"), live: dep("2.0.0"),
-			body: func(t testing.TB) string { b, _ := recorded(t); return b }, want: launched("2.0.0", 1), wantLive: 1},
+			body: func(t testing.TB) string { b, _ := recorded(t); return b }, want: launched("2.0.0", 1), wantLive: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
