@@ -44,9 +44,11 @@ lint: ## gofmt, go vet and shellcheck (test/deps.sh installs it)
 # push a mean past them.
 # AUTOX_KO: the image test builds with ko (test/cluster/ko.sh installs it).
 # test/fixedrate measures rates, which the race detector would slow: it
-# builds only without it, and runs apart.
-unit: ## unit and loopback tests, with the race detector; the fixed-rate checks without it; then make fuzz
+# builds only without it, and runs apart; so does cmd/autox's
+# TestRunRegression, which judges one run's latencies against another's.
+unit: ## unit and loopback tests, with the race detector; the fixed-rate and regression checks without it; then make fuzz
 	AUTOX_KO=$$(./test/cluster/ko.sh) AUTOX_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 -p 1 ./...
+	$(GO) test -count=1 -run '^TestRunRegression$$' ./cmd/autox
 	$(GO) test -count=1 -v ./test/fixedrate | grep -E '^(---|ok|FAIL|panic)|fixedrate_test.go:[0-9]+: (asked|the server)'; exit $${PIPESTATUS[0]}
 	@$(MAKE) --no-print-directory fuzz
 
