@@ -25,8 +25,11 @@ import (
 const regressGroup = "autox-httpbin-regress"
 
 // regressTrigger applies the seed's HTTP Trigger as spec "regress", with
-// assess.regression on http-get's p99 and mean (at most 1.10 times the
-// baseline's), through autox generate as a user would.
+// assess.regression on http-get's mean (at most 1.10 times the
+// baseline's) and p99 (1.50: a p99 of 300 requests spreads more than 10%
+// from run to run, which blocks of one run cannot see; README "Choose
+// limits above the run-to-run spread"), through autox generate as a user
+// would.
 func regressTrigger(t *testing.T) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "generate", "testdata", "seed-http.args"))
@@ -40,7 +43,7 @@ func regressTrigger(t *testing.T) {
 	// so what is measured is the service, not a queue.
 	line = strings.TrimRight(line, "\n") + ` \
 --set groups.httpbin.specs.regress.values.http.qps=100 \
---set groups.httpbin.specs.regress.values.assess.regression.maxRatio.http-get/latency-p99=1.10 \
+--set groups.httpbin.specs.regress.values.assess.regression.maxRatio.http-get/latency-p99=1.50 \
 --set groups.httpbin.specs.regress.values.assess.regression.maxRatio.http-get/latency-mean=1.10 \
 --set groups.httpbin.specs.regress.values.assess.regression.alpha=0.01
 `
@@ -50,7 +53,7 @@ func regressTrigger(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("autox generate: %v\n%s", err, e.String())
 	}
-	if !strings.Contains(o.String(), "maxRatio: {http-get/latency-mean: 1.1, http-get/latency-p99: 1.1}") {
+	if !strings.Contains(o.String(), "maxRatio: {http-get/latency-mean: 1.1, http-get/latency-p99: 1.5}") {
 		t.Fatalf("the Trigger lacks assess.regression:\n%s", o.String())
 	}
 	if out, err := kubectl(t, o.String(), "apply", "-f", "-"); err != nil {
