@@ -10,8 +10,9 @@
 // JSON, to -json; progress goes to stderr.
 //
 // Rows: closed-loop throughput of cmd/http against the hey CLI (by count
-// and by duration) and wrk, and of cmd/grpc against the ghz CLI, tools
-// alternating over rounds, the geometric mean of the rounds' ratios;
+// and by duration) and wrk, and of cmd/grpc against the ghz CLI, each
+// run of ours between two of the peer's, the geometric mean of the
+// rounds' ratios;
 // cmd/http's throughput with its load split over 2 and 4 workers
 // (http.workers), as goroutines of one process and as processes with
 // -worker i/N -start-at, over 1 worker's, the same requests in all

@@ -104,40 +104,53 @@ func p99(e *metrics.Endpoint) (float64, string, error) {
 	return v / 1000, name, nil
 }
 
-// alternate measures ours and theirs rounds times, swapping who goes
-// first each round so that drift hits both, and returns the geometric
-// means of each side over the rounds, whose ratio is the geometric mean
-// of the rounds' ratios. On this machine one tool's throughput spreads
-// by about 15% from run to run, so the row uses every round (the median
+// alternate measures ours rounds times, each run between two of theirs
+// (theirs, ours, theirs, ours, ..., theirs: rounds+1 of theirs), and
+// returns the geometric mean of ours and that of each round's peer, the
+// geometric mean of the runs of theirs either side of it; their ratio is
+// the geometric mean of the rounds' ratios.
+//
+// Why bracketed: this machine has slow spells, for every tool alike, of
+// one or two runs (a tool's rate moved between about 22k and 30k
+// requests/s within minutes on the 2-core EPYC). Rounds that swap who
+// goes first (ours, theirs | theirs, ours | ...) put two runs of the
+// same tool side by side at every other boundary, and a spell over those
+// two counted twice against one side: rounds 0.810 and 0.708 in a row,
+// both of ours in one slow spell, took a by-duration row from about 1.02
+// to 0.948. Bracketed, a spell over two neighbouring runs (one of each)
+// moves one round's ratio up and the next one's down by the same factor,
+// which cancel, and a linear drift cancels within each round; a spell
+// over one run moves one ratio, as before. The cost is one more run of
+// the peer per row. On this machine one tool's throughput spreads by
+// about 15% from run to run, so the row uses every round (the median
 // round of three was off by up to 20%); the CPU row counts instructions
 // for a figure that does not move.
 func (s *suite) alternate(name, ourLabel, theirLabel, unit string, goal Goal, ours, theirs func() (float64, error)) Row {
+	before, err := theirs()
+	if err != nil {
+		return failed(name, goal, err)
+	}
 	var logO, logT float64
 	var ratios []string
 	for i := range s.rounds {
-		first, second := ours, theirs
-		if i%2 == 1 {
-			first, second = theirs, ours
-		}
-		a, err := first()
+		o, err := ours()
 		if err != nil {
 			return failed(name, goal, err)
 		}
-		b, err := second()
+		after, err := theirs()
 		if err != nil {
 			return failed(name, goal, err)
 		}
-		o, t := a, b
-		if i%2 == 1 {
-			o, t = b, a
-		}
-		logO, logT = logO+math.Log(o), logT+math.Log(t)
-		ratios = append(ratios, fmt.Sprintf("%.3f", o/t))
-		s.progress("  %s round %d: %s %.0f, %s %.0f %s, ratio %.3f", name, i+1, ourLabel, o, theirLabel, t, unit, o/t)
+		peer := math.Sqrt(before * after)
+		logO, logT = logO+math.Log(o), logT+math.Log(peer)
+		ratios = append(ratios, fmt.Sprintf("%.3f", o/peer))
+		s.progress("  %s round %d: %s %.0f between %s %.0f and %.0f %s, ratio %.3f", name, i+1, ourLabel, o, theirLabel, before, after, unit, o/peer)
+		before = after
 	}
 	n := float64(s.rounds)
 	return measured(name, Figure{ourLabel, math.Exp(logO / n), unit}, Figure{theirLabel, math.Exp(logT / n), unit}, goal,
-		fmt.Sprintf("geometric means of %d rounds, alternating who goes first; each round's ratio: %s", s.rounds, strings.Join(ratios, " ")))
+		fmt.Sprintf("geometric means of %d rounds, each run of %s between two of %s (%d of them in all) and its ratio to their geometric mean; each round's ratio: %s",
+			s.rounds, ourLabel, theirLabel, s.rounds+1, strings.Join(ratios, " ")))
 }
 
 // section runs one part of the suite and logs how long it took.
