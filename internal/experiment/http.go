@@ -181,11 +181,6 @@ func checkHTTP(base string, s HTTPSettings, p *problems) {
 		checkURL(join(base, "url"), s.URL, p)
 	}
 	httpRules().check(base, s.shared(), p)
-	if s.Timeout != nil {
-		if d := time.Duration(*s.Timeout); d >= MinHTTPTimeout && d <= MaxTimeout && d%time.Second != 0 {
-			p.add(join(base, "timeout"), fmt.Sprintf("%q is not a whole number of seconds (the resolution of hey, which sends the load); round it to whole seconds, e.g. 2s, and bound latency with an SLO such as latency-max", FormatDuration(d)))
-		}
-	}
 	if s.Method != "" && !validMethod(s.Method) {
 		p.add(join(base, "method"), fmt.Sprintf("%q is not an HTTP method; write GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS", s.Method))
 	}

@@ -175,13 +175,9 @@ func TestParseBadInput(t *testing.T) {
 			`x.yaml: http.timeout: "5" is not a duration; write e.g. 30s or 1m30s`,
 		},
 	}, {
-		name: "sub-second timeout",
-		yaml: "tasks: [http]\nhttp: {url: http://a/, timeout: 500ms}\n",
-		want: []string{`x.yaml: http.timeout: "500ms" is outside 1s..1h; write e.g. 20s`},
-	}, {
-		name: "timeout not whole seconds",
-		yaml: "tasks: [http]\nhttp: {url: http://a/, timeout: 1500ms}\n",
-		want: []string{`x.yaml: http.timeout: "1.5s" is not a whole number of seconds (the resolution of hey, which sends the load); round it to whole seconds, e.g. 2s, and bound latency with an SLO such as latency-max`},
+		name: "timeout below a millisecond",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, timeout: 999us}\n",
+		want: []string{`x.yaml: http.timeout: "999µs" is outside 1ms..1h; write e.g. 20s`},
 	}, {
 		name: "percentile out of range",
 		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  percentiles: [0, 99.99, 100, 150]\n",
@@ -278,7 +274,7 @@ http:
 `,
 		want: []string{
 			`x.yaml: http.endpoints.long.duration: "25h" is outside 1ms..24h; write e.g. 30s or 10m`,
-			`x.yaml: http.endpoints.long.timeout: "2h" is outside 1s..1h; write e.g. 20s`,
+			`x.yaml: http.endpoints.long.timeout: "2h" is outside 1ms..1h; write e.g. 20s`,
 			`x.yaml: http.endpoints.long.warmupDuration: "24h0m1s" is outside 1ms..24h; write e.g. 30s or 10m`,
 			`x.yaml: http.endpoints.many.numRequests: "1000000001" is outside 1..1000000000; write the number of requests to send, e.g. 100`,
 			`x.yaml: http.endpoints.many.connections: "10001" is outside 1..10000; write the number of parallel connections, e.g. 4`,
@@ -288,7 +284,7 @@ http:
 			`x.yaml: http.endpoints.negative.warmupNumRequests: "0" is outside 1..1000000000; write the number of warmup requests, or remove the key`,
 			`x.yaml: http.endpoints.short.duration: "999µs" is outside 1ms..24h; write e.g. 30s or 10m`,
 			`x.yaml: http.endpoints.short.warmupDuration: "0s" is outside 1ms..24h; write e.g. 30s or 10m`,
-			`x.yaml: http.endpoints.slow.timeout: "0s" is outside 1s..1h; write e.g. 20s`,
+			`x.yaml: http.endpoints.slow.timeout: "0s" is outside 1ms..1h; write e.g. 20s`,
 		},
 	}, {
 		name: "percentiles not finite",

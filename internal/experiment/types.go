@@ -71,7 +71,7 @@ type HTTPSettings struct {
 	PayloadURL  *string           `yaml:"payloadURL,omitempty" json:"payloadURL,omitempty"`
 	ContentType *string           `yaml:"contentType,omitempty" json:"contentType,omitempty"`
 	Headers     map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
-	// Timeout per request, whole seconds (hey's resolution); default 20s.
+	// Timeout per request; default 20s.
 	Timeout *Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	// ErrorRanges of status codes that count as errors (default: >= 400).
 	ErrorRanges []ErrorRange `yaml:"errorRanges,omitempty" json:"errorRanges,omitempty"`

@@ -36,7 +36,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -216,19 +215,25 @@ func (e *ending) one() {
 // worker has said so.
 func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, rec *load.Recorder, done func(), allDone <-chan struct{}) (bool, error) {
 	b := &batch{}
+	// The batch's requests are made with its context, which the load's
+	// abort (cause load.ErrAborted) and the batch's watchdog (cause a
+	// timeoutError) cancel: either ends the request in flight at once,
+	// a dial too. The watchdog, not hey's client timeout, bounds each
+	// request: hey's Timeout puts a context with a deadline (a timer,
+	// and a registration of the transport's own context with it) on
+	// every request, 9% of a closed-loop load's instructions; the
+	// watchdog is one timer per batch and a clock read per request.
+	// Cancellable, the context costs a registration per request (the
+	// transport's context joins it and leaves), 2%.
+	bctx, cancel := context.WithCancelCause(abort)
+	defer cancel(nil)
+	wd := newWatchdog(e.ep.Timeout, func() { cancel(timeoutError{e.ep.Timeout}) })
+	defer wd.stop()
 	// Every request of the batch carries this trace, which hey composes
 	// with its own; GotConn (which hey sets too, at the cost of a
 	// reflect.MakeFunc per request) only on the request after a dial, to
 	// learn the connection that the batch must close when it ends.
-	//
-	// The requests' context cannot be cancelled: under one that can,
-	// every request's own contexts (hey's client timeout, the
-	// transport's) register with it and leave it again, about 2% of a
-	// closed-loop load's CPU. The abort closes the batch's connection
-	// instead, which ends the request in flight at once.
-	stop := context.AfterFunc(abort, b.abort)
-	defer stop()
-	traced := httptrace.WithClientTrace(context.WithoutCancel(abort), &httptrace.ClientTrace{
+	traced := httptrace.WithClientTrace(bctx, &httptrace.ClientTrace{
 		ConnectDone: func(_, _ string, err error) {
 			b.dialed.Store(true)
 			if err != nil {
@@ -260,11 +265,16 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 		RequestBody: body,
 		N:           n,
 		C:           1,
-		Timeout:     int(e.ep.Timeout / time.Second),
 		Output:      output,
 		Writer:      &b.out,
 	}
 	work.RequestFunc = func() *http.Request {
+		if wd.idle() {
+			// The watchdog cancelled the batch's context for the request
+			// that just ended: the worker goes on with a new batch.
+			work.Stop()
+			return e.base.Clone(notSent)
+		}
 		due, ok := g.NextDue()
 		if rated && ok {
 			b.sends = append(b.sends, send{at: time.Now(), due: due})
@@ -285,6 +295,7 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 			rec.Ended(1)
 		}
 		b.sent++
+		wd.busy()
 		ctx, r := traced, plain
 		if b.sent == 1 || b.dialed.Swap(false) {
 			ctx, r = withConn, plainWithConn
@@ -320,7 +331,7 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 			return false, err
 		}
 	}
-	e.record(rec, &rep, waits, b.wasAborted())
+	e.record(rec, &rep, waits)
 	return !b.turnedAway, nil
 }
 
@@ -370,39 +381,16 @@ type batch struct {
 	// times, in order.
 	sends  []send
 	dialed atomic.Bool
-	// mu guards conn, the connection, and aborted, whether the load's
-	// abort closed it.
-	mu      sync.Mutex
-	conn    net.Conn
-	aborted bool
+	// mu guards conn, the connection.
+	mu   sync.Mutex
+	conn net.Conn
 }
 
-// setConn keeps the connection the batch's requests go on, and closes
-// it at once if the batch was aborted.
+// setConn keeps the connection the batch's requests go on.
 func (b *batch) setConn(c net.Conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.conn = c
-	if b.aborted {
-		c.Close()
-	}
-}
-
-// abort ends the batch's request in flight: it closes the connection.
-func (b *batch) abort() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.aborted = true
-	if b.conn != nil {
-		b.conn.Close()
-	}
-}
-
-// wasAborted reports whether abort ran.
-func (b *batch) wasAborted() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.aborted
 }
 
 func (b *batch) getConn() net.Conn {
@@ -417,12 +405,8 @@ func (b *batch) getConn() net.Conn {
 // not one. waits (at a fixed rate) has each response's wait, then the
 // errors' (which error waited how long does not matter: they have no
 // latency, and count only as late or not).
-func (e *engine) record(rec *load.Recorder, rep *heyReport, waits []time.Duration, aborted bool) {
+func (e *engine) record(rec *load.Recorder, rep *heyReport, waits []time.Duration) {
 	notSent := ": " + errNotSent.Error()
-	// The request the abort cut read from the connection it closed: it
-	// is named as a context's cause would name it.
-	op := e.base.Method
-	abortedMsg := (&url.Error{Op: op[:1] + strings.ToLower(op[1:]), URL: e.ep.URL, Err: load.ErrAborted}).Error()
 	wait := func(i int) time.Duration {
 		if i < len(waits) {
 			return waits[i]
@@ -434,9 +418,6 @@ func (e *engine) record(rec *load.Recorder, rep *heyReport, waits []time.Duratio
 		for msg, c := range rep.ErrorDist {
 			if strings.HasSuffix(msg, notSent) {
 				continue
-			}
-			if aborted && strings.HasSuffix(msg, net.ErrClosed.Error()) {
-				msg = abortedMsg
 			}
 			for range c {
 				add(load.Result{NoLatency: true, Error: msg, Wait: wait(k)})
