@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -93,6 +94,35 @@ func BallastFor(llc int64, known bool) int {
 	}
 	return int(min(max(llc/4, minBallast), maxBallast))
 }
+
+// Prefault touches n bytes of heap and lets them go, so that a load's
+// allocations land on pages already resident. The heap a load cycles
+// through is about twice the ballast above it (the ballast itself is
+// never touched); brought in during the load, it cost a page fault per
+// 4 KiB: on a paravirtualised 2-core EPYC, 2,000 faults in a
+// 20,000-request run and 8% of its throughput (0.968 -> 1.048 of hey
+// by count with 16 MB, 12 bracketed rounds), and latency on the
+// requests that met them. Touching 16 MB takes 10-30 ms, before the
+// clock starts; the pages stay resident while the heap's goal covers
+// them (the runtime's scavenger returns only what exceeds it).
+func Prefault(n int) {
+	const chunk = 64 << 10
+	page := os.Getpagesize()
+	chunks := make([][]byte, 0, n/chunk)
+	for range n / chunk {
+		b := make([]byte, chunk)
+		for i := 0; i < len(b); i += page {
+			b[i] = 1
+		}
+		chunks = append(chunks, b)
+	}
+	runtime.KeepAlive(chunks)
+	runtime.GC()
+}
+
+// PrefaultBytes is what a load prefaults before it starts: twice the
+// ballast.
+func PrefaultBytes() int { return 2 * Ballast() }
 
 // ErrAborted is the cause of the requests that were still in flight when
 // Grace ran out after a cancel.
@@ -160,6 +190,7 @@ func (l Loop) Run(ctx context.Context, eps []Endpoint) (*metrics.File, error) {
 	}
 	ballast := make([]byte, Ballast())
 	defer runtime.KeepAlive(ballast)
+	Prefault(PrefaultBytes())
 	// A cancel while waiting is told by the first endpoint: stopped
 	// before it started.
 	_ = WaitUntil(ctx, l.StartAt, log)
