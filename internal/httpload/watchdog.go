@@ -5,6 +5,7 @@ package httpload
 
 import (
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -34,7 +35,7 @@ type watchdog struct {
 	// origin; 0 between requests; timedOut once fire has run.
 	due   atomic.Int64
 	ended atomic.Bool
-	// timer is nil without a timeout; atomic, as check reads it from the
+	// timer is nil without a timeout; atomic, as check reads it on the
 	// timer's own goroutine.
 	timer atomic.Pointer[time.Timer]
 }
@@ -43,7 +44,11 @@ type watchdog struct {
 func newWatchdog(timeout time.Duration, fire func()) *watchdog {
 	w := &watchdog{timeout: timeout, origin: time.Now(), fire: fire}
 	if timeout > 0 {
-		w.timer.Store(time.AfterFunc(timeout, w.check))
+		// Stored before it is armed: check, on the timer's goroutine,
+		// rearms it.
+		t := time.AfterFunc(math.MaxInt64, w.check)
+		w.timer.Store(t)
+		t.Reset(timeout)
 	}
 	return w
 }
@@ -85,9 +90,7 @@ func (w *watchdog) check() {
 			if due != 0 {
 				next = time.Duration(due - now)
 			}
-			if t := w.timer.Load(); t != nil {
-				t.Reset(next)
-			}
+			w.timer.Load().Reset(next)
 			return
 		}
 		// The request ended between the two reads if due changed: look
