@@ -40,7 +40,7 @@ const (
 	MaxGRPCConnections = 1_000
 	// MinHTTPTimeout, MinGRPCTimeout and MaxTimeout bound the per-request
 	// timeout.
-	MinHTTPTimeout = time.Millisecond
+	MinHTTPTimeout = time.Second
 	MinGRPCTimeout = time.Millisecond
 	MaxTimeout     = time.Hour
 	// MaxReadyTimeout bounds ready.timeout (which must be more than 0).

@@ -175,9 +175,9 @@ func TestParseBadInput(t *testing.T) {
 			`x.yaml: http.timeout: "5" is not a duration; write e.g. 30s or 1m30s`,
 		},
 	}, {
-		name: "timeout below a millisecond",
-		yaml: "tasks: [http]\nhttp: {url: http://a/, timeout: 999us}\n",
-		want: []string{`x.yaml: http.timeout: "999µs" is outside 1ms..1h; write e.g. 20s`},
+		name: "sub-second timeout",
+		yaml: "tasks: [http]\nhttp: {url: http://a/, timeout: 500ms}\n",
+		want: []string{`x.yaml: http.timeout: "500ms" is outside 1s..1h; write e.g. 20s`},
 	}, {
 		name: "percentile out of range",
 		yaml: "tasks: [http]\nhttp:\n  url: http://a/\n  percentiles: [0, 99.99, 100, 150]\n",
@@ -274,7 +274,7 @@ http:
 `,
 		want: []string{
 			`x.yaml: http.endpoints.long.duration: "25h" is outside 1ms..24h; write e.g. 30s or 10m`,
-			`x.yaml: http.endpoints.long.timeout: "2h" is outside 1ms..1h; write e.g. 20s`,
+			`x.yaml: http.endpoints.long.timeout: "2h" is outside 1s..1h; write e.g. 20s`,
 			`x.yaml: http.endpoints.long.warmupDuration: "24h0m1s" is outside 1ms..24h; write e.g. 30s or 10m`,
 			`x.yaml: http.endpoints.many.numRequests: "1000000001" is outside 1..1000000000; write the number of requests to send, e.g. 100`,
 			`x.yaml: http.endpoints.many.connections: "10001" is outside 1..10000; write the number of parallel connections, e.g. 4`,
@@ -284,7 +284,7 @@ http:
 			`x.yaml: http.endpoints.negative.warmupNumRequests: "0" is outside 1..1000000000; write the number of warmup requests, or remove the key`,
 			`x.yaml: http.endpoints.short.duration: "999µs" is outside 1ms..24h; write e.g. 30s or 10m`,
 			`x.yaml: http.endpoints.short.warmupDuration: "0s" is outside 1ms..24h; write e.g. 30s or 10m`,
-			`x.yaml: http.endpoints.slow.timeout: "0s" is outside 1ms..1h; write e.g. 20s`,
+			`x.yaml: http.endpoints.slow.timeout: "0s" is outside 1s..1h; write e.g. 20s`,
 		},
 	}, {
 		name: "percentiles not finite",
@@ -431,5 +431,18 @@ func TestParseReady(t *testing.T) {
 		if _, err := Parse([]byte(tc.yaml), "x.yaml"); err == nil || err.Error() != tc.want {
 			t.Errorf("Parse(%q) = %v\nwant %s", tc.yaml, err, tc.want)
 		}
+	}
+}
+
+// TestHTTPTimeoutFraction: the http step bounds requests itself, so a
+// timeout need not be whole seconds.
+func TestHTTPTimeoutFraction(t *testing.T) {
+	e, err := Parse([]byte("tasks: [http]\nhttp: {url: http://a/, timeout: 1500ms}\n"), "x.yaml")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	eps := e.HTTPEndpoints()
+	if len(eps) != 1 || eps[0].Timeout != 1500*time.Millisecond {
+		t.Errorf("endpoints %+v, want one with Timeout 1.5s", eps)
 	}
 }

@@ -215,45 +215,26 @@ func (e *ending) one() {
 // worker has said so.
 func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, rec *load.Recorder, done func(), allDone <-chan struct{}) (bool, error) {
 	b := &batch{}
-	// The batch's requests are made with its context, which the load's
-	// abort (cause load.ErrAborted) and the batch's watchdog (cause a
-	// timeoutError) cancel: either ends the request in flight at once,
-	// a dial too. The watchdog, not hey's client timeout, bounds each
-	// request: hey's Timeout puts a context with a deadline (a timer,
-	// and a registration of the transport's own context with it) on
-	// every request, 9% of a closed-loop load's instructions; the
-	// watchdog is one timer per batch and a clock read per request.
-	// Cancellable, the context costs a registration per request (the
-	// transport's context joins it and leaves), 2%.
-	bctx, cancel := context.WithCancelCause(abort)
-	defer cancel(nil)
-	wd := newWatchdog(e.ep.Timeout, func() { cancel(timeoutError{e.ep.Timeout}) })
+	// The batch's requests are made with a context that the load's abort
+	// (cause load.ErrAborted) and the batch's watchdog (cause a
+	// timeoutError) cancel: either ends the request in flight at once.
+	// The watchdog, not hey's client timeout, bounds each request: hey's
+	// Timeout puts a context with a deadline (a timer, and a
+	// registration of the transport's own context with it) on every
+	// request, 9% of a closed-loop load's instructions; the watchdog is
+	// one timer per batch and a clock read per request. Cancellable, the
+	// context costs a registration per request (the transport's context
+	// joins it and leaves), 2%. After a timeout the batch goes on with a
+	// new context (a generation), on the same Transport: a dial the cut
+	// request had started goes on (net/http detaches dials from their
+	// request) and its connection serves the next request, where a new
+	// Transport would leave it idle in the old one.
+	var cur atomic.Pointer[generation]
+	cur.Store(e.generation(abort, b, rec))
+	defer func() { cur.Load().cancel(nil) }()
+	wd := newWatchdog(e.ep.Timeout, func() { cur.Load().cancel(timeoutError{e.ep.Timeout}) })
 	defer wd.stop()
-	// Every request of the batch carries this trace, which hey composes
-	// with its own; GotConn (which hey sets too, at the cost of a
-	// reflect.MakeFunc per request) only on the request after a dial, to
-	// learn the connection that the batch must close when it ends.
-	traced := httptrace.WithClientTrace(bctx, &httptrace.ClientTrace{
-		ConnectDone: func(_, _ string, err error) {
-			b.dialed.Store(true)
-			if err != nil {
-				rec.Failed(1)
-			}
-		},
-	})
-	withConn := httptrace.WithClientTrace(traced, &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) { b.setConn(info.Conn) },
-	})
 	body := e.ep.Payload
-	// Without a body, the batch's requests are two shared copies of the
-	// base, one per trace: hey copies a request before it sends it
-	// (WithContext, for its own trace) and nothing writes to it, so a
-	// copy per request would be one more allocation than hey's own
-	// requests cost. A body is a reader each request consumes.
-	var plain, plainWithConn *http.Request
-	if len(body) == 0 {
-		plain, plainWithConn = e.base.WithContext(traced), e.base.WithContext(withConn)
-	}
 	rated := g.Rate() > 0
 	output := heyOutput
 	if rated {
@@ -268,12 +249,20 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 		Output:      output,
 		Writer:      &b.out,
 	}
+	gen := cur.Load()
 	work.RequestFunc = func() *http.Request {
 		if wd.idle() {
-			// The watchdog cancelled the batch's context for the request
-			// that just ended: the worker goes on with a new batch.
-			work.Stop()
-			return e.base.Clone(notSent)
+			// The watchdog cut the request that just ended. Its context
+			// is done once the watchdog has cancelled it (it has claimed
+			// the timeout, and cancels next): only then is the next
+			// generation stored, so that the cancel cannot reach it.
+			<-gen.ctx.Done()
+			gen = e.generation(abort, b, rec)
+			cur.Store(gen)
+			wd.rearm()
+			// The transport closed the cut request's connection: the
+			// next request learns the one it gets.
+			b.dialed.Store(true)
 		}
 		due, ok := g.NextDue()
 		if rated && ok {
@@ -296,9 +285,9 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 		}
 		b.sent++
 		wd.busy()
-		ctx, r := traced, plain
+		ctx, r := gen.traced, gen.plain
 		if b.sent == 1 || b.dialed.Swap(false) {
-			ctx, r = withConn, plainWithConn
+			ctx, r = gen.withConn, gen.plainWithConn
 		}
 		if r != nil {
 			return r
@@ -333,6 +322,44 @@ func (e *engine) batchOf(abort, notSent context.Context, n int, g *load.Gate, re
 	}
 	e.record(rec, &rep, waits)
 	return !b.turnedAway, nil
+}
+
+// generation is the context of a batch's requests until a timeout, with
+// the batch's traces on it.
+type generation struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	// Every request carries traced, which hey composes with its own
+	// trace; withConn adds GotConn (which hey sets too, at the cost of a
+	// reflect.MakeFunc per request) only on the request after a dial, to
+	// learn the connection that the batch must close when it ends.
+	traced, withConn context.Context
+	// Without a body, the requests are two shared copies of the base,
+	// one per trace: hey copies a request before it sends it
+	// (WithContext, for its own trace) and nothing writes to it, so a
+	// copy per request would be one more allocation than hey's own
+	// requests cost. A body is a reader each request consumes: nil.
+	plain, plainWithConn *http.Request
+}
+
+func (e *engine) generation(abort context.Context, b *batch, rec *load.Recorder) *generation {
+	g := &generation{}
+	g.ctx, g.cancel = context.WithCancelCause(abort)
+	g.traced = httptrace.WithClientTrace(g.ctx, &httptrace.ClientTrace{
+		ConnectDone: func(_, _ string, err error) {
+			b.dialed.Store(true)
+			if err != nil {
+				rec.Failed(1)
+			}
+		},
+	})
+	g.withConn = httptrace.WithClientTrace(g.traced, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { b.setConn(info.Conn) },
+	})
+	if len(e.ep.Payload) == 0 {
+		g.plain, g.plainWithConn = e.base.WithContext(g.traced), e.base.WithContext(g.withConn)
+	}
+	return g
 }
 
 // pair returns, for each response in rep and then for each request that

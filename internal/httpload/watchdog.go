@@ -62,9 +62,16 @@ func (w *watchdog) busy() {
 }
 
 // idle says the request in flight has ended, and reports whether the
-// watchdog cut it (the batch's context is then done).
+// watchdog cut it (it then waits for rearm).
 func (w *watchdog) idle() bool {
 	return w.due.Swap(0) == timedOut
+}
+
+// rearm watches again after a timeout, once idle has reported it.
+func (w *watchdog) rearm() {
+	if t := w.timer.Load(); t != nil {
+		t.Reset(w.timeout)
+	}
 }
 
 // stop ends the watchdog with its batch.

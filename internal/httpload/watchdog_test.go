@@ -15,8 +15,8 @@ import (
 	"github.com/autox-tekton/autox/test/apps/conncount"
 )
 
-// TestTimeoutCutsRequest: a request that outlives http.timeout (here under
-// a second) fails with a timeout error after about the timeout, the server sees it cut, and
+// TestTimeoutCutsRequest: a request that outlives http.timeout fails with
+// a timeout error after about the timeout, the server sees it cut, and
 // the load goes on, on a new connection, with every request counted.
 func TestTimeoutCutsRequest(t *testing.T) {
 	var n, cut atomic.Int64
@@ -38,7 +38,9 @@ func TestTimeoutCutsRequest(t *testing.T) {
 	t.Cleanup(srv.Close)
 	url := srv.URL + "/slow-every-third"
 
-	eps := endpoints(t, "tasks: [http]\nhttp: {url: "+url+", numRequests: 12, connections: 2, qps: unlimited, timeout: 300ms}\n")
+	eps := endpoints(t, "tasks: [http]\nhttp: {url: "+url+", numRequests: 12, connections: 2, qps: unlimited}\n")
+	// Under http.timeout's 1s minimum, for a short test.
+	eps[0].Timeout = 300 * time.Millisecond
 	start := time.Now()
 	f := run(t, eps)
 	took := time.Since(start)
@@ -112,4 +114,40 @@ func TestWatchdog(t *testing.T) {
 		}
 		w.stop()
 	})
+}
+
+// TestTimeoutsLeaveFewConnectionsOpen: timeouts short enough to cut
+// requests while their connection is still being dialled (net/http goes
+// on with such a dial, detached from the request) do not leave a
+// connection open per cut: the dialled connection serves the batch's
+// next request, on the same Transport. One dial in flight when a batch
+// ends can land, idle, in its Transport: at most one per connection.
+// The endpoint is built here, as http.timeout is 1s at least.
+func TestTimeoutsLeaveFewConnectionsOpen(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	srv := httptest.NewUnstartedServer(h)
+	conns := conncount.Wrap(srv.Listener)
+	srv.Listener = conns
+	srv.Start()
+	t.Cleanup(srv.Close)
+	eps := endpoints(t, "tasks: [http]\nhttp: {url: "+srv.URL+"/hang, duration: 1s, connections: 16, qps: unlimited}\n")
+	eps[0].Timeout = time.Millisecond
+	f := run(t, eps)
+	e := f.Endpoints[0]
+	if e.RequestCount < 100 || e.ErrorCount != e.RequestCount {
+		t.Errorf("%d requests, %d errors; want 100 or more, every one a timeout", e.RequestCount, e.ErrorCount)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for conns.Open() > 16 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("%d requests cut after 1ms; the server accepted %d connections, %d still open", e.RequestCount, conns.Accepted(), conns.Open())
+	if n := conns.Open(); n > 16 {
+		t.Errorf("%d connections still open 2s after the load ended, want at most 16 (one per connection's last batch)", n)
+	}
 }
