@@ -24,9 +24,9 @@ const timedOut = -1
 
 // watchdog bounds the requests of one batch, one at a time, to a
 // timeout: when the request in flight outlives it, fire runs (it
-// cancels the batch's context). It costs one timer per batch, which
-// wakes once per timeout while requests end in time, and a clock read
-// per request.
+// cancels the context of the batch's current generation). It costs one
+// timer per batch, which wakes once per timeout while requests end in
+// time, and a clock read per request.
 type watchdog struct {
 	timeout time.Duration
 	origin  time.Time
