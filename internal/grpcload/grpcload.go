@@ -48,6 +48,10 @@ type Work struct {
 
 	// batch overrides DefaultBatch (tests).
 	batch int
+	// closed, when set, is called after each Requester's Run has
+	// returned (tests: it stands for ghz waiting to see a connection
+	// closed).
+	closed func()
 }
 
 // Run sends the load and returns what was measured. When ctx is done it
@@ -75,7 +79,7 @@ func (w *Work) Run(ctx context.Context) (*metrics.File, error) {
 				ep.Workers, ep.Connections, load.Rate(ep.Rate, "calls")),
 			SkipFirst: ep.SkipFirst,
 			Busy:      fmt.Sprintf("all %d workers were busy; raise %s.concurrency", ep.Workers, ep.Path),
-			Engine:    &engine{ep: ep, batch: batch},
+			Engine:    &engine{ep: ep, batch: batch, closed: w.closed},
 		})
 	}
 	return load.Loop{Task: experiment.TaskGRPC, Unit: "calls", FailureNoun: "errors", Log: w.Log, ProgressEvery: w.ProgressEvery, StartAt: w.StartAt}.Run(ctx, eps)
@@ -83,48 +87,113 @@ func (w *Work) Run(ctx context.Context) (*metrics.File, error) {
 
 // engine is ghz behind the load loop, for one endpoint.
 type engine struct {
-	ep    Endpoint
-	batch int
+	ep     Endpoint
+	batch  int
+	closed func()
 }
 
 // Send runs ghz Requesters one after another until the gate grants no
 // more. ghz's own pacer is replaced by the gate, so ghz never needs to
 // be stopped, except to abort calls in flight.
+//
+// A Requester's Run ends by closing its connections, and ghz can wait
+// 10s to see one closed (a race in its connectionOnState: the state
+// turns to Shutdown between its two reads of it). So the next Requester
+// starts as soon as every call of the one before has ended, and each is
+// recorded once its Run has returned, in the order they were sent
+// (skipFirst counts calls in that order). Requesters still closing keep
+// their calls' details until then: at most 10s of calls (64 bytes each).
+// The phase is timed until the last call ended, not until ghz closed.
 func (e *engine) Send(abort context.Context, g *load.Gate, rec *load.Recorder) error {
-	for g.Open() {
+	var runs []*batchRun // started and not yet recorded, in order
+	var err error
+	for err == nil && g.Open() {
 		n := e.batch
 		if r := g.Remaining(); r >= 0 {
 			n = int(min(int64(n), r))
 		}
-		more, err := e.requester(abort, g, rec, n)
-		if err != nil || !more {
-			return err
+		var b *batchRun
+		if b, err = e.start(abort, g, rec, n); err != nil {
+			break
+		}
+		runs = append(runs, b)
+		b.sent(rec)
+		for err == nil && len(runs) > 0 && runs[0].returned() {
+			err = runs[0].wait(rec)
+			runs = runs[1:]
+		}
+		if (b.returned() && b.err != nil) || b.guard.turnedAway.Load() {
+			break
 		}
 	}
-	return nil
+	for _, b := range runs {
+		if werr := b.wait(rec); err == nil {
+			err = werr
+		}
+	}
+	return err
 }
 
-// requester runs one ghz Requester of at most n calls and records them;
-// it reports whether the gate may grant more.
-func (e *engine) requester(abort context.Context, g *load.Gate, rec *load.Recorder, n int) (bool, error) {
+// batchRun is one ghz Requester running.
+type batchRun struct {
+	guard *guard
+	done  chan struct{}
+	rep   *runner.Report
+	err   error
+}
+
+// start makes a Requester of at most n calls and runs it.
+func (e *engine) start(abort context.Context, g *load.Gate, rec *load.Recorder, n int) (*batchRun, error) {
 	reqr, guard, err := e.newRequester(g, n, rec)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	rep, err := runOrAbort(abort, reqr, guard)
-	// ghz's own errors (not the calls') mean the load did not run.
-	if err != nil {
-		return false, fmt.Errorf("ghz: %w", err)
+	b := &batchRun{guard: guard, done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		b.rep, b.err = runOrAbort(abort, reqr, guard)
+		if e.closed != nil {
+			e.closed()
+		}
+	}()
+	return b, nil
+}
+
+// sent waits until every call of b has ended, or its Run has returned.
+func (b *batchRun) sent(rec *load.Recorder) {
+	select {
+	case <-b.guard.drained:
+		rec.LoadEnded()
+	case <-b.done:
 	}
-	record(rec, rep, guard.dues)
-	return !guard.turnedAway.Load(), nil
+}
+
+// returned reports whether b's Run has returned.
+func (b *batchRun) returned() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits for b's Run to return and records its calls. ghz's own
+// errors (not the calls') mean the load did not run.
+func (b *batchRun) wait(rec *load.Recorder) error {
+	<-b.done
+	if b.err != nil {
+		return fmt.Errorf("ghz: %w", b.err)
+	}
+	record(rec, b.rep, b.guard.dues)
+	return nil
 }
 
 // newRequester makes a ghz Requester of at most n calls, each granted by
 // g and counted in rec's progress (rec may be nil), and its guard.
 func (e *engine) newRequester(g *load.Gate, n int, rec *load.Recorder) (*runner.Requester, *guard, error) {
 	ep := e.ep
-	gd := &guard{gate: g, max: uint64(n)}
+	gd := &guard{gate: g, max: uint64(n), drained: make(chan struct{})}
 	data := "{}" // ghz needs data; no data is the empty message
 	if len(ep.Data) > 0 {
 		data = string(ep.Data)
@@ -252,6 +321,10 @@ type guard struct {
 	// inFlight counts calls granted and not yet ended.
 	inFlight atomic.Int64
 	stopped  bool
+	// drained is closed once the pacer has said stop and every call
+	// granted has ended.
+	drained     chan struct{}
+	drainedOnce sync.Once
 }
 
 // Pace grants at most max calls, each only with a ticket from the gate,
@@ -279,7 +352,9 @@ func (g *guard) Rate(time.Duration) float64 { return g.gate.Rate() }
 // ended counts a call that ended (from its OnFinish).
 func (g *guard) ended() {
 	g.mu.RLock()
-	g.inFlight.Add(-1)
+	if g.inFlight.Add(-1) == 0 && g.finished {
+		g.drainedOnce.Do(func() { close(g.drained) })
+	}
 	g.mu.RUnlock()
 }
 
@@ -287,6 +362,9 @@ func (g *guard) ended() {
 func (g *guard) finish() {
 	g.mu.Lock()
 	g.finished = true
+	if g.inFlight.Load() == 0 {
+		g.drainedOnce.Do(func() { close(g.drained) })
+	}
 	g.mu.Unlock()
 }
 

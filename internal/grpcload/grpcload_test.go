@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -559,6 +560,46 @@ func TestBatchesKeepEveryResult(t *testing.T) {
 			}
 			waitClosed(t, s.Conns)
 		})
+	}
+}
+
+// TestSlowCloseKeepsTheRate: ghz's Run ends by closing its connections
+// and can wait 10s to see one closed (a race in its connectionOnState);
+// the next Requester must not wait for that, or a load at a rate loses
+// the calls it should have sent meanwhile (seen: 150 of 220 calls in
+// 1s, then 10s of nothing). Here the second Requester's Run returns 3s
+// late: every call is still sent within the second, recorded, and the
+// load is timed until its last call ended.
+func TestSlowCloseKeepsTheRate(t *testing.T) {
+	s, host := startRouteGuide(t)
+	eps, err := prepare(t, "tasks: [grpc]\ngrpc: {host: "+host+", "+getFeature+", concurrency: 4, connections: 2, duration: 1s, rps: 220}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs atomic.Int64
+	w := &Work{Endpoints: eps, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), batch: 50, closed: func() {
+		if runs.Add(1) == 2 {
+			time.Sleep(3 * time.Second)
+		}
+	}}
+	start := time.Now()
+	f, err := w.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	e := f.Endpoints[0]
+	type counts struct{ Measured, OK, Server, Runs int64 }
+	want := counts{220, 220, 220, 5}
+	got := counts{e.RequestCount, e.StatusCodes["OK"], s.Count("GetFeature"), runs.Load()}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if e.DurationSeconds > 1.5 {
+		t.Errorf("the load was timed %.2fs; want about 1s (until its last call ended, not until ghz closed)", e.DurationSeconds)
+	}
+	if took < 3*time.Second {
+		t.Errorf("Run returned after %v, before the slow Requester had returned (3s)", took)
 	}
 }
 
