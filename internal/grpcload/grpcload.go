@@ -159,13 +159,15 @@ func (e *engine) start(abort context.Context, g *load.Gate, rec *load.Recorder, 
 	return b, nil
 }
 
-// sent waits until every call of b has ended, or its Run has returned.
+// sent waits until every call of b has ended, or its Run has returned
+// (a stopped Requester can have granted a call it never made), and
+// notes the phase's sending as ended until then.
 func (b *batchRun) sent(rec *load.Recorder) {
 	select {
 	case <-b.guard.drained:
-		rec.LoadEnded()
 	case <-b.done:
 	}
+	rec.LoadEnded()
 }
 
 // returned reports whether b's Run has returned.
